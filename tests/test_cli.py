@@ -1,0 +1,155 @@
+"""The `tracker` console script: happy paths, and bad arguments exit 2 writing nothing."""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import func, select
+
+from tracker.cli import main
+from tracker.links import LINK_PATH, find_valid_token
+from tracker.models import CarePlan, Clinic, Patient, PatientLinkToken, User
+from tracker.passwords import verify_password
+
+from tests.conftest import NOW
+
+
+def _invoke(runner, *args, input=None):
+    return runner.invoke(main, list(args), input=input)
+
+
+def _count(session, model) -> int:
+    session.expire_all()
+    return session.scalar(select(func.count()).select_from(model))
+
+
+def test_it_creates_a_clinic_and_a_coordinator(runner, session):
+    result = _invoke(runner, "clinic", "create", "--name", "North Clinic", "--phone", "555-0101")
+    assert result.exit_code == 0, result.output
+    assert "North Clinic" in result.output
+
+    result = _invoke(runner, "user", "create", "--clinic", "North Clinic", "--email",
+                     "Nurse@North.example", "--role", "admin", input="a-long-password\n")
+    assert result.exit_code == 0, result.output
+    user = session.scalar(select(User))
+    assert user.email == "nurse@north.example"
+    assert user.role == "admin"
+    assert user.password_hash.startswith("$argon2")
+    assert verify_password(user.password_hash, "a-long-password")
+
+
+def test_enroll_prints_the_patient_id_and_a_working_link(runner, session, clinic):
+    result = _invoke(
+        runner, "enroll", "--clinic", clinic.name, "--name", "Jo Sample", "--procedure",
+        "kyphoplasty", "--procedure-date", "2026-11-20", "--timezone", "Europe/London",
+        "--levels", "t12, L1", "--reminder-time", "08:30", "--email", "jo@example.org",
+    )
+    assert result.exit_code == 0, result.output
+    lines = dict(line.split(" ", 1) for line in result.output.strip().splitlines())
+    patient = session.get(Patient, int(lines["patient"]))
+    plan = session.scalar(select(CarePlan).where(CarePlan.patient_id == patient.id))
+    assert (plan.timezone, plan.levels, plan.reminder_time.isoformat()) == (
+        "Europe/London", "T12,L1", "08:30:00"
+    )
+    assert plan.template_id == "kyphoplasty" and plan.template_version == 1
+    raw = lines["link"].split(LINK_PATH, 1)[1]
+    assert len(raw) >= 43
+    token = find_valid_token(session, raw, now=NOW)
+    assert token is not None and token.patient_id == patient.id
+    # Only the hash is stored.
+    assert session.scalar(select(PatientLinkToken.token_hash)) != raw
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        ({"--procedure": "spinal-fusion"}, "--procedure: must be one of kyphoplasty"),
+        ({"--procedure-date": "2026-02-30"}, "not a real date"),
+        ({"--procedure-date": "21/11/2026"}, "not a real date"),
+        ({"--procedure-date": "2019-01-01"}, "must be within"),
+        ({"--timezone": "Mars/Olympus"}, "unknown time zone 'Mars/Olympus'"),
+        ({"--timezone": "../etc/passwd"}, "unknown time zone"),
+        ({"--reminder-time": "25:00"}, "not a time in HH:MM form"),
+        ({"--reminder-time": "9am"}, "not a time in HH:MM form"),
+        ({"--levels": "Z9"}, "not a spinal level"),
+        ({"--email": "not-an-email"}, "not an email address"),
+        ({"--clinic": "Nowhere Clinic"}, "no clinic named 'Nowhere Clinic'"),
+        ({"--name": "   "}, "--name: is required"),
+    ],
+)
+def test_enroll_refuses_bad_arguments_with_exit_2_and_writes_nothing(
+    runner, session, clinic, change, message
+):
+    args = {
+        "--clinic": clinic.name, "--name": "Jo Sample", "--procedure": "kyphoplasty",
+        "--procedure-date": "2026-11-20", "--timezone": "America/Chicago",
+    }
+    args.update(change)
+    flat = [item for pair in args.items() for item in pair]
+    result = _invoke(runner, "enroll", *flat)
+    assert result.exit_code == 2, result.output
+    error_lines = [line for line in result.output.splitlines() if line.strip()]
+    assert len(error_lines) == 1, result.output
+    assert message in error_lines[0]
+    assert "Traceback" not in result.output
+    assert (_count(session, Patient), _count(session, CarePlan)) == (0, 0)
+    assert _count(session, PatientLinkToken) == 0
+
+
+@pytest.mark.parametrize(
+    ("args", "stdin", "message"),
+    [
+        (["--clinic", "Nope", "--email", "a@b.example"], "a-long-password\n", "no clinic"),
+        (["--email", "bad"], "a-long-password\n", "not an email"),
+        (["--email", "a@b.example"], "short\n", "at least 10 characters"),
+    ],
+)
+def test_user_create_refuses_bad_input(runner, session, clinic, args, stdin, message):
+    if "--clinic" not in args:
+        args = ["--clinic", clinic.name, *args]
+    result = _invoke(runner, "user", "create", *args, input=stdin)
+    assert result.exit_code == 2
+    assert message in result.output
+    assert _count(session, User) == 0
+
+
+def test_user_create_refuses_a_duplicate_email(runner, session, clinic):
+    args = ["user", "create", "--clinic", clinic.name, "--email", "a@b.example"]
+    assert _invoke(runner, *args, input="a-long-password\n").exit_code == 0
+    again = _invoke(runner, *args, input="a-long-password\n")
+    assert again.exit_code == 2 and "already exists" in again.output
+    assert _count(session, User) == 1
+
+
+def test_clinic_create_refuses_a_bad_zone_and_a_duplicate(runner, session, clinic):
+    bad = _invoke(runner, "clinic", "create", "--name", "X", "--phone", "555-0100",
+                  "--timezone", "Nowhere/City")
+    assert bad.exit_code == 2 and "unknown time zone" in bad.output
+    dup = _invoke(runner, "clinic", "create", "--name", clinic.name, "--phone", "555-0100")
+    assert dup.exit_code == 2 and "already exists" in dup.output
+    assert _count(session, Clinic) == 1
+
+
+def test_templates_list_show_and_validate(runner, tmp_path):
+    listed = _invoke(runner, "templates", "list")
+    assert listed.exit_code == 0
+    assert "kyphoplasty\tv1" in listed.output and "vertebroplasty\tv1" in listed.output
+
+    shown = _invoke(runner, "templates", "show", "kyphoplasty")
+    assert shown.exit_code == 0
+    assert "no_heavy_lifting" in shown.output and "10 pounds" in shown.output
+    assert _invoke(runner, "templates", "show", "nope").exit_code == 2
+
+    assert _invoke(runner, "templates", "validate").exit_code == 0
+    broken = tmp_path / "broken.yaml"
+    broken.write_text("id: broken\nversion: 1\ntitle: T\nprocedures: [x]\nduration_days: 5\n"
+                      "activities:\n  - {key: a, kind: nap, title: A, instructions: B,"
+                      " source: s, start_day: 0, end_day: 1}\n")
+    result = _invoke(runner, "templates", "validate", str(broken))
+    assert result.exit_code == 2
+    assert f"{broken}: activity 'a': field 'kind': unknown kind 'nap'" in result.output
+
+
+def test_db_upgrade_is_idempotent(runner):
+    result = _invoke(runner, "db", "upgrade")
+    assert result.exit_code == 0, result.output
+    assert "database at head" in result.output

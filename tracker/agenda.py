@@ -1,0 +1,158 @@
+"""What is due for a care plan on one local day: the one place that decides it.
+
+Nothing here is stored. Occurrences are computed from the plan's own copy of its
+activities plus per-patient overrides; only what the patient did is in the database.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from datetime import date, datetime, timedelta
+
+from tracker.models import CarePlan
+from tracker.plan_templates import Activity
+from tracker.timeutil import local_day
+
+
+@dataclass(frozen=True)
+class Restriction:
+    activity: Activity
+    last_day: date
+    # Days the restriction still applies after today (0 on its last day).
+    days_left: int
+
+
+@dataclass(frozen=True)
+class Appointment:
+    activity: Activity
+    window_start: date
+    window_end: date
+    # The actual date, once the clinic has set one (a plan override).
+    scheduled_for: date | None
+
+    @property
+    def earliest(self) -> date:
+        return self.scheduled_for or self.window_start
+
+    @property
+    def latest(self) -> date:
+        return self.scheduled_for or self.window_end
+
+
+@dataclass(frozen=True)
+class DayAgenda:
+    local_day: date
+    day_number: int  # 0 = procedure day
+    duration_days: int
+    tasks: tuple[Activity, ...]
+    check_ins: tuple[Activity, ...]
+    restrictions: tuple[Restriction, ...]
+    education: tuple[Activity, ...]
+    appointments_today: tuple[Appointment, ...]
+    next_appointment: Appointment | None
+
+    @property
+    def within_plan(self) -> bool:
+        return 0 <= self.day_number < self.duration_days
+
+    @property
+    def adherence_items(self) -> tuple[Activity, ...]:
+        return tuple(a for a in self.tasks + self.check_ins if a.adherence)
+
+
+def day_number(plan: CarePlan, day: date) -> int:
+    return (day - plan.procedure_date).days
+
+
+def plan_activities(plan: CarePlan) -> list[Activity]:
+    """The plan's activities with its overrides applied.
+
+    Supported overrides per activity key: ``end_day`` (extend a restriction or task, or
+    release it early) and ``date`` (an appointment's actual date, ISO format).
+    """
+    overrides = plan.overrides or {}
+    activities = []
+    for data in plan.activities:
+        activity = Activity.from_dict(data)
+        change = overrides.get(activity.key) or {}
+        if "end_day" in change:
+            activity = replace(
+                activity,
+                end_day=int(change["end_day"]),
+                cadence=_stretch(activity, int(change["end_day"])),
+            )
+        if "date" in change and activity.kind == "appointment":
+            n = (date.fromisoformat(change["date"]) - plan.procedure_date).days
+            activity = replace(activity, start_day=n, end_day=n)
+        activities.append(activity)
+    return activities
+
+
+def _stretch(activity: Activity, end_day: int) -> tuple:
+    """Keep a cadence valid when its activity's end day moves: the last step follows it."""
+    if not activity.cadence:
+        return ()
+    steps = [s for s in activity.cadence[:-1] if s.until_day < end_day]
+    last = activity.cadence[len(steps)]
+    return (*steps, replace(last, until_day=end_day))
+
+
+def agenda_for_day(plan: CarePlan, day: date) -> DayAgenda:
+    n = day_number(plan, day)
+    tasks, check_ins, restrictions, education, today_appts = [], [], [], [], []
+    upcoming: list[Appointment] = []
+    overrides = plan.overrides or {}
+    for activity in plan_activities(plan):
+        if activity.kind == "appointment":
+            appointment = Appointment(
+                activity=activity,
+                window_start=plan.procedure_date + timedelta(days=activity.start_day),
+                window_end=plan.procedure_date + timedelta(days=activity.end_day),
+                scheduled_for=(
+                    date.fromisoformat(overrides[activity.key]["date"])
+                    if "date" in overrides.get(activity.key, {})
+                    else None
+                ),
+            )
+            if appointment.scheduled_for == day:
+                today_appts.append(appointment)
+            if appointment.latest >= day:
+                upcoming.append(appointment)
+            continue
+        if not activity.occurs_on(n):
+            continue
+        if activity.kind == "task":
+            tasks.append(activity)
+        elif activity.kind == "check_in":
+            check_ins.append(activity)
+        elif activity.kind == "restriction":
+            restrictions.append(
+                Restriction(
+                    activity=activity,
+                    last_day=plan.procedure_date + timedelta(days=activity.end_day),
+                    days_left=activity.end_day - n,
+                )
+            )
+        else:
+            education.append(activity)
+    upcoming.sort(key=lambda a: (a.earliest, a.activity.key))
+    return DayAgenda(
+        local_day=day,
+        day_number=n,
+        duration_days=plan.duration_days,
+        tasks=tuple(tasks),
+        check_ins=tuple(check_ins),
+        restrictions=tuple(restrictions),
+        education=tuple(education),
+        appointments_today=tuple(today_appts),
+        next_appointment=upcoming[0] if upcoming else None,
+    )
+
+
+def plan_today(plan: CarePlan, now: datetime) -> DayAgenda:
+    """The agenda for the patient's current local day at instant ``now``."""
+    return agenda_for_day(plan, local_day(now, plan.timezone))
+
+
+def plan_last_day(plan: CarePlan) -> date:
+    return plan.procedure_date + timedelta(days=plan.duration_days - 1)

@@ -1,0 +1,291 @@
+"""The ``tracker`` console script: one entry point for operators."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import click
+from flask import Flask, current_app
+from flask.cli import FlaskGroup, with_appcontext
+from sqlalchemy import select
+
+from tracker import create_app, migrate
+from tracker.db import get_session, utcnow
+from tracker.enrollment import EnrollmentError, check_email, check_phone, enroll, validate_request
+from tracker.links import link_url
+from tracker.models import ROLES, Clinic, User
+from tracker.passwords import MIN_LENGTH, hash_password
+from tracker.plan_templates import PlanTemplate, TemplateError, load_directory, load_file
+from tracker.timeutil import is_valid_timezone
+
+
+class CLIError(click.ClickException):
+    """A one-line error and exit code 2 (bad arguments); nothing has been written."""
+
+    exit_code = 2
+
+
+def _cli_app() -> Flask:
+    # Operator commands sign no cookies, so they run without a configured secret key.
+    return create_app(serving=False)
+
+
+@click.group(
+    cls=FlaskGroup,
+    create_app=_cli_app,
+    add_default_commands=False,
+    add_version_option=False,
+    load_dotenv=False,
+)
+def main() -> None:
+    """Recovery tracker: plans, patients, reminders and the demo."""
+
+
+def templates() -> dict[str, PlanTemplate]:
+    return current_app.extensions["tracker.templates"]
+
+
+# --- database -----------------------------------------------------------------------------
+
+
+@main.group("db")
+def db_group() -> None:
+    """Database schema (Alembic migrations)."""
+
+
+@db_group.command("upgrade")
+@click.option("--revision", default="head", show_default=True)
+@with_appcontext
+def db_upgrade(revision: str) -> None:
+    """Apply migrations up to REVISION."""
+    migrate.upgrade(current_app.config["DATABASE_URL"], revision)
+    click.echo(f"database at {revision}")
+
+
+@db_group.command("downgrade")
+@click.argument("revision")
+@with_appcontext
+def db_downgrade(revision: str) -> None:
+    """Revert migrations down to REVISION ("base" empties the schema)."""
+    migrate.downgrade(current_app.config["DATABASE_URL"], revision)
+    click.echo(f"database at {revision}")
+
+
+# --- plan templates -------------------------------------------------------------------------
+
+
+@main.group("templates")
+def templates_group() -> None:
+    """Recovery plan templates in schedules/."""
+
+
+@templates_group.command("validate")
+@click.argument("paths", nargs=-1, type=click.Path(path_type=Path))
+@with_appcontext
+def templates_validate(paths: tuple[Path, ...]) -> None:
+    """Validate template files (default: every file in the schedules folder)."""
+    try:
+        if paths:
+            found = [load_file(p) for p in paths]
+        else:
+            found = list(load_directory(current_app.config["SCHEDULES_DIR"]).values())
+    except TemplateError as exc:
+        raise CLIError(str(exc)) from None
+    for template in found:
+        click.echo(f"ok  {template.id} v{template.version}  {template.path}")
+
+
+@templates_group.command("list")
+@with_appcontext
+def templates_list() -> None:
+    """List the templates by id, version and procedure."""
+    for template in templates().values():
+        click.echo(
+            f"{template.id}\tv{template.version}\t{','.join(template.procedures)}\t"
+            f"{template.duration_days} days\t{template.title}"
+        )
+
+
+@templates_group.command("show")
+@click.argument("template_id")
+@click.option("--json", "as_json", is_flag=True, help="Print the activities as JSON.")
+@with_appcontext
+def templates_show(template_id: str, as_json: bool) -> None:
+    """Show one template's activities."""
+    template = templates().get(template_id)
+    if template is None:
+        raise CLIError(f"unknown template {template_id!r}; known: {', '.join(templates())}")
+    if as_json:
+        click.echo(json.dumps([a.to_dict() for a in template.activities], indent=2))
+        return
+    click.echo(
+        f"{template.title} ({template.id} v{template.version}, "
+        f"{template.duration_days} days, for {', '.join(template.procedures)})"
+    )
+    for a in template.activities:
+        timing = "as needed" if a.as_needed else f"{a.times_per_day}x/day"
+        if a.kind in ("restriction", "education", "appointment"):
+            timing = ""
+        click.echo(f"  day {a.start_day:>2}-{a.end_day:<2} {a.kind:<11} {a.key:<22} {timing}")
+        click.echo(f"      {a.title}: {a.instructions}")
+
+
+# --- clinics, users, patients ----------------------------------------------------------------
+
+
+def _clinic_by_name(name: str) -> Clinic:
+    clinic = get_session().scalar(select(Clinic).where(Clinic.name == name))
+    if clinic is None:
+        raise CLIError(f"no clinic named {name!r}")
+    return clinic
+
+
+@main.group("clinic")
+def clinic_group() -> None:
+    """Clinics."""
+
+
+@clinic_group.command("create")
+@click.option("--name", required=True)
+@click.option("--phone", required=True, help="The care team's phone number shown to patients.")
+@click.option("--after-hours-phone")
+@click.option("--timezone", "tz_name", default="America/New_York", show_default=True)
+@with_appcontext
+def clinic_create(name: str, phone: str, after_hours_phone: str | None, tz_name: str) -> None:
+    """Create a clinic."""
+    name = name.strip()
+    if not name or len(name) > 200:
+        raise CLIError("--name must be 1 to 200 characters")
+    if not is_valid_timezone(tz_name):
+        raise CLIError(f"unknown time zone {tz_name!r}: use an IANA name such as Europe/London")
+    try:
+        phone = check_phone(phone) or ""
+        after_hours_phone = check_phone(after_hours_phone)
+    except EnrollmentError as exc:
+        raise CLIError(f"phone: {exc.message}") from None
+    if not phone:
+        raise CLIError("--phone is required")
+    session = get_session()
+    if session.scalar(select(Clinic.id).where(Clinic.name == name)) is not None:
+        raise CLIError(f"a clinic named {name!r} already exists")
+    clinic = Clinic(
+        name=name,
+        phone=phone,
+        after_hours_phone=after_hours_phone,
+        timezone=tz_name,
+        created_at=utcnow(),
+    )
+    session.add(clinic)
+    session.commit()
+    click.echo(f"clinic {clinic.id} {clinic.name}")
+
+
+@main.group("user")
+def user_group() -> None:
+    """Coordinator and admin accounts."""
+
+
+@user_group.command("create")
+@click.option("--clinic", "clinic_name", required=True)
+@click.option("--email", required=True)
+@click.option("--name", "display_name")
+@click.option("--role", type=click.Choice(ROLES), default="coordinator", show_default=True)
+@with_appcontext
+def user_create(clinic_name: str, email: str, display_name: str | None, role: str) -> None:
+    """Create an account; the password is asked for (or read from stdin if not a terminal)."""
+    clinic = _clinic_by_name(clinic_name)
+    email = email.strip().lower()
+    try:
+        email = check_email(email) or ""
+    except EnrollmentError as exc:
+        raise CLIError(f"--email: {exc.message}") from None
+    if not email:
+        raise CLIError("--email is required")
+    session = get_session()
+    if session.scalar(select(User.id).where(User.email == email)) is not None:
+        raise CLIError(f"an account for {email} already exists")
+    if sys.stdin.isatty():
+        password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
+    else:
+        password = sys.stdin.readline().rstrip("\n")
+    if len(password) < MIN_LENGTH:
+        raise CLIError(f"the password must be at least {MIN_LENGTH} characters")
+    user = User(
+        clinic_id=clinic.id,
+        email=email,
+        name=display_name or email.split("@")[0],
+        password_hash=hash_password(password),
+        role=role,
+        created_at=utcnow(),
+    )
+    session.add(user)
+    session.commit()
+    click.echo(f"user {user.id} {user.email} ({role}) at {clinic.name}")
+
+
+@main.command("enroll")
+@click.option("--clinic", "clinic_name", required=True)
+@click.option("--name", required=True)
+@click.option("--procedure", required=True)
+@click.option("--procedure-date", required=True, help="YYYY-MM-DD, the patient's local date.")
+@click.option("--timezone", "tz_name", required=True, help="IANA zone, e.g. America/Chicago.")
+@click.option("--email")
+@click.option("--phone")
+@click.option("--levels", help="Vertebral levels treated, e.g. T12,L1.")
+@click.option("--reminder-time", help="Local time of the daily reminder, HH:MM (default 09:00).")
+@with_appcontext
+def enroll_command(
+    clinic_name: str,
+    name: str,
+    procedure: str,
+    procedure_date: str,
+    tz_name: str,
+    email: str | None,
+    phone: str | None,
+    levels: str | None,
+    reminder_time: str | None,
+) -> None:
+    """Enrol a patient: prints the patient id and their personal link."""
+    now = utcnow()
+    try:
+        request = validate_request(
+            name=name,
+            procedure=procedure,
+            procedure_date=procedure_date,
+            timezone=tz_name,
+            reminder_time=reminder_time,
+            email=email,
+            phone=phone,
+            levels=levels,
+            templates=templates(),
+            now=now,
+        )
+    except EnrollmentError as exc:
+        raise CLIError(f"--{exc.field.replace('_', '-')}: {exc.message}") from None
+    clinic = _clinic_by_name(clinic_name)
+    session = get_session()
+    result = enroll(
+        session,
+        clinic,
+        request,
+        templates=templates(),
+        now=now,
+        grace_days=current_app.config["LINK_GRACE_DAYS"],
+    )
+    session.commit()
+    click.echo(f"patient {result.patient.id}")
+    click.echo(f"plan {result.plan.id} {result.plan.template_id} v{result.plan.template_version}")
+    click.echo(f"link {link_url(current_app.config['BASE_URL'], result.link_token)}")
+
+
+@main.command("demo")
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=5000, show_default=True, type=click.IntRange(1, 65535))
+@click.option("--no-serve", is_flag=True, help="Create the demo data and exit.")
+def demo_command(host: str, port: int, no_serve: bool) -> None:
+    """Create demo data (idempotently) and run the web app."""
+    from tracker import demo
+
+    demo.run(host=host, port=port, serve=not no_serve)

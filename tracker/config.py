@@ -1,0 +1,72 @@
+"""Configuration: defaults, then ``TRACKER_*`` environment variables, then test overrides."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+from flask import Flask
+
+ENV_PREFIX = "TRACKER"
+# Known-bad secret keys: refused outside debug/testing.
+INSECURE_SECRET_KEYS = frozenset({"", "dev", "change-me", "secret", "development"})
+REPO_ROOT = Path(__file__).resolve().parent.parent
+
+
+class ConfigError(RuntimeError):
+    """Configuration that must stop the process at start, with a one-line reason."""
+
+
+def defaults(instance_path: str) -> dict[str, Any]:
+    return {
+        "SECRET_KEY": None,
+        "DATABASE_URL": f"sqlite:///{Path(instance_path) / 'tracker.db'}",
+        # Base of the links put in reminders; must be the address patients reach.
+        "BASE_URL": "http://127.0.0.1:5000",
+        "SCHEDULES_DIR": str(REPO_ROOT / "schedules"),
+        # Personal links stay valid this many days after the plan ends.
+        "LINK_GRACE_DAYS": 14,
+        # Reminder channels (SPEC section 3). "log" writes to the log only: the demo default.
+        "REMINDER_CHANNEL": "log",
+        "SMTP_HOST": "127.0.0.1",
+        "SMTP_PORT": 25,
+        "SMTP_USERNAME": None,
+        "SMTP_PASSWORD": None,
+        "SMTP_STARTTLS": False,
+        "SMTP_TIMEOUT": 10,
+        "MAIL_FROM": "recovery-tracker@localhost",
+        "WEBHOOK_URL": None,
+        "WEBHOOK_TIMEOUT": 10,
+        "MAX_CONTENT_LENGTH": 64 * 1024,
+        "SESSION_COOKIE_HTTPONLY": True,
+        "SESSION_COOKIE_SAMESITE": "Lax",
+        "SESSION_COOKIE_SECURE": True,
+    }
+
+
+def load(app: Flask, test_config: dict[str, Any] | None, *, serving: bool = True) -> None:
+    app.config.from_mapping(defaults(app.instance_path))
+    app.config.from_prefixed_env(ENV_PREFIX)
+    if test_config:
+        app.config.update(test_config)
+    if app.config["BASE_URL"].startswith("http://") and (app.debug or app.testing):
+        # Local development over plain HTTP: a Secure cookie would never be sent back.
+        app.config["SESSION_COOKIE_SECURE"] = False
+    validate(app, serving=serving)
+
+
+def validate(app: Flask, *, serving: bool = True) -> None:
+    relaxed = app.debug or app.testing or not serving
+    secret = app.config.get("SECRET_KEY")
+    if not relaxed and (secret is None or str(secret) in INSECURE_SECRET_KEYS):
+        raise ConfigError(
+            f"{ENV_PREFIX}_SECRET_KEY is missing or a known default; set it to a long random value"
+        )
+    if not str(app.config["DATABASE_URL"]).startswith(("sqlite", "postgresql")):
+        raise ConfigError(f"{ENV_PREFIX}_DATABASE_URL must be a sqlite:// or postgresql:// URL")
+
+
+def database_url_from_env() -> str | None:
+    """The database URL as the environment gives it (used by Alembic outside the app)."""
+    return os.environ.get(f"{ENV_PREFIX}_DATABASE_URL")

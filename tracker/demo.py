@@ -1,0 +1,270 @@
+"""Demo: a clinic, a coordinator and ~20 synthetic patients with realistic pain histories.
+
+Everything here is made up. Histories are generated relative to the run's ``now`` with a
+fixed random seed per patient, so a fresh demo always looks the same on a given day.
+"""
+
+from __future__ import annotations
+
+import random
+import secrets
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+from pathlib import Path
+
+import click
+from flask import Flask
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from tracker import create_app, migrate
+from tracker.agenda import agenda_for_day
+from tracker.db import session_factory, utcnow
+from tracker.enrollment import enroll, validate_request
+from tracker.links import link_url, rotate_link
+from tracker.models import CarePlan, CheckOff, Clinic, PainEntry, Patient, SymptomReport, User
+from tracker.passwords import hash_password
+from tracker.plan_templates import PlanTemplate
+from tracker.timeutil import local_day, local_wall_time_to_utc
+from tracker.warning_signs import WarningSign, load_signs, severity, signs_path
+
+CLINIC_NAME = "Demo Spine Clinic"
+CLINIC_PHONE = "555-0100"  # 555-01xx numbers are reserved for fiction
+COORDINATOR_EMAIL = "coordinator@demo.clinic"
+ADMIN_EMAIL = "admin@demo.clinic"
+DEMO_PASSWORD = "demo-password-2026"  # noqa: S105 - printed at start; demo only
+
+
+@dataclass(frozen=True)
+class DemoPatient:
+    name: str
+    procedure: str
+    days_since: int  # the procedure was this many local days ago
+    timezone: str
+    trajectory: str  # improving | worsening | plateau | red_flag | missed
+    levels: str
+
+
+PATIENTS = (
+    DemoPatient("Ada Whitfield", "kyphoplasty", 0, "America/New_York", "improving", "L1"),
+    DemoPatient("Bernard Okafor", "vertebroplasty", 1, "America/Chicago", "improving", "T12"),
+    DemoPatient("Clara Jensen", "kyphoplasty", 2, "America/Denver", "improving", "L2"),
+    DemoPatient("Dmitri Vance", "kyphoplasty", 3, "America/Los_Angeles", "red_flag", "T11,T12"),
+    DemoPatient("Elena Marsh", "vertebroplasty", 4, "America/New_York", "improving", "L1"),
+    DemoPatient("Frank Delacroix", "kyphoplasty", 6, "Europe/London", "worsening", "L3"),
+    DemoPatient("Grace Iwu", "kyphoplasty", 7, "America/New_York", "missed", "T10"),
+    DemoPatient("Harold Pike", "vertebroplasty", 9, "America/Phoenix", "improving", "L1,L2"),
+    DemoPatient("Irene Castell", "kyphoplasty", 11, "America/New_York", "improving", "T12"),
+    DemoPatient("Jonah Brandt", "kyphoplasty", 12, "America/Chicago", "worsening", "L2"),
+    DemoPatient("Katherine Lowe", "vertebroplasty", 14, "America/New_York", "plateau", "T8"),
+    DemoPatient("Leonard Ruiz", "kyphoplasty", 16, "Pacific/Honolulu", "improving", "L4"),
+    DemoPatient("Miriam Haddad", "kyphoplasty", 18, "America/New_York", "plateau", "T12,L1"),
+    DemoPatient("Nils Andersen", "vertebroplasty", 21, "Europe/Berlin", "improving", "L1"),
+    DemoPatient("Olive Mbeki", "kyphoplasty", 24, "America/New_York", "missed", "T9"),
+    DemoPatient("Percy Lindqvist", "kyphoplasty", 27, "America/Los_Angeles", "improving", "L2"),
+    DemoPatient("Quinn Adeyemi", "vertebroplasty", 30, "America/New_York", "improving", "T7"),
+    DemoPatient("Rosa Kowalski", "kyphoplasty", 34, "Australia/Sydney", "improving", "L1"),
+    DemoPatient("Samuel Greene", "kyphoplasty", 38, "America/New_York", "improving", "T12"),
+    DemoPatient("Theresa Nakamura", "vertebroplasty", 41, "Asia/Tokyo", "improving", "L3"),
+)
+
+
+def _pain_for_day(kind: str, n: int, rng: random.Random) -> int:
+    if kind == "worsening":
+        base = 5.0 - 0.4 * n if n < 4 else 3.5 + 0.6 * (n - 4)
+    elif kind == "plateau":
+        base = 6.0 - 0.1 * n
+    else:  # improving, and the others after their event
+        base = 7.0 * (0.9**n) + 1.0
+    return max(0, min(10, round(base + rng.uniform(-1.0, 1.0))))
+
+
+def _history(
+    session: Session, plan: CarePlan, demo: DemoPatient, today: date, signs: tuple[WarningSign, ...]
+) -> None:
+    rng = random.Random(f"{demo.name}-{demo.trajectory}")  # noqa: S311 - synthetic data
+    for n in range(demo.days_since + 1):
+        day = plan.procedure_date + timedelta(days=n)
+        red_flag_day = demo.trajectory == "red_flag" and n == demo.days_since
+        skipped = not red_flag_day and (
+            (demo.trajectory == "missed" and n >= demo.days_since - 2)
+            or (n > 0 and rng.random() < 0.08)
+            or (day == today and rng.random() < 0.5)  # some have not logged today yet
+        )
+        if skipped:
+            continue
+        hour = rng.choice((8, 9, 10, 12, 15, 18, 20))
+        at = local_wall_time_to_utc(day, time(hour, rng.randrange(60)), plan.timezone)
+        score = _pain_for_day(demo.trajectory, n, rng)
+        session.add(
+            PainEntry(
+                plan_id=plan.id,
+                score=score,
+                local_day=day,
+                recorded_at=at,
+                context=rng.choice(("rest", "activity", None)),
+            )
+        )
+        if rng.random() < 0.3:  # a second, lower reading some days
+            session.add(
+                PainEntry(
+                    plan_id=plan.id,
+                    score=max(0, score - 2),
+                    local_day=day,
+                    recorded_at=at + timedelta(hours=5),
+                    context="rest",
+                )
+            )
+        agenda = agenda_for_day(plan, day)
+        for activity in agenda.tasks:
+            if activity.adherence and rng.random() < 0.85:
+                session.add(
+                    CheckOff(
+                        plan_id=plan.id, activity_key=activity.key, local_day=day, created_at=at
+                    )
+                )
+        if any(a.check_in == "warning_signs" for a in agenda.check_ins):
+            answers = {sign.key: red_flag_day and sign.key == "fever" for sign in signs}
+            session.add(
+                SymptomReport(
+                    plan_id=plan.id,
+                    local_day=day,
+                    recorded_at=at,
+                    answers=answers,
+                    severity=severity(signs, answers),
+                )
+            )
+            session.add(
+                CheckOff(
+                    plan_id=plan.id, activity_key="warning_signs", local_day=day, created_at=at
+                )
+            )
+
+
+def seed(
+    session: Session,
+    templates: dict[str, PlanTemplate],
+    signs: tuple[WarningSign, ...],
+    *,
+    now: datetime,
+    grace_days: int,
+) -> tuple[Clinic, bool]:
+    """Create the demo clinic, accounts and patients if absent. Returns (clinic, created)."""
+    clinic = session.scalar(select(Clinic).where(Clinic.name == CLINIC_NAME))
+    if clinic is not None:
+        return clinic, False
+    clinic = Clinic(
+        name=CLINIC_NAME,
+        phone=CLINIC_PHONE,
+        after_hours_phone="555-0199",
+        timezone="America/New_York",
+        created_at=now,
+    )
+    session.add(clinic)
+    session.flush()
+    password_hash = hash_password(DEMO_PASSWORD)
+    session.add_all(
+        [
+            User(
+                clinic_id=clinic.id,
+                email=COORDINATOR_EMAIL,
+                name="Casey Coordinator",
+                password_hash=password_hash,
+                role="coordinator",
+                created_at=now,
+            ),
+            User(
+                clinic_id=clinic.id,
+                email=ADMIN_EMAIL,
+                name="Alex Admin",
+                password_hash=password_hash,
+                role="admin",
+                created_at=now,
+            ),
+        ]
+    )
+    for demo in PATIENTS:
+        today = local_day(now, demo.timezone)
+        request = validate_request(
+            name=demo.name,
+            procedure=demo.procedure,
+            procedure_date=(today - timedelta(days=demo.days_since)).isoformat(),
+            timezone=demo.timezone,
+            levels=demo.levels,
+            phone=f"555-01{PATIENTS.index(demo):02d}",
+            templates=templates,
+            now=now,
+        )
+        result = enroll(
+            session, clinic, request, templates=templates, now=now, grace_days=grace_days
+        )
+        _history(session, result.plan, demo, today, signs)
+    session.commit()
+    return clinic, True
+
+
+def _secret_key(app_instance: Path) -> str:
+    """A random key kept in the instance folder, so demo sessions survive a restart."""
+    path = app_instance / "demo-secret-key"
+    if not path.exists():
+        path.write_text(secrets.token_urlsafe(48))
+        path.chmod(0o600)
+    return path.read_text().strip()
+
+
+def demo_app(host: str, port: int) -> Flask:
+    probe = create_app(serving=False)
+    return create_app(
+        {
+            "SECRET_KEY": _secret_key(Path(probe.instance_path)),
+            "BASE_URL": f"http://{host}:{port}",
+            "SESSION_COOKIE_SECURE": False,  # the demo is served over plain HTTP on loopback
+        }
+    )
+
+
+def run(*, host: str, port: int, serve: bool) -> None:
+    app = demo_app(host, port)
+    url = app.config["DATABASE_URL"]
+    click.echo(f"database: {url}")
+    migrate.upgrade(url)
+    now = utcnow()
+    with app.app_context():
+        session = session_factory(app)()
+        signs = load_signs(signs_path(app.config["SCHEDULES_DIR"]))
+        clinic, created = seed(
+            session,
+            app.extensions["tracker.templates"],
+            signs,
+            now=now,
+            grace_days=app.config["LINK_GRACE_DAYS"],
+        )
+        click.echo("demo data created" if created else "demo data already present")
+        # Raw link tokens are never stored, so each start issues fresh links to print.
+        patients = session.scalars(
+            select(Patient).where(Patient.clinic_id == clinic.id).order_by(Patient.id)
+        ).all()
+        links = []
+        for patient in patients:
+            plan = patient.plans[-1]
+            raw = rotate_link(
+                session, patient, plan, now=now, grace_days=app.config["LINK_GRACE_DAYS"]
+            )
+            links.append((patient, plan, link_url(app.config["BASE_URL"], raw)))
+        session.commit()
+        session.close()
+
+    base = app.config["BASE_URL"]
+    click.echo("")
+    click.echo(f"Recovery tracker demo: {base}/")
+    click.echo(
+        f"Coordinator sign-in: {COORDINATOR_EMAIL} / {DEMO_PASSWORD}  "
+        f"(admin: {ADMIN_EMAIL}, same password)"
+    )
+    click.echo("Patient links (each opens that patient's own pages):")
+    for patient, plan, link in links:
+        day = (local_day(now, plan.timezone) - plan.procedure_date).days
+        click.echo(f"  {patient.name:<18} day {day:>2} {plan.procedure:<14} {link}")
+    if serve:
+        click.echo("")
+        app.run(host=host, port=port, debug=False, use_reloader=False)

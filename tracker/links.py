@@ -1,0 +1,77 @@
+"""Personal sign-in links for patients: long random tokens, stored only as a SHA-256 hash."""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from datetime import datetime, time, timedelta
+
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
+
+from tracker.agenda import plan_last_day
+from tracker.models import CarePlan, Patient, PatientLinkToken
+from tracker.timeutil import local_wall_time_to_utc
+
+TOKEN_BYTES = 32  # 256 bits; the URL-safe text is 43 characters
+LINK_PATH = "/p/"
+
+
+def hash_token(raw: str) -> str:
+    return hashlib.sha256(raw.encode("utf-8")).hexdigest()
+
+
+def link_url(base_url: str, raw: str) -> str:
+    return base_url.rstrip("/") + LINK_PATH + raw
+
+
+def link_expiry(plan: CarePlan, grace_days: int) -> datetime:
+    """Links stay valid until the end of the plan's last local day plus a grace period."""
+    last = plan_last_day(plan) + timedelta(days=grace_days + 1)
+    return local_wall_time_to_utc(last, time(0, 0), plan.timezone)
+
+
+def issue_link(
+    session: Session, patient: Patient, plan: CarePlan, *, now: datetime, grace_days: int
+) -> str:
+    """Create a new personal link for ``patient`` and return its raw token (shown once)."""
+    raw = secrets.token_urlsafe(TOKEN_BYTES)
+    session.add(
+        PatientLinkToken(
+            patient_id=patient.id,
+            token_hash=hash_token(raw),
+            created_at=now,
+            expires_at=max(link_expiry(plan, grace_days), now + timedelta(days=1)),
+        )
+    )
+    return raw
+
+
+def revoke_links(session: Session, patient: Patient, *, now: datetime) -> int:
+    """Revoke every live link of ``patient`` and end their sessions; returns how many."""
+    result = session.execute(
+        update(PatientLinkToken)
+        .where(PatientLinkToken.patient_id == patient.id, PatientLinkToken.revoked_at.is_(None))
+        .values(revoked_at=now)
+    )
+    patient.session_version += 1
+    return result.rowcount or 0
+
+
+def rotate_link(
+    session: Session, patient: Patient, plan: CarePlan, *, now: datetime, grace_days: int
+) -> str:
+    revoke_links(session, patient, now=now)
+    return issue_link(session, patient, plan, now=now, grace_days=grace_days)
+
+
+def find_valid_token(session: Session, raw: str, *, now: datetime) -> PatientLinkToken | None:
+    """The live token for ``raw``, or None if unknown, expired or revoked (indistinguishably)."""
+    if not raw or len(raw) > 200:
+        return None
+    token = session.scalar(
+        select(PatientLinkToken).where(PatientLinkToken.token_hash == hash_token(raw))
+    )
+    if token is None or token.revoked_at is not None or token.expires_at <= now:
+        return None
+    return token

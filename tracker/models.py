@@ -1,0 +1,329 @@
+"""Tables. Only what people *did* is stored; what is due on a day is computed (see agenda.py)."""
+
+from __future__ import annotations
+
+from datetime import date, datetime, time
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    CheckConstraint,
+    Date,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    Time,
+    UniqueConstraint,
+    text,
+)
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from tracker.db import Base, UTCDateTime
+
+PROCEDURES = ("kyphoplasty", "vertebroplasty")
+PLAN_STATUSES = ("active", "paused", "ended")
+ROLES = ("coordinator", "admin")
+PAIN_CONTEXTS = ("rest", "activity")
+SYMPTOM_SEVERITIES = ("none", "call_team", "call_911")
+REMINDER_KINDS = ("daily", "appointment", "nudge")
+REMINDER_CHANNELS = ("email", "webhook", "log")
+REMINDER_STATUSES = ("pending", "sent", "dead")
+ALERT_STATUSES = ("open", "acknowledged", "resolved")
+ALERT_URGENCIES = ("urgent", "high", "normal")
+NOTE_MAX_LENGTH = 500
+
+
+def _in(column: str, values: tuple[str, ...]) -> str:
+    return f"{column} IN ({', '.join(repr(v) for v in values)})"
+
+
+class Clinic(Base):
+    __tablename__ = "clinic"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(200), unique=True)
+    phone: Mapped[str] = mapped_column(String(40))
+    after_hours_phone: Mapped[str | None] = mapped_column(String(40))
+    timezone: Mapped[str] = mapped_column(String(64), default="America/New_York")
+    # Alert thresholds (SPEC section 2); each clinic may tune them.
+    severe_pain_threshold: Mapped[int] = mapped_column(Integer, default=7)
+    worsening_points: Mapped[float] = mapped_column(Float, default=2.0)
+    worsening_percent: Mapped[int] = mapped_column(Integer, default=30)
+    not_improving_mean: Mapped[float] = mapped_column(Float, default=4.0)
+    not_improving_day: Mapped[int] = mapped_column(Integer, default=14)
+    missed_checkin_days: Mapped[int] = mapped_column(Integer, default=2)
+    # Reminder delivery: the channel used when a patient has no email address.
+    default_channel: Mapped[str] = mapped_column(String(20), default="log")
+    webhook_url: Mapped[str | None] = mapped_column(String(500))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+    __table_args__ = (CheckConstraint(_in("default_channel", REMINDER_CHANNELS), name="channel"),)
+
+
+class User(Base):
+    """A care coordinator or clinic admin; always scoped to one clinic."""
+
+    __tablename__ = "user_account"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    clinic_id: Mapped[int] = mapped_column(ForeignKey("clinic.id"), index=True)
+    email: Mapped[str] = mapped_column(String(254), unique=True)
+    name: Mapped[str] = mapped_column(String(200))
+    password_hash: Mapped[str] = mapped_column(String(255))
+    role: Mapped[str] = mapped_column(String(20), default="coordinator")
+    is_active: Mapped[bool] = mapped_column(default=True)
+    # Bumped on sign-out or password change so that copied session cookies stop working.
+    session_version: Mapped[int] = mapped_column(Integer, default=0)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+    clinic: Mapped[Clinic] = relationship()
+
+    __table_args__ = (CheckConstraint(_in("role", ROLES), name="role"),)
+
+
+class Patient(Base):
+    __tablename__ = "patient"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    clinic_id: Mapped[int] = mapped_column(ForeignKey("clinic.id"), index=True)
+    name: Mapped[str] = mapped_column(String(200))
+    email: Mapped[str | None] = mapped_column(String(254))
+    phone: Mapped[str | None] = mapped_column(String(40))
+    # Bumped when the personal link is revoked or rotated, ending existing sessions.
+    session_version: Mapped[int] = mapped_column(Integer, default=0)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+    clinic: Mapped[Clinic] = relationship()
+    plans: Mapped[list[CarePlan]] = relationship(back_populates="patient", order_by="CarePlan.id")
+
+
+class CarePlan(Base):
+    """A plan template instantiated for one patient's procedure.
+
+    Keeps its own copy of the activities so that later template edits never change
+    a running plan. Days are the patient's local calendar days in ``timezone``.
+    """
+
+    __tablename__ = "care_plan"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    patient_id: Mapped[int] = mapped_column(ForeignKey("patient.id"), index=True)
+    clinic_id: Mapped[int] = mapped_column(ForeignKey("clinic.id"), index=True)
+    template_id: Mapped[str] = mapped_column(String(100))
+    template_version: Mapped[int] = mapped_column(Integer)
+    title: Mapped[str] = mapped_column(String(200))
+    procedure: Mapped[str] = mapped_column(String(30))
+    procedure_date: Mapped[date] = mapped_column(Date)
+    levels: Mapped[str | None] = mapped_column(String(100))
+    timezone: Mapped[str] = mapped_column(String(64))
+    reminder_time: Mapped[time] = mapped_column(Time)
+    duration_days: Mapped[int] = mapped_column(Integer)
+    activities: Mapped[list[dict[str, Any]]] = mapped_column(JSON)
+    # Per-patient adjustments keyed by activity key, e.g.
+    # {"followup_first": {"date": "2026-12-03"}, "no_heavy_lifting": {"end_day": 55}}.
+    overrides: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    status: Mapped[str] = mapped_column(String(20), default="active")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+    patient: Mapped[Patient] = relationship(back_populates="plans")
+    clinic: Mapped[Clinic] = relationship()
+
+    __table_args__ = (
+        CheckConstraint(_in("status", PLAN_STATUSES), name="status"),
+        CheckConstraint(_in("procedure", PROCEDURES), name="procedure"),
+        Index("ix_care_plan_clinic_status", "clinic_id", "status"),
+    )
+
+
+class PlanAdjustment(Base):
+    """Who changed a running plan, when, and how (the change is applied to overrides)."""
+
+    __tablename__ = "plan_adjustment"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    plan_id: Mapped[int] = mapped_column(ForeignKey("care_plan.id"), index=True)
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
+    activity_key: Mapped[str | None] = mapped_column(String(100))
+    change: Mapped[dict[str, Any]] = mapped_column(JSON)
+    note: Mapped[str | None] = mapped_column(String(NOTE_MAX_LENGTH))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class CheckOff(Base):
+    """The patient did activity ``activity_key`` on local day ``local_day``."""
+
+    __tablename__ = "check_off"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    plan_id: Mapped[int] = mapped_column(ForeignKey("care_plan.id"))
+    activity_key: Mapped[str] = mapped_column(String(100))
+    local_day: Mapped[date] = mapped_column(Date)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+    __table_args__ = (UniqueConstraint("plan_id", "activity_key", "local_day"),)
+
+
+class PainEntry(Base):
+    """A 0-10 numeric rating scale score. Never edited in place: a correction supersedes."""
+
+    __tablename__ = "pain_entry"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    plan_id: Mapped[int] = mapped_column(ForeignKey("care_plan.id"))
+    score: Mapped[int] = mapped_column(Integer)
+    context: Mapped[str | None] = mapped_column(String(20))
+    note: Mapped[str | None] = mapped_column(String(NOTE_MAX_LENGTH))
+    local_day: Mapped[date] = mapped_column(Date)
+    recorded_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    supersedes_id: Mapped[int | None] = mapped_column(ForeignKey("pain_entry.id"))
+
+    __table_args__ = (
+        CheckConstraint("score >= 0 AND score <= 10", name="score_range"),
+        CheckConstraint(f"context IS NULL OR {_in('context', PAIN_CONTEXTS)}", name="context"),
+        Index("ix_pain_entry_plan_day", "plan_id", "local_day"),
+    )
+
+
+class SymptomReport(Base):
+    """Answers to the warning-signs check, and the most serious advice they led to."""
+
+    __tablename__ = "symptom_report"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    plan_id: Mapped[int] = mapped_column(ForeignKey("care_plan.id"))
+    local_day: Mapped[date] = mapped_column(Date)
+    recorded_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    answers: Mapped[dict[str, Any]] = mapped_column(JSON)
+    severity: Mapped[str] = mapped_column(String(20))
+    supersedes_id: Mapped[int | None] = mapped_column(ForeignKey("symptom_report.id"))
+
+    __table_args__ = (
+        CheckConstraint(_in("severity", SYMPTOM_SEVERITIES), name="severity"),
+        Index("ix_symptom_report_plan_day", "plan_id", "local_day"),
+    )
+
+
+class PatientLinkToken(Base):
+    """A personal sign-in link. Only the SHA-256 of the random token is stored."""
+
+    __tablename__ = "patient_link_token"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    patient_id: Mapped[int] = mapped_column(ForeignKey("patient.id"), index=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    last_used_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+
+class Reminder(Base):
+    """The outbox: one row per message to send. The database is the queue."""
+
+    __tablename__ = "reminder"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    plan_id: Mapped[int] = mapped_column(ForeignKey("care_plan.id"))
+    kind: Mapped[str] = mapped_column(String(20))
+    local_day: Mapped[date] = mapped_column(Date)
+    channel: Mapped[str] = mapped_column(String(20))
+    status: Mapped[str] = mapped_column(String(20), default="pending")
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    due_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    next_attempt_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    # A claim is a lease: a worker that dies mid-send lets it lapse and another retries.
+    locked_until: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    locked_by: Mapped[str | None] = mapped_column(String(100))
+    sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    last_error: Mapped[str | None] = mapped_column(Text)
+    idempotency_key: Mapped[str] = mapped_column(String(200), unique=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+    __table_args__ = (
+        UniqueConstraint("plan_id", "kind", "local_day", "channel"),
+        CheckConstraint(_in("kind", REMINDER_KINDS), name="kind"),
+        CheckConstraint(_in("channel", REMINDER_CHANNELS), name="channel"),
+        CheckConstraint(_in("status", REMINDER_STATUSES), name="status"),
+        # Serves the deliver step's claim query: only pending rows are ever scanned.
+        Index(
+            "ix_reminder_pending_due",
+            "next_attempt_at",
+            sqlite_where=text("status = 'pending'"),
+            postgresql_where=text("status = 'pending'"),
+        ),
+    )
+
+
+class Alert(Base):
+    """Something a coordinator should look at; open -> acknowledged -> resolved."""
+
+    __tablename__ = "alert"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    clinic_id: Mapped[int] = mapped_column(ForeignKey("clinic.id"))
+    patient_id: Mapped[int] = mapped_column(ForeignKey("patient.id"), index=True)
+    plan_id: Mapped[int] = mapped_column(ForeignKey("care_plan.id"))
+    rule: Mapped[str] = mapped_column(String(40))
+    urgency: Mapped[str] = mapped_column(String(20))
+    status: Mapped[str] = mapped_column(String(20), default="open")
+    summary: Mapped[str] = mapped_column(String(500))
+    detail: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    raised_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    acknowledged_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    acknowledged_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
+    resolved_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    resolved_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
+    resolution_note: Mapped[str | None] = mapped_column(String(NOTE_MAX_LENGTH))
+
+    __table_args__ = (
+        CheckConstraint(_in("status", ALERT_STATUSES), name="status"),
+        CheckConstraint(_in("urgency", ALERT_URGENCIES), name="urgency"),
+        Index("ix_alert_clinic_status", "clinic_id", "status"),
+        # The same condition never raises a second alert while one is still unresolved.
+        Index(
+            "uq_alert_plan_rule_unresolved",
+            "plan_id",
+            "rule",
+            unique=True,
+            sqlite_where=text("status != 'resolved'"),
+            postgresql_where=text("status != 'resolved'"),
+        ),
+    )
+
+
+class AuditEvent(Base):
+    """Append-only record of who looked at or changed a patient's data."""
+
+    __tablename__ = "audit_event"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    at: Mapped[datetime] = mapped_column(UTCDateTime())
+    actor_type: Mapped[str] = mapped_column(String(20))
+    actor_user_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
+    actor_patient_id: Mapped[int | None] = mapped_column(ForeignKey("patient.id"))
+    clinic_id: Mapped[int | None] = mapped_column(ForeignKey("clinic.id"))
+    patient_id: Mapped[int | None] = mapped_column(ForeignKey("patient.id"))
+    action: Mapped[str] = mapped_column(String(100))
+    detail: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    remote_addr: Mapped[str | None] = mapped_column(String(64))
+
+    __table_args__ = (
+        CheckConstraint(_in("actor_type", ("user", "patient", "system")), name="actor_type"),
+        Index("ix_audit_event_clinic_at", "clinic_id", "at"),
+        Index("ix_audit_event_patient", "patient_id"),
+    )
+
+
+class SchedulerHeartbeat(Base):
+    """Last tick of each scheduler process, for the health endpoint."""
+
+    __tablename__ = "scheduler_heartbeat"
+
+    name: Mapped[str] = mapped_column(String(200), primary_key=True)
+    last_tick_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    last_summary: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
