@@ -171,8 +171,9 @@ def templates(app: Flask) -> dict[str, PlanTemplate]:
 
 @pytest.fixture
 def clinic(session: Session) -> Clinic:
-    clinic = Clinic(name="Test Spine Clinic", phone="555-0142", timezone="America/New_York",
-                    created_at=NOW)
+    clinic = Clinic(
+        name="Test Spine Clinic", phone="555-0142", timezone="America/New_York", created_at=NOW
+    )
     session.add(clinic)
     session.commit()
     return clinic

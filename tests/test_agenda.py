@@ -69,9 +69,7 @@ def test_an_actual_appointment_date_overrides_the_window(enroll_patient, session
     assert agenda_for_day(plan, date(2026, 11, 12)).next_appointment.scheduled_for == date(
         2026, 11, 16
     )
-    assert _keys(agenda_for_day(plan, date(2026, 11, 16)).appointments_today) == [
-        "followup_first"
-    ]
+    assert _keys(agenda_for_day(plan, date(2026, 11, 16)).appointments_today) == ["followup_first"]
 
 
 def test_an_extended_lifting_limit_changes_days_left(enroll_patient, session):
@@ -154,11 +152,19 @@ def test_a_patient_east_of_utc_is_on_the_next_day_before_utc_midnight(enroll_pat
         ("America/New_York", date(2026, 10, 31), time(9), datetime(2026, 10, 31, 13, tzinfo=UTC)),
         ("America/New_York", date(2026, 11, 1), time(9), datetime(2026, 11, 1, 14, tzinfo=UTC)),
         # 02:30 does not exist on 2026-03-08 in New York: it becomes 03:30 EDT.
-        ("America/New_York", date(2026, 3, 8), time(2, 30),
-         datetime(2026, 3, 8, 7, 30, tzinfo=UTC)),
+        (
+            "America/New_York",
+            date(2026, 3, 8),
+            time(2, 30),
+            datetime(2026, 3, 8, 7, 30, tzinfo=UTC),
+        ),
         # 01:30 happens twice on 2026-11-01: the first (EDT) occurrence is used.
-        ("America/New_York", date(2026, 11, 1), time(1, 30),
-         datetime(2026, 11, 1, 5, 30, tzinfo=UTC)),
+        (
+            "America/New_York",
+            date(2026, 11, 1),
+            time(1, 30),
+            datetime(2026, 11, 1, 5, 30, tzinfo=UTC),
+        ),
         ("Europe/London", date(2026, 3, 29), time(9), datetime(2026, 3, 29, 8, tzinfo=UTC)),
         ("Europe/London", date(2026, 10, 25), time(9), datetime(2026, 10, 25, 9, tzinfo=UTC)),
     ],

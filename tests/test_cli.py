@@ -5,12 +5,11 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import func, select
 
+from tests.conftest import NOW
 from tracker.cli import main
 from tracker.links import LINK_PATH, find_valid_token
 from tracker.models import CarePlan, Clinic, Patient, PatientLinkToken, User
 from tracker.passwords import verify_password
-
-from tests.conftest import NOW
 
 
 def _invoke(runner, *args, input=None):
@@ -27,8 +26,18 @@ def test_it_creates_a_clinic_and_a_coordinator(runner, session):
     assert result.exit_code == 0, result.output
     assert "North Clinic" in result.output
 
-    result = _invoke(runner, "user", "create", "--clinic", "North Clinic", "--email",
-                     "Nurse@North.example", "--role", "admin", input="a-long-password\n")
+    result = _invoke(
+        runner,
+        "user",
+        "create",
+        "--clinic",
+        "North Clinic",
+        "--email",
+        "Nurse@North.example",
+        "--role",
+        "admin",
+        input="a-long-password\n",
+    )
     assert result.exit_code == 0, result.output
     user = session.scalar(select(User))
     assert user.email == "nurse@north.example"
@@ -39,16 +48,33 @@ def test_it_creates_a_clinic_and_a_coordinator(runner, session):
 
 def test_enroll_prints_the_patient_id_and_a_working_link(runner, session, clinic):
     result = _invoke(
-        runner, "enroll", "--clinic", clinic.name, "--name", "Jo Sample", "--procedure",
-        "kyphoplasty", "--procedure-date", "2026-11-20", "--timezone", "Europe/London",
-        "--levels", "t12, L1", "--reminder-time", "08:30", "--email", "jo@example.org",
+        runner,
+        "enroll",
+        "--clinic",
+        clinic.name,
+        "--name",
+        "Jo Sample",
+        "--procedure",
+        "kyphoplasty",
+        "--procedure-date",
+        "2026-11-20",
+        "--timezone",
+        "Europe/London",
+        "--levels",
+        "t12, L1",
+        "--reminder-time",
+        "08:30",
+        "--email",
+        "jo@example.org",
     )
     assert result.exit_code == 0, result.output
     lines = dict(line.split(" ", 1) for line in result.output.strip().splitlines())
     patient = session.get(Patient, int(lines["patient"]))
     plan = session.scalar(select(CarePlan).where(CarePlan.patient_id == patient.id))
     assert (plan.timezone, plan.levels, plan.reminder_time.isoformat()) == (
-        "Europe/London", "T12,L1", "08:30:00"
+        "Europe/London",
+        "T12,L1",
+        "08:30:00",
     )
     assert plan.template_id == "kyphoplasty" and plan.template_version == 1
     raw = lines["link"].split(LINK_PATH, 1)[1]
@@ -80,8 +106,11 @@ def test_enroll_refuses_bad_arguments_with_exit_2_and_writes_nothing(
     runner, session, clinic, change, message
 ):
     args = {
-        "--clinic": clinic.name, "--name": "Jo Sample", "--procedure": "kyphoplasty",
-        "--procedure-date": "2026-11-20", "--timezone": "America/Chicago",
+        "--clinic": clinic.name,
+        "--name": "Jo Sample",
+        "--procedure": "kyphoplasty",
+        "--procedure-date": "2026-11-20",
+        "--timezone": "America/Chicago",
     }
     args.update(change)
     flat = [item for pair in args.items() for item in pair]
@@ -121,8 +150,17 @@ def test_user_create_refuses_a_duplicate_email(runner, session, clinic):
 
 
 def test_clinic_create_refuses_a_bad_zone_and_a_duplicate(runner, session, clinic):
-    bad = _invoke(runner, "clinic", "create", "--name", "X", "--phone", "555-0100",
-                  "--timezone", "Nowhere/City")
+    bad = _invoke(
+        runner,
+        "clinic",
+        "create",
+        "--name",
+        "X",
+        "--phone",
+        "555-0100",
+        "--timezone",
+        "Nowhere/City",
+    )
     assert bad.exit_code == 2 and "unknown time zone" in bad.output
     dup = _invoke(runner, "clinic", "create", "--name", clinic.name, "--phone", "555-0100")
     assert dup.exit_code == 2 and "already exists" in dup.output
@@ -141,9 +179,11 @@ def test_templates_list_show_and_validate(runner, tmp_path):
 
     assert _invoke(runner, "templates", "validate").exit_code == 0
     broken = tmp_path / "broken.yaml"
-    broken.write_text("id: broken\nversion: 1\ntitle: T\nprocedures: [x]\nduration_days: 5\n"
-                      "activities:\n  - {key: a, kind: nap, title: A, instructions: B,"
-                      " source: s, start_day: 0, end_day: 1}\n")
+    broken.write_text(
+        "id: broken\nversion: 1\ntitle: T\nprocedures: [x]\nduration_days: 5\n"
+        "activities:\n  - {key: a, kind: nap, title: A, instructions: B,"
+        " source: s, start_day: 0, end_day: 1}\n"
+    )
     result = _invoke(runner, "templates", "validate", str(broken))
     assert result.exit_code == 2
     assert f"{broken}: activity 'a': field 'kind': unknown kind 'nap'" in result.output

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from sqlalchemy import func, select
 
+from tests.conftest import NOW
 from tracker import demo
 from tracker.models import CarePlan, PainEntry, Patient, SymptomReport, User
 from tracker.warning_signs import load_signs, signs_path
-from tests.conftest import NOW
 
 
 def _daily_means(session, plan_id):
@@ -22,7 +22,7 @@ def _daily_means(session, plan_id):
 
 def test_the_demo_seeds_patients_with_varied_histories_once(app, session, templates):
     signs = load_signs(signs_path(app.config["SCHEDULES_DIR"]))
-    clinic, created = demo.seed(session, templates, signs, now=NOW, grace_days=14)
+    _clinic, created = demo.seed(session, templates, signs, now=NOW, grace_days=14)
     assert created
     assert session.scalar(select(func.count()).select_from(Patient)) == len(demo.PATIENTS) == 20
     assert session.scalar(select(func.count()).select_from(User)) == 2
@@ -32,9 +32,7 @@ def test_the_demo_seeds_patients_with_varied_histories_once(app, session, templa
     assert improving[0] > improving[-1] + 2
     worsening = _daily_means(session, plans["Jonah Brandt"].id)
     assert worsening[-1] >= min(worsening) + 2
-    red = session.scalars(
-        select(SymptomReport).where(SymptomReport.severity != "none")
-    ).all()
+    red = session.scalars(select(SymptomReport).where(SymptomReport.severity != "none")).all()
     assert [r.plan_id for r in red] == [plans["Dmitri Vance"].id]
     missed = plans["Grace Iwu"]
     last_logged = session.scalar(

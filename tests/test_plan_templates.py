@@ -105,8 +105,7 @@ def _break_window(d):
         (_break_window, "followup_first", "window", "needs a window"),
     ],
 )
-def test_a_broken_template_names_file_activity_and_field(tmp_path, breaker, activity, field,
-                                                         words):
+def test_a_broken_template_names_file_activity_and_field(tmp_path, breaker, activity, field, words):
     data = _valid()
     breaker(data)
     path = _write(tmp_path, data)
@@ -138,7 +137,7 @@ def test_a_broken_file_stops_the_app_from_starting(tmp_path, database_url):
     data = _valid()
     _break_kind(data)
     _write(tmp_path, data)
-    with pytest.raises(TemplateError, match="broken.yaml"):
+    with pytest.raises(TemplateError, match=r"broken\.yaml: activity .walk."):
         make_test_app(database_url, SCHEDULES_DIR=str(tmp_path))
 
 
@@ -149,5 +148,8 @@ def test_warning_sign_severity_is_the_most_serious_answer():
     assert severity(signs, {"fever": True}) == "call_team"
     assert severity(signs, {"fever": True, "chest_pain": True}) == "call_911"
     assert {s.key for s in signs if s.action == "call_911"} == {
-        "chest_pain", "shortness_of_breath", "bladder_bowel_control", "leg_weakness",
+        "chest_pain",
+        "shortness_of_breath",
+        "bladder_bowel_control",
+        "leg_weakness",
     }
