@@ -47,12 +47,6 @@ def test_it_refuses_an_unsupported_database_url(clean_env):
         create_app()
 
 
-def test_the_health_check_reports_the_database(client):
-    response = client.get("/healthz")
-    assert response.status_code == 200
-    assert response.get_json()["database"] == "ok"
-
-
 def test_pages_carry_security_headers(client):
     response = client.get("/")
     assert response.status_code == 200

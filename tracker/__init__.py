@@ -17,11 +17,18 @@ def create_app(test_config: dict[str, Any] | None = None, *, serving: bool = Tru
     app = Flask(__name__, instance_relative_config=True)
     os.makedirs(app.instance_path, exist_ok=True)
 
-    from tracker import config, db, http_headers, plan_templates, site
+    from werkzeug.middleware.proxy_fix import ProxyFix
+
+    from tracker import config, db, errors, http_headers, log_redaction, plan_templates, site
 
     config.load(app, test_config, serving=serving)
     app.extensions["tracker.templates"] = plan_templates.load_directory(app.config["SCHEDULES_DIR"])
+    log_redaction.install()
+    if app.config["PROXY_FIX"]:
+        hops = app.config["PROXY_FIX"]
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)  # type: ignore[method-assign]
     db.init_app(app)
     http_headers.init_app(app)
+    errors.init_app(app)
     site.init_app(app)
     return app

@@ -12,6 +12,7 @@ from flask.cli import FlaskGroup, with_appcontext
 from sqlalchemy import select
 
 from tracker import create_app, migrate
+from tracker.config import ConfigError
 from tracker.db import get_session, utcnow
 from tracker.enrollment import EnrollmentError, check_email, check_phone, enroll, validate_request
 from tracker.links import link_url
@@ -29,7 +30,10 @@ class CLIError(click.ClickException):
 
 def _cli_app() -> Flask:
     # Operator commands sign no cookies, so they run without a configured secret key.
-    return create_app(serving=False)
+    try:
+        return create_app(serving=False)
+    except (ConfigError, TemplateError) as exc:
+        raise CLIError(str(exc)) from None
 
 
 @click.group(
@@ -289,3 +293,7 @@ def demo_command(host: str, port: int, no_serve: bool) -> None:
     from tracker import demo
 
     demo.run(host=host, port=port, serve=not no_serve)
+
+
+if __name__ == "__main__":
+    main()

@@ -20,6 +20,9 @@ class ConfigError(RuntimeError):
 
 def defaults(instance_path: str) -> dict[str, Any]:
     return {
+        # "production" (the default) fails closed; "development" relaxes the checks below
+        # for local runs such as `tracker demo`.
+        "ENV": "production",
         "SECRET_KEY": None,
         "DATABASE_URL": f"sqlite:///{Path(instance_path) / 'tracker.db'}",
         # Base of the links put in reminders; must be the address patients reach.
@@ -42,29 +45,64 @@ def defaults(instance_path: str) -> dict[str, Any]:
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_SAMESITE": "Lax",
         "SESSION_COOKIE_SECURE": True,
+        # Number of trusted reverse proxies in front of the app (X-Forwarded-* headers).
+        "PROXY_FIX": 0,
+        # The health check turns red when the newest scheduler tick is older than this.
+        "SCHEDULER_STALE_SECONDS": 300,
     }
 
 
 def load(app: Flask, test_config: dict[str, Any] | None, *, serving: bool = True) -> None:
-    app.config.from_mapping(defaults(app.instance_path))
+    base = defaults(app.instance_path)
+    app.config.from_mapping(base)
     app.config.from_prefixed_env(ENV_PREFIX)
     if test_config:
         app.config.update(test_config)
-    if app.config["BASE_URL"].startswith("http://") and (app.debug or app.testing):
+    check_types(app, base)
+    if app.config["BASE_URL"].startswith("http://") and relaxed_mode(app):
         # Local development over plain HTTP: a Secure cookie would never be sent back.
         app.config["SESSION_COOKIE_SECURE"] = False
     validate(app, serving=serving)
 
 
+def relaxed_mode(app: Flask) -> bool:
+    return app.testing or app.config.get("ENV") == "development"
+
+
+def check_types(app: Flask, base: dict[str, Any]) -> None:
+    """A setting whose default is a number or a flag must stay one (one-line error otherwise)."""
+    for key, default in base.items():
+        value = app.config.get(key)
+        if isinstance(default, bool):
+            if not isinstance(value, bool):
+                raise ConfigError(f"{ENV_PREFIX}_{key} must be true or false, not {value!r}")
+        elif isinstance(default, int) and (isinstance(value, bool) or not isinstance(value, int)):
+            raise ConfigError(f"{ENV_PREFIX}_{key} must be a whole number, not {value!r}")
+    if app.config.get("ENV") not in ("production", "development"):
+        raise ConfigError(f"{ENV_PREFIX}_ENV must be production or development")
+
+
 def validate(app: Flask, *, serving: bool = True) -> None:
-    relaxed = app.debug or app.testing or not serving
+    """Refuse to serve with settings that would expose patients' data."""
+    if not str(app.config["DATABASE_URL"]).startswith(("sqlite", "postgres")):
+        raise ConfigError(f"{ENV_PREFIX}_DATABASE_URL must be a sqlite:// or postgresql:// URL")
+    if not serving or relaxed_mode(app):
+        return
     secret = app.config.get("SECRET_KEY")
-    if not relaxed and (secret is None or str(secret) in INSECURE_SECRET_KEYS):
+    if secret is None or str(secret) in INSECURE_SECRET_KEYS or len(str(secret)) < 24:
         raise ConfigError(
             f"{ENV_PREFIX}_SECRET_KEY is missing or a known default; set it to a long random value"
         )
-    if not str(app.config["DATABASE_URL"]).startswith(("sqlite", "postgresql")):
-        raise ConfigError(f"{ENV_PREFIX}_DATABASE_URL must be a sqlite:// or postgresql:// URL")
+    if app.debug:
+        raise ConfigError("debug mode is on in production; unset FLASK_DEBUG / TRACKER_DEBUG")
+    if not app.config["SESSION_COOKIE_SECURE"] or not app.config["SESSION_COOKIE_HTTPONLY"]:
+        raise ConfigError(
+            f"{ENV_PREFIX}_SESSION_COOKIE_SECURE and _HTTPONLY must be true in production"
+        )
+    if app.config["SESSION_COOKIE_SAMESITE"] not in ("Lax", "Strict"):
+        raise ConfigError(f"{ENV_PREFIX}_SESSION_COOKIE_SAMESITE must be Lax or Strict")
+    if not app.config.get("MAX_CONTENT_LENGTH"):
+        raise ConfigError(f"{ENV_PREFIX}_MAX_CONTENT_LENGTH must be set in production")
 
 
 def database_url_from_env() -> str | None:

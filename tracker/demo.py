@@ -218,6 +218,7 @@ def demo_app(host: str, port: int) -> Flask:
         {
             "SECRET_KEY": _secret_key(Path(probe.instance_path)),
             "BASE_URL": f"http://{host}:{port}",
+            "ENV": "development",  # a local demo: no production checks
             "SESSION_COOKIE_SECURE": False,  # the demo is served over plain HTTP on loopback
         }
     )

@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, Flask, render_template
-from sqlalchemy import text
+from typing import Any
 
+from flask import Blueprint, Flask, current_app, render_template
+from sqlalchemy import func, select, text
+from sqlalchemy.exc import DBAPIError
+
+from tracker.clock import request_now
 from tracker.db import get_session
+from tracker.models import SchedulerHeartbeat
 
 bp = Blueprint("site", __name__)
 
@@ -16,12 +21,27 @@ def index() -> str:
 
 
 @bp.get("/healthz")
-def healthz() -> tuple[dict, int]:
+def healthz() -> tuple[dict[str, Any], int]:
+    """Database reachability and the scheduler's last tick; 503 when either is unhealthy."""
+    session = get_session()
     try:
-        get_session().execute(text("SELECT 1"))
-    except Exception as exc:
-        return {"database": "unreachable", "error": type(exc).__name__}, 503
-    return {"database": "ok"}, 200
+        session.execute(text("SELECT 1"))
+        last_tick = session.scalar(select(func.max(SchedulerHeartbeat.last_tick_at)))
+    except DBAPIError as exc:
+        session.rollback()
+        error = type(exc.orig or exc).__name__
+        return {"status": "unhealthy", "database": "unreachable", "error": error}, 503
+    scheduler: dict[str, Any] = {"last_tick_at": last_tick.isoformat() if last_tick else None}
+    if last_tick is None:
+        scheduler["status"] = "never"
+    else:
+        age = (request_now() - last_tick).total_seconds()
+        scheduler["age_seconds"] = round(age)
+        fresh = age <= current_app.config["SCHEDULER_STALE_SECONDS"]
+        scheduler["status"] = "ok" if fresh else "stale"
+    healthy = scheduler["status"] == "ok"
+    body = {"status": "ok" if healthy else "unhealthy", "database": "ok", "scheduler": scheduler}
+    return body, 200 if healthy else 503
 
 
 def init_app(app: Flask) -> None:
