@@ -20,6 +20,12 @@ def index() -> str:
     return render_template("index.html")
 
 
+@bp.get("/livez")
+def livez() -> tuple[str, int, dict[str, str]]:
+    """Liveness without touching the database; also the benchmarks' bare endpoint."""
+    return "ok\n", 200, {"Content-Type": "text/plain; charset=utf-8"}
+
+
 @bp.get("/healthz")
 def healthz() -> tuple[dict[str, Any], int]:
     """Database reachability and the scheduler's last tick; 503 when either is unhealthy."""

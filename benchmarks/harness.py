@@ -1,0 +1,174 @@
+"""Benchmark harness: a real gunicorn server on loopback, wrk as the closed-loop client.
+
+Every figure is reported as a ratio against a limit measured in the same run on the same
+machine, because these machines are noisy. Load goes only to 127.0.0.1, and every run is
+bounded by its duration.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+BENCH_SECRET = "benchmark-secret-key-not-for-production-0123456789"
+
+# wrk prints this JSON line when the run ends (status = non-2xx/3xx responses).
+_WRK_DONE = """
+done = function(summary, latency, requests)
+  io.write(string.format(
+    '{"requests":%d,"duration_us":%d,"connect_errors":%d,"read_errors":%d,' ..
+    '"write_errors":%d,"status_errors":%d,"timeouts":%d,' ..
+    '"p50_us":%d,"p95_us":%d,"p99_us":%d}\\n',
+    summary.requests, summary.duration, summary.errors.connect, summary.errors.read,
+    summary.errors.write, summary.errors.status, summary.errors.timeout,
+    latency:percentile(50), latency:percentile(95), latency:percentile(99)))
+end
+"""
+
+
+@dataclass
+class LoadResult:
+    requests: int
+    seconds: float
+    rps: float
+    errors: int
+    status_errors: int
+    p50_ms: float
+    p95_ms: float
+    p99_ms: float
+
+    def as_dict(self) -> dict:
+        return asdict(self)
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def require_wrk() -> str:
+    path = shutil.which("wrk")
+    if path is None:
+        sys.exit("wrk is not installed: `apt-get install -y wrk` (make bench does this)")
+    return path
+
+
+def wrk(
+    url: str, *, connections: int, seconds: float, threads: int = 1, lua: str = ""
+) -> LoadResult:
+    """A closed-loop load of ``connections`` keep-alive connections for ``seconds``."""
+    assert url.startswith("http://127.0.0.1:"), "benchmarks only load the loopback address"
+    with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as script:
+        script.write(lua + "\n" + _WRK_DONE)
+    try:
+        out = subprocess.run(
+            [
+                require_wrk(),
+                "-t",
+                str(threads),
+                "-c",
+                str(connections),
+                "-d",
+                f"{max(1, round(seconds))}s",
+                "--timeout",
+                "10s",
+                "-s",
+                script.name,
+                url,
+            ],
+            capture_output=True,
+            text=True,
+            timeout=seconds + 60,
+            check=True,
+        ).stdout
+    finally:
+        os.unlink(script.name)
+    data = json.loads(out.strip().splitlines()[-1])
+    secs = data["duration_us"] / 1e6
+    errors = sum(data[k] for k in ("connect_errors", "read_errors", "write_errors", "timeouts"))
+    return LoadResult(
+        requests=data["requests"],
+        seconds=round(secs, 3),
+        rps=round(data["requests"] / secs, 1) if secs else 0.0,
+        errors=errors,
+        status_errors=data["status_errors"],
+        p50_ms=data["p50_us"] / 1000,
+        p95_ms=data["p95_us"] / 1000,
+        p99_ms=data["p99_us"] / 1000,
+    )
+
+
+def _wait_ready(url: str, process: subprocess.Popen, timeout: float = 60) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"server exited with {process.returncode}")
+        try:
+            with urllib.request.urlopen(url, timeout=2) as response:  # noqa: S310 - loopback
+                if response.status == 200:
+                    return
+        except OSError:
+            time.sleep(0.2)
+    raise RuntimeError(f"server not ready at {url} after {timeout}s")
+
+
+@contextmanager
+def gunicorn(
+    database_url: str,
+    *,
+    workers: int = 4,
+    threads: int = 1,
+    extra_env: dict[str, str] | None = None,
+) -> Iterator[str]:
+    """Serve ``tracker.wsgi:app`` on a free loopback port; yields the base URL."""
+    port = free_port()
+    env = {
+        **os.environ,
+        "TRACKER_DATABASE_URL": database_url,
+        "TRACKER_SECRET_KEY": BENCH_SECRET,
+        "TRACKER_BASE_URL": f"http://127.0.0.1:{port}",
+        **(extra_env or {}),
+    }
+    command = [
+        sys.executable,
+        "-m",
+        "gunicorn",
+        "--workers",
+        str(workers),
+        "--bind",
+        f"127.0.0.1:{port}",
+        "--log-level",
+        "warning",
+    ]
+    if threads > 1:
+        command += ["--worker-class", "gthread", "--threads", str(threads)]
+    process = subprocess.Popen([*command, "tracker.wsgi:app"], cwd=REPO, env=env)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        _wait_ready(base + "/livez", process)
+        yield base
+    finally:
+        process.send_signal(signal.SIGTERM)
+        try:
+            process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+
+def ratio(measured: float, limit: float) -> float:
+    return round(measured / limit, 3) if limit else 0.0
