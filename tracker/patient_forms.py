@@ -6,7 +6,7 @@ import re
 from functools import cache
 
 from flask_wtf import FlaskForm
-from wtforms import Field, RadioField, TextAreaField
+from wtforms import Field, StringField, TextAreaField
 from wtforms.validators import InputRequired, Length, Optional, ValidationError
 
 from tracker.models import NOTE_MAX_LENGTH
@@ -39,17 +39,14 @@ def _clean_note(value: str | None) -> str | None:
 
 
 class PainForm(FlaskForm):
-    # validate_choice=False: every bad value gets the one plain-language message above.
-    score = RadioField(
+    # Plain text fields rendered as radio buttons by the template (which owns the markup),
+    # so that every bad value gets the one plain-language message above.
+    score = StringField(
         "How much pain do you have right now?",
-        choices=[(str(n), str(n)) for n in range(11)],
-        validate_choice=False,
         validators=[InputRequired(SCORE_MESSAGE), _score_in_range],
     )
-    context = RadioField(
+    context = StringField(
         "When do you feel this pain? (optional)",
-        choices=CONTEXT_CHOICES,
-        validate_choice=False,
         validators=[Optional(), _known_context],
     )
     note = TextAreaField(
@@ -70,6 +67,7 @@ class PainForm(FlaskForm):
 
 
 ANSWER_MESSAGE = "Please answer yes or no."
+ANSWER_CHOICES = [("yes", "Yes"), ("no", "No")]
 
 
 def _yes_or_no(form: FlaskForm, field: Field) -> None:
@@ -86,11 +84,8 @@ def field_name(sign: WarningSign) -> str:
 def warning_signs_form_class(signs: tuple[WarningSign, ...]) -> type[FlaskForm]:
     """A form with one yes/no question per sign in schedules/checks/warning_signs.yaml."""
     fields = {
-        field_name(sign): RadioField(
-            sign.question,
-            choices=[("yes", "Yes"), ("no", "No")],
-            validate_choice=False,
-            validators=[InputRequired(ANSWER_MESSAGE), _yes_or_no],
+        field_name(sign): StringField(
+            sign.question, validators=[InputRequired(ANSWER_MESSAGE), _yes_or_no]
         )
         for sign in signs
     }

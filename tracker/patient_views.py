@@ -34,6 +34,8 @@ from tracker.clock import request_now
 from tracker.db import get_session
 from tracker.models import CheckOff, PainEntry, SymptomReport
 from tracker.patient_forms import (
+    ANSWER_CHOICES,
+    CONTEXT_CHOICES,
     SCORE_WORDS,
     PainForm,
     answers_of,
@@ -216,6 +218,7 @@ def _render_pain(me, form: PainForm, status: int = 200, problem: str | None = No
             me=me,
             form=form,
             score_words=SCORE_WORDS,
+            context_choices=CONTEXT_CHOICES,
             entries=entries,
             problem=problem,
         ),
@@ -261,6 +264,7 @@ def _render_warning_signs(me, form, status: int = 200, problem: str | None = Non
             form=form,
             signs=signs,
             fields=[(sign, form[field_name(sign)]) for sign in signs],
+            answer_choices=ANSWER_CHOICES,
             done_today=warning_check_done_on(db, me.plan, day),
             problem=problem,
         ),
