@@ -67,6 +67,10 @@ def long_day(day: date) -> str:
     return f"{day:%A} {day.day} {day:%B}"
 
 
+def short_day(day: date) -> str:
+    return f"{day:%a} {day.day} {day:%b}"
+
+
 def clock_time(at: datetime, tz_name: str) -> str:
     local = at.astimezone(zone(tz_name))
     hour = local.hour % 12 or 12
@@ -411,6 +415,7 @@ def init_app(app: Flask) -> None:
     app.register_blueprint(link_bp)
     app.register_blueprint(bp)
     app.add_template_filter(long_day, "long_day")
+    app.add_template_filter(short_day, "short_day")
     app.add_template_filter(tel_href, "tel_href")
     app.add_template_global(clock_time, "clock_time")
     patient_session.install_log_redaction()

@@ -142,8 +142,13 @@ def test_patient_pages_are_never_cached(patient_client):
 
 def test_it_keeps_link_tokens_out_of_the_request_log():
     record = logging.LogRecord(
-        "werkzeug", logging.INFO, __file__, 1, '"%s" %s %s',
-        ("GET /p/SeCrEt-token_123 HTTP/1.1", "302", "-"), None,
+        "werkzeug",
+        logging.INFO,
+        __file__,
+        1,
+        '"%s" %s %s',
+        ("GET /p/SeCrEt-token_123 HTTP/1.1", "302", "-"),
+        None,
     )
     RedactLinkTokens().filter(record)
     assert "SeCrEt" not in record.getMessage()

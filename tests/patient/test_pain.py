@@ -27,7 +27,9 @@ def test_it_shows_the_scale_with_words_at_the_anchors(patient_client):
 
 def test_it_saves_a_score_with_context_and_note(patient_client, session, enrolled):
     response = post_form(
-        patient_client, "/me/pain", data={"score": "6", "context": "activity", "note": " After walk "}
+        patient_client,
+        "/me/pain",
+        data={"score": "6", "context": "activity", "note": " After walk "},
     )
     assert response.status_code == 302
     assert response.location.endswith("/me/")

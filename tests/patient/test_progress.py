@@ -42,9 +42,9 @@ def test_it_shows_days_limits_visit_and_a_chart_with_a_table(enroll_patient, cli
     assert '<svg viewBox="0 0 640 300" role="img"' in html
     assert html.count('class="dot-max"') == 3
     assert "Highest pain was 8 out of 10 on day 0 and 4 out of 10 on day 3" in page
-    assert "Day 0 Monday 16 November 8 7.0 (2 scores) Done" in page
-    assert "Day 1 Tuesday 17 November 7 7.0 Not done" in page
-    assert "Day 2 Wednesday 18 November Not logged — Not done" in page
+    assert "Day 0 Mon 16 Nov 8 7.0 (2 scores) Done" in page
+    assert "Day 1 Tue 17 Nov 7 7.0 Not done" in page
+    assert "Day 2 Wed 18 Nov Not logged — Not done" in page
     assert "<script" not in html
 
 
@@ -52,7 +52,7 @@ def test_it_shows_an_empty_record_on_the_first_day(enroll_patient, client):
     sign_in(client, enroll_patient(procedure_date="2026-11-21"))
     page = text_of(client.get("/me/progress"))
     assert "No pain scores logged yet." in page
-    assert "Day 0 Saturday 21 November Not logged" in page
+    assert "Day 0 Sat 21 Nov Not logged" in page
 
 
 def test_recovery_days_summarise_max_mean_and_gaps(enrolled, session):

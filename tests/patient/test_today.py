@@ -21,9 +21,7 @@ def test_it_shows_the_day_tasks_restrictions_visit_and_phone(patient_client):
     assert "No heavy lifting — 40 days left" in page
     assert "Rest in bed — today is the last day" in page
     assert "No driving on opioid pain medicine — while you take opioid pain medicine" in page
-    assert (
-        "First follow-up visit: between Monday 30 November and Friday 4 December" in page
-    )
+    assert "First follow-up visit: between Monday 30 November and Friday 4 December" in page
     assert "555-0142" in page
     assert 'href="tel:5550142"' in patient_client.get("/me/").get_data(as_text=True)
 
