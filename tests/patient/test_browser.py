@@ -8,6 +8,7 @@ download. Outside CI the tests skip when it is missing; in CI they fail loudly.
 from __future__ import annotations
 
 import os
+import re
 import threading
 from collections.abc import Iterator
 from datetime import date, timedelta
@@ -82,29 +83,34 @@ def _page(browser, **context_options):
 def test_a_patient_goes_from_the_link_to_a_red_flag_without_javascript(
     browser, live_server, enrolled, session
 ):
+    from playwright.sync_api import expect
+
     context, page = _page(
         browser, java_script_enabled=False, viewport={"width": 360, "height": 740}
     )
     try:
         response = page.goto(f"{live_server}/p/{enrolled.link_token}")
         assert response.status == 200
-        assert page.url == f"{live_server}/me/"
-        assert page.locator("h1").inner_text() == "Day 1 of your recovery"
-        assert page.get_by_text("No heavy lifting — 40 days left").is_visible()
-        assert page.get_by_text("You have not logged your pain score today.").is_visible()
+        expect(page).to_have_url(f"{live_server}/me/")
+        expect(page.locator("h1")).to_have_text("Day 1 of your recovery")
+        expect(page.get_by_text("No heavy lifting — 40 days left")).to_be_visible()
+        prompt = page.get_by_text("You have not logged your pain score today.")
+        expect(prompt).to_be_visible()
 
-        # Check off today's walk; the page says so, and a second tap is harmless.
+        # Check off today's walk; the page says so; undo and redo leave one check-off.
         page.get_by_role("button", name="Mark as done: Take a short walk").click()
-        assert page.get_by_text("Done: Take a short walk.").is_visible()
+        expect(page.get_by_text("Done: Take a short walk.")).to_be_visible()
         page.get_by_role("button", name="Not done yet — undo: Take a short walk").click()
+        expect(page.get_by_text("Marked as not done: Take a short walk.")).to_be_visible()
         page.get_by_role("button", name="Mark as done: Take a short walk").click()
+        expect(page.get_by_text("Done: Take a short walk.")).to_be_visible()
         assert count(session, CheckOff) == 1
 
         # Log pain: first a mistake (no score), then a real one.
         page.get_by_role("link", name="Log your pain now").click()
-        assert page.title() == "Log your pain — Recovery tracker"
+        expect(page).to_have_title("Log your pain — Recovery tracker")
         page.get_by_role("button", name="Save my pain score").click()
-        assert page.get_by_role("alert").get_by_text("Your pain score was not saved.").is_visible()
+        expect(page.get_by_role("alert")).to_contain_text("Your pain score was not saved.")
         assert count(session, PainEntry) == 0
         page.get_by_label("7", exact=True).check()
         page.get_by_label("With activity").check()
@@ -112,37 +118,42 @@ def test_a_patient_goes_from_the_link_to_a_red_flag_without_javascript(
             "Sore after the walk"
         )
         page.get_by_role("button", name="Save my pain score").click()
-        assert page.url == f"{live_server}/me/"
-        assert page.get_by_text("Thank you. Your pain score of 7 is saved.").is_visible()
-        assert page.get_by_text("You have not logged your pain score today.").count() == 0
+        expect(page.get_by_text("Thank you. Your pain score of 7 is saved.")).to_be_visible()
+        expect(page).to_have_url(f"{live_server}/me/")
+        expect(prompt).to_have_count(0)
         entry = session.scalar(select(PainEntry))
         assert (entry.score, entry.context, entry.note) == (7, "activity", "Sore after the walk")
 
         # The warning-signs check, with a 911 red flag.
         page.get_by_role("link", name="Warning signs").first.click()
+        expect(page).to_have_title("Warning signs check — Recovery tracker")
         for fieldset in page.locator("fieldset").all():
             legend = fieldset.locator("legend").inner_text()
             answer = "Yes" if legend == "Do you have chest pain?" else "No"
             fieldset.get_by_label(answer, exact=True).check()
         page.get_by_role("button", name="Send my answers").click()
-        assert page.title() == "Call 911 now — Recovery tracker"
+        expect(page).to_have_title("Call 911 now — Recovery tracker")
         first_heading = page.locator("main h1").first
-        assert first_heading.inner_text() == "Call 911 now"
-        assert first_heading.is_visible()
-        assert page.get_by_role("link", name="Call 911").first.get_attribute("href") == "tel:911"
+        expect(first_heading).to_have_text("Call 911 now")
+        expect(first_heading).to_be_in_viewport()
+        expect(page.get_by_role("link", name="Call 911").first).to_have_attribute("href", "tel:911")
         report = session.scalar(select(SymptomReport))
         assert report.severity == "call_911"
         alert = session.scalar(select(Alert))
         assert (alert.rule, alert.urgency) == (alerts.RED_FLAG, "urgent")
 
         page.get_by_role("link", name="Progress").click()
-        assert page.get_by_role("img", name="Your highest and average pain each day").is_visible()
+        expect(
+            page.get_by_role("img", name="Your highest and average pain each day")
+        ).to_be_visible()
     finally:
         context.close()
 
 
 def _pages_to_audit(browser, live_server, enrolled):
     """Visit every patient page state once; yields (name, page) while each is showing."""
+    from playwright.sync_api import expect
+
     context, page = _page(browser)
     try:
         page.goto(f"{live_server}/p/not-a-real-token-{'x' * 30}")
@@ -152,18 +163,22 @@ def _pages_to_audit(browser, live_server, enrolled):
         page.goto(f"{live_server}/p/{enrolled.link_token}")
         yield "today", page
         page.get_by_role("button", name="Mark as done: Take a short walk").click()
+        expect(page.get_by_text("Done: Take a short walk.")).to_be_visible()
         yield "today, task done", page
         page.goto(f"{live_server}/me/pain")
         yield "pain log", page
         page.get_by_role("button", name="Save my pain score").click()
+        expect(page.get_by_role("alert")).to_be_visible()
         yield "pain log with an error", page
         page.get_by_label("3", exact=True).check()
         page.get_by_role("button", name="Save my pain score").click()
+        expect(page.get_by_text("Your pain score of 3 is saved.")).to_be_visible()
         page.goto(f"{live_server}/me/pain")
         yield "pain log with today's scores", page
         page.goto(f"{live_server}/me/warning-signs")
         yield "warning signs", page
         page.get_by_role("button", name="Send my answers").click()
+        expect(page.get_by_role("alert")).to_be_visible()
         yield "warning signs with errors", page
         for answer in ("No", "Yes"):
             page.goto(f"{live_server}/me/warning-signs")
@@ -174,6 +189,7 @@ def _pages_to_audit(browser, live_server, enrolled):
                 )
                 fieldset.get_by_label("Yes" if yes else "No", exact=True).check()
             page.get_by_role("button", name="Send my answers").click()
+            expect(page).to_have_url(re.compile(r"/me/warning-signs/\d+$"))
             yield f"warning signs result ({answer})", page
         page.goto(f"{live_server}/me/progress")
         yield "progress", page
