@@ -13,7 +13,7 @@ from tracker.models import NOTE_MAX_LENGTH
 from tracker.warning_signs import WarningSign
 
 # The numeric rating scale with words at its anchors (SPEC section 1).
-SCORE_WORDS = {0: "No pain", 5: "Moderate pain", 10: "Worst pain you can imagine"}
+SCORE_WORDS = {0: "No pain", 10: "Worst pain you can imagine"}
 SCORE_MESSAGE = "Choose a number from 0 (no pain) to 10 (worst pain you can imagine)."
 CONTEXT_CHOICES = [("rest", "At rest"), ("activity", "With activity")]
 _WHOLE_NUMBER = re.compile(r"^(10|[0-9])$")

@@ -106,9 +106,10 @@ def recovery_days(session: Session, plan: CarePlan, today: date) -> list[DayReco
 
 # --- the chart: plain SVG geometry, drawn by the template -------------------------------------
 
-CHART_WIDTH = 640
-CHART_HEIGHT = 300
-_LEFT, _RIGHT, _TOP, _BOTTOM = 48, 16, 16, 44
+# Drawn in phone-sized units, so the labels stay readable when a 360 px screen shows it.
+CHART_WIDTH = 360
+CHART_HEIGHT = 240
+_LEFT, _RIGHT, _TOP, _BOTTOM = 34, 12, 12, 46
 
 
 @dataclass(frozen=True)

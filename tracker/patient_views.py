@@ -68,7 +68,7 @@ def long_day(day: date) -> str:
 
 
 def short_day(day: date) -> str:
-    return f"{day:%a} {day.day} {day:%b}"
+    return f"{day.day} {day:%b}"
 
 
 def clock_time(at: datetime, tz_name: str) -> str:

@@ -39,12 +39,13 @@ def test_it_shows_days_limits_visit_and_a_chart_with_a_table(enroll_patient, cli
     assert "It has been 5 days since your procedure on Monday 16 November" in page
     assert "No heavy lifting — 36 days left" in page
     assert "First follow-up visit: between Thursday 26 November and Monday 30 November" in page
-    assert '<svg viewBox="0 0 640 300" role="img"' in html
+    assert '<svg viewBox="0 0 360 240" role="img"' in html
     assert html.count('class="dot-max"') == 3
     assert "Highest pain was 8 out of 10 on day 0 and 4 out of 10 on day 3" in page
-    assert "Day 0 Mon 16 Nov 8 7.0 (2 scores) Done" in page
-    assert "Day 1 Tue 17 Nov 7 7.0 Not done" in page
-    assert "Day 2 Wed 18 Nov Not logged — Not done" in page
+    assert "You checked in on 3 of 6 days so far" in page
+    assert "Day 0 16 Nov 8 7.0 (2 scores) Done" in page
+    assert "Day 1 17 Nov 7 7.0 Not done" in page
+    assert "Day 2 18 Nov Not logged — Not done" in page
     assert "<script" not in html
 
 
@@ -52,7 +53,7 @@ def test_it_shows_an_empty_record_on_the_first_day(enroll_patient, client):
     sign_in(client, enroll_patient(procedure_date="2026-11-21"))
     page = text_of(client.get("/me/progress"))
     assert "No pain scores logged yet." in page
-    assert "Day 0 Sat 21 Nov Not logged" in page
+    assert "Day 0 21 Nov Not logged" in page
 
 
 def test_recovery_days_summarise_max_mean_and_gaps(enrolled, session):
