@@ -9,9 +9,16 @@ import pytest
 from sqlalchemy import select
 
 from tests.conftest import NOW
-from tests.patient.conftest import sign_in, text_of
+from tests.patient.conftest import count, sign_in, text_of
 from tracker import links
-from tracker.models import AuditEvent, Patient, PatientLinkToken
+from tracker.models import (
+    AuditEvent,
+    CheckOff,
+    PainEntry,
+    Patient,
+    PatientLinkToken,
+    SymptomReport,
+)
 from tracker.patient_session import RedactLinkTokens
 
 KIND_PAGE = "This link is not working"
@@ -135,9 +142,22 @@ def test_it_signs_out_on_request(patient_client):
     assert patient_client.get("/me/").status_code == 401
 
 
-def test_patient_pages_are_never_cached(patient_client):
+def test_patient_pages_are_never_cached_and_carry_security_headers(patient_client):
     for page in PATIENT_PAGES:
-        assert patient_client.get(page).headers["Cache-Control"] == "no-store"
+        headers = patient_client.get(page).headers
+        assert headers["Cache-Control"] == "no-store"
+        assert "script-src 'self'" in headers["Content-Security-Policy"]
+        assert headers["X-Frame-Options"] == "DENY"
+        assert headers["Referrer-Policy"] == "no-referrer"
+
+
+@pytest.mark.parametrize("page", PATIENT_PAGES)
+def test_patient_pages_have_no_inline_script_or_style(patient_client, page):
+    html = patient_client.get(page).get_data(as_text=True)
+    assert "<script" not in html
+    assert "style=" not in html
+    assert "<style" not in html
+    assert '<html lang="en">' in html
 
 
 def test_it_keeps_link_tokens_out_of_the_request_log():
@@ -153,3 +173,32 @@ def test_it_keeps_link_tokens_out_of_the_request_log():
     RedactLinkTokens().filter(record)
     assert "SeCrEt" not in record.getMessage()
     assert "/p/[redacted]" in record.getMessage()
+
+
+POSTS = [
+    ("/me/pain", {"score": "3"}),
+    ("/me/warning-signs", {"q_chest_pain": "yes"}),
+    ("/me/tasks/walk", {"action": "done", "day": "2026-11-21"}),
+]
+
+
+@pytest.mark.parametrize(("url", "data"), POSTS, ids=["pain", "warning-signs", "task"])
+def test_it_refuses_posts_from_nobody(client, enrolled, session, url, data):
+    response = client.post(url, data=data)
+    assert response.status_code == 401
+    assert "Please open your personal link" in text_of(response)
+    assert count(session, PainEntry) == count(session, SymptomReport) == 0
+    assert count(session, CheckOff) == 0
+
+
+@pytest.mark.parametrize(("url", "data"), POSTS, ids=["pain", "warning-signs", "task"])
+def test_it_refuses_posts_after_the_link_is_revoked(patient_client, enrolled, session, url, data):
+    from tests.patient.conftest import csrf_token
+
+    token = csrf_token(patient_client.get("/me/pain").get_data(as_text=True))
+    links.revoke_links(session, session.get(Patient, enrolled.patient.id), now=NOW)
+    session.commit()
+    response = patient_client.post(url, data={"csrf_token": token, **data})
+    assert response.status_code == 401
+    assert count(session, PainEntry) == count(session, SymptomReport) == 0
+    assert count(session, CheckOff) == 0
