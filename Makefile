@@ -6,7 +6,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test lint venv services
+.PHONY: demo test lint venv services chromium
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -26,8 +26,12 @@ services:
 	  pg_ctlcluster --skip-systemctl-redirect $$(ls /etc/postgresql) main start || true; \
 	fi
 
+# The browser tests drive Debian's chromium through Playwright (no browser download).
+chromium:
+	@test -x /usr/bin/chromium || (apt-get update && apt-get install -y chromium)
+
 lint: $(STAMP)
 	$(BIN)/ruff check .
 
-test: $(STAMP) services lint
+test: $(STAMP) services chromium lint
 	$(BIN)/python -m pytest

@@ -19,7 +19,16 @@ def create_app(test_config: dict[str, Any] | None = None, *, serving: bool = Tru
 
     from werkzeug.middleware.proxy_fix import ProxyFix
 
-    from tracker import config, db, errors, http_headers, log_redaction, plan_templates, site
+    from tracker import (
+        config,
+        db,
+        errors,
+        http_headers,
+        log_redaction,
+        patient_views,
+        plan_templates,
+        site,
+    )
 
     config.load(app, test_config, serving=serving)
     app.extensions["tracker.templates"] = plan_templates.load_directory(app.config["SCHEDULES_DIR"])
@@ -31,4 +40,5 @@ def create_app(test_config: dict[str, Any] | None = None, *, serving: bool = Tru
     http_headers.init_app(app)
     errors.init_app(app)
     site.init_app(app)
+    patient_views.init_app(app)
     return app

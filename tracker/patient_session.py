@@ -1,0 +1,78 @@
+"""Patient sign-in by personal link, and the one check every patient page makes.
+
+Patients do not use Flask-Login (that is for coordinators). Opening a personal link starts a
+fresh session holding the patient's id and their ``session_version``; every patient request
+compares that version with the database, so revoking or rotating the link (which bumps it)
+ends sessions already open on other devices, including copied cookies.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from flask import abort, make_response, render_template, session
+from sqlalchemy.orm import Session
+
+from tracker import audit
+from tracker.links import find_valid_token
+from tracker.models import CarePlan, Patient
+
+SESSION_PATIENT = "patient_id"
+SESSION_VERSION = "patient_v"
+
+
+@dataclass(frozen=True)
+class SignedInPatient:
+    patient: Patient
+    plan: CarePlan
+
+
+def sign_in_with_link(
+    db: Session, raw: str, *, now: datetime, remote_addr: str | None
+) -> Patient | None:
+    """Start a patient session for a live link; None (and nothing stored) otherwise."""
+    token = find_valid_token(db, raw, now=now)
+    if token is None:
+        return None
+    patient = db.get(Patient, token.patient_id)
+    if patient is None or not patient.plans:
+        return None
+    token.last_used_at = now
+    audit.record(
+        db,
+        now=now,
+        action="patient.link_sign_in",
+        actor_type="patient",
+        actor_patient_id=patient.id,
+        clinic_id=patient.clinic_id,
+        patient_id=patient.id,
+        detail={"token_id": token.id},
+        remote_addr=remote_addr,
+    )
+    db.commit()
+    # A new session: nothing from an earlier visitor on this browser carries over.
+    session.clear()
+    session[SESSION_PATIENT] = patient.id
+    session[SESSION_VERSION] = patient.session_version
+    return patient
+
+
+def sign_out() -> None:
+    session.pop(SESSION_PATIENT, None)
+    session.pop(SESSION_VERSION, None)
+
+
+def signed_out_page(status: int = 401):
+    return make_response(render_template("patient/signed_out.html"), status)
+
+
+def current_patient(db: Session) -> SignedInPatient:
+    """The signed-in patient and their plan (the latest), or abort with the kind page."""
+    patient_id = session.get(SESSION_PATIENT)
+    version = session.get(SESSION_VERSION)
+    patient = db.get(Patient, patient_id) if isinstance(patient_id, int) else None
+    if patient is None or version != patient.session_version or not patient.plans:
+        sign_out()
+        abort(signed_out_page())
+    return SignedInPatient(patient=patient, plan=patient.plans[-1])

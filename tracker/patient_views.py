@@ -1,0 +1,420 @@
+"""The patient's pages: sign-in by personal link, Today, pain log, warning signs, progress.
+
+Every page under ``/me`` starts with ``current_patient`` (fetch-or-abort), so the access
+rule lives in one place: a patient sees only their own plan, and an id of anyone else's
+data is a 404. Everything works without JavaScript.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import date, datetime
+
+from flask import (
+    Blueprint,
+    Flask,
+    Response,
+    abort,
+    current_app,
+    flash,
+    make_response,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
+from flask_wtf.csrf import CSRFError
+from sqlalchemy import delete, select
+from sqlalchemy.exc import IntegrityError
+from werkzeug.exceptions import HTTPException, NotFound, RequestEntityTooLarge
+
+from tracker import alerts, patient_session
+from tracker.agenda import Appointment, DayAgenda, Restriction, plan_today
+from tracker.clock import request_now
+from tracker.db import get_session
+from tracker.models import CheckOff, PainEntry, SymptomReport
+from tracker.patient_forms import (
+    ANSWER_CHOICES,
+    CONTEXT_CHOICES,
+    SCORE_WORDS,
+    PainForm,
+    answers_of,
+    field_name,
+    warning_signs_form_class,
+)
+from tracker.patient_progress import (
+    checked_off_on,
+    pain_chart,
+    pain_logged_on,
+    recovery_days,
+    warning_check_done_on,
+)
+from tracker.timeutil import local_day, zone
+from tracker.warning_signs import WarningSign, load_signs, severity, signs_path
+
+link_bp = Blueprint("patient_link", __name__)
+bp = Blueprint("patient", __name__, url_prefix="/me")
+
+EXPIRED_FORM = (
+    "This page had been open too long, so nothing was saved. Please fill it in again and send it."
+)
+
+
+# --- words -----------------------------------------------------------------------------------
+
+
+def long_day(day: date) -> str:
+    return f"{day:%A} {day.day} {day:%B}"
+
+
+def short_day(day: date) -> str:
+    return f"{day.day} {day:%b}"
+
+
+def clock_time(at: datetime, tz_name: str) -> str:
+    local = at.astimezone(zone(tz_name))
+    hour = local.hour % 12 or 12
+    return f"{hour}:{local.minute:02d} {'am' if local.hour < 12 else 'pm'}"
+
+
+def tel_href(phone: str) -> str:
+    return "tel:" + re.sub(r"[^0-9+]", "", phone)
+
+
+def day_heading(agenda: DayAgenda) -> str:
+    n = agenda.day_number
+    if n < 0:
+        return f"Your procedure is in {-n} day{'s' if n != -1 else ''}"
+    if n == 0:
+        return "Today is the day of your procedure"
+    if agenda.within_plan:
+        return f"Day {n} of your recovery"
+    return "Your recovery plan has finished"
+
+
+def days_left_text(restriction: Restriction) -> str:
+    # A restriction tied to a condition (opioid medicine) lasts as long as the condition.
+    if restriction.activity.condition:
+        return restriction.activity.condition
+    if restriction.days_left <= 0:
+        return "today is the last day"
+    if restriction.days_left == 1:
+        return "1 day left"
+    return f"{restriction.days_left} days left"
+
+
+def appointment_text(appointment: Appointment) -> str:
+    if appointment.scheduled_for is not None:
+        return long_day(appointment.scheduled_for)
+    return (
+        f"between {long_day(appointment.window_start)} and {long_day(appointment.window_end)} "
+        "(your clinic will tell you the exact day)"
+    )
+
+
+# --- sign-in by personal link ----------------------------------------------------------------
+
+
+@link_bp.get("/p/<token>")
+def link_sign_in(token: str) -> Response:
+    patient = patient_session.sign_in_with_link(
+        get_session(), token, now=request_now(), remote_addr=request.remote_addr
+    )
+    if patient is None:
+        # Unknown, expired and revoked links look the same: nothing is revealed.
+        return make_response(render_template("patient/link_invalid.html"), 404)
+    return redirect(url_for("patient.today"))
+
+
+# --- Today -----------------------------------------------------------------------------------
+
+
+def _signs() -> tuple[WarningSign, ...]:
+    return load_signs(signs_path(current_app.config["SCHEDULES_DIR"]))
+
+
+@bp.get("/")
+def today() -> str:
+    db = get_session()
+    me = patient_session.current_patient(db)
+    agenda = plan_today(me.plan, request_now())
+    done_keys = checked_off_on(db, me.plan, agenda.local_day)
+    check_ins = []
+    for activity in agenda.check_ins:
+        if activity.check_in == "pain":
+            done, url = pain_logged_on(db, me.plan, agenda.local_day), url_for(".pain")
+        else:
+            done = warning_check_done_on(db, me.plan, agenda.local_day)
+            url = url_for(".warning_signs")
+        check_ins.append({"activity": activity, "done": done, "url": url})
+    pain_due = any(c["activity"].check_in == "pain" for c in check_ins)
+    return render_template(
+        "patient/today.html",
+        me=me,
+        agenda=agenda,
+        heading=day_heading(agenda),
+        done_keys=done_keys,
+        check_ins=check_ins,
+        pain_missing=pain_due and not pain_logged_on(db, me.plan, agenda.local_day),
+        days_left_text=days_left_text,
+        appointment_text=appointment_text,
+    )
+
+
+@bp.post("/tasks/<key>")
+def check_task(key: str) -> Response:
+    db = get_session()
+    me = patient_session.current_patient(db)
+    now = request_now()
+    agenda = plan_today(me.plan, now)
+    task = next((t for t in agenda.tasks if t.key == key), None)
+    if task is None:
+        abort(404)
+    action = request.form.get("action")
+    if action not in ("done", "undo"):
+        abort(400)
+    if request.form.get("day") != agenda.local_day.isoformat():
+        # The page was opened on an earlier day: change nothing, show today's list.
+        flash("A new day has started, so nothing was changed. Here is today's list.", "error")
+        return redirect(url_for(".today"))
+    if action == "done":
+        try:
+            with db.begin_nested():
+                db.add(
+                    CheckOff(
+                        plan_id=me.plan.id,
+                        activity_key=key,
+                        local_day=agenda.local_day,
+                        created_at=now,
+                    )
+                )
+        except IntegrityError:
+            pass  # already checked off (a second tap, or two tabs): that is the same answer
+        flash(f"Done: {task.title}.", "success")
+    else:
+        # Only today's check-off can be undone: the day is part of the condition.
+        db.execute(
+            delete(CheckOff).where(
+                CheckOff.plan_id == me.plan.id,
+                CheckOff.activity_key == key,
+                CheckOff.local_day == agenda.local_day,
+            )
+        )
+        flash(f"Marked as not done: {task.title}.", "success")
+    db.commit()
+    return redirect(url_for(".today", _anchor=f"task-{key}"))
+
+
+# --- pain log --------------------------------------------------------------------------------
+
+
+def _render_pain(me, form: PainForm, status: int = 200, problem: str | None = None) -> Response:
+    db = get_session()
+    day = local_day(request_now(), me.plan.timezone)
+    entries = db.scalars(
+        select(PainEntry)
+        .where(PainEntry.plan_id == me.plan.id, PainEntry.local_day == day)
+        .order_by(PainEntry.recorded_at)
+    ).all()
+    return make_response(
+        render_template(
+            "patient/pain.html",
+            me=me,
+            form=form,
+            score_words=SCORE_WORDS,
+            context_choices=CONTEXT_CHOICES,
+            entries=entries,
+            problem=problem,
+        ),
+        status,
+    )
+
+
+@bp.route("/pain", methods=["GET", "POST"])
+def pain() -> Response:
+    db = get_session()
+    me = patient_session.current_patient(db)
+    form = PainForm()
+    if request.method == "GET":
+        return _render_pain(me, form)
+    if not form.validate():
+        return _render_pain(me, form, 400, problem="Your pain score was not saved.")
+    now = request_now()
+    entry = PainEntry(
+        plan_id=me.plan.id,
+        score=form.score_value,
+        context=form.context.data or None,
+        note=form.note.data,
+        local_day=local_day(now, me.plan.timezone),
+        recorded_at=now,
+    )
+    db.add(entry)
+    db.commit()
+    flash(f"Thank you. Your pain score of {entry.score} is saved.", "success")
+    return redirect(url_for(".today"))
+
+
+# --- warning-signs check ---------------------------------------------------------------------
+
+
+def _render_warning_signs(me, form, status: int = 200, problem: str | None = None) -> Response:
+    db = get_session()
+    day = local_day(request_now(), me.plan.timezone)
+    signs = _signs()
+    return make_response(
+        render_template(
+            "patient/warning_signs.html",
+            me=me,
+            form=form,
+            signs=signs,
+            fields=[(sign, form[field_name(sign)]) for sign in signs],
+            answer_choices=ANSWER_CHOICES,
+            done_today=warning_check_done_on(db, me.plan, day),
+            problem=problem,
+        ),
+        status,
+    )
+
+
+@bp.route("/warning-signs", methods=["GET", "POST"])
+def warning_signs() -> Response:
+    db = get_session()
+    me = patient_session.current_patient(db)
+    signs = _signs()
+    form = warning_signs_form_class(signs)()
+    if request.method == "GET":
+        return _render_warning_signs(me, form)
+    if not form.validate():
+        return _render_warning_signs(
+            me, form, 400, problem="Please answer every question, then send your answers again."
+        )
+    now = request_now()
+    answers = answers_of(form, signs)
+    level = severity(signs, answers)
+    report = SymptomReport(
+        plan_id=me.plan.id,
+        local_day=local_day(now, me.plan.timezone),
+        recorded_at=now,
+        answers=answers,
+        severity=level,
+    )
+    db.add(report)
+    db.flush()
+    if level != "none":
+        flagged = [s for s in signs if answers[s.key]]
+        advice = "call 911" if level == "call_911" else "call the care team"
+        alerts.raise_alert(
+            db,
+            plan=me.plan,
+            rule=alerts.RED_FLAG,
+            urgency="urgent",
+            summary=f"Warning signs ({advice}): "
+            + ", ".join(s.key.replace("_", " ") for s in flagged),
+            now=now,
+            detail={
+                "symptom_report_id": report.id,
+                "severity": level,
+                "signs": [s.key for s in flagged],
+            },
+        )
+    db.commit()
+    return redirect(url_for(".warning_signs_result", report_id=report.id))
+
+
+@bp.get("/warning-signs/<int:report_id>")
+def warning_signs_result(report_id: int) -> str:
+    db = get_session()
+    me = patient_session.current_patient(db)
+    report = db.get(SymptomReport, report_id)
+    if report is None or report.plan_id not in {plan.id for plan in me.patient.plans}:
+        abort(404)
+    signs = _signs()
+    flagged = [s for s in signs if report.answers.get(s.key)]
+    return render_template(
+        "patient/warning_signs_result.html",
+        me=me,
+        report=report,
+        call_911=[s for s in flagged if s.action == "call_911"],
+        call_team=[s for s in flagged if s.action == "call_team"],
+    )
+
+
+# --- progress --------------------------------------------------------------------------------
+
+
+@bp.get("/progress")
+def progress() -> str:
+    db = get_session()
+    me = patient_session.current_patient(db)
+    agenda = plan_today(me.plan, request_now())
+    records = recovery_days(db, me.plan, agenda.local_day)
+    return render_template(
+        "patient/progress.html",
+        me=me,
+        agenda=agenda,
+        heading=day_heading(agenda),
+        records=records,
+        chart=pain_chart(records, me.plan.duration_days),
+        days_left_text=days_left_text,
+        appointment_text=appointment_text,
+    )
+
+
+@bp.post("/sign-out")
+def sign_out() -> Response:
+    patient_session.sign_out()
+    return make_response(render_template("patient/signed_out.html", just_signed_out=True))
+
+
+# --- errors on patient pages: plain words, the same page where possible ----------------------
+
+
+@bp.errorhandler(CSRFError)
+def expired_form(_error: CSRFError) -> Response:
+    return _form_problem(EXPIRED_FORM, 400)
+
+
+@bp.errorhandler(RequestEntityTooLarge)
+def too_large(_error: RequestEntityTooLarge) -> Response:
+    return _form_problem(
+        "That was far too much text, so nothing was saved. "
+        "Please keep your note to 500 characters or fewer.",
+        413,
+    )
+
+
+def _form_problem(message: str, status: int) -> Response:
+    db = get_session()
+    try:
+        me = patient_session.current_patient(db)
+    except HTTPException as signed_out:  # raised inside an error handler: answer with it here
+        return signed_out.get_response()
+    if request.endpoint == "patient.pain":
+        form = PainForm(formdata=None)
+        return _render_pain(me, form, status, problem=message)
+    if request.endpoint == "patient.warning_signs":
+        form = warning_signs_form_class(_signs())(formdata=None)
+        return _render_warning_signs(me, form, status, problem=message)
+    return make_response(render_template("patient/problem.html", me=me, message=message), status)
+
+
+@bp.errorhandler(NotFound)
+def not_found(_error: NotFound) -> Response:
+    return make_response(render_template("patient/not_found.html"), 404)
+
+
+@bp.after_request
+@link_bp.after_request
+def no_store(response: Response) -> Response:
+    # Health information on a possibly shared phone: never keep these pages in a cache.
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+def init_app(app: Flask) -> None:
+    app.register_blueprint(link_bp)
+    app.register_blueprint(bp)
+    app.add_template_filter(long_day, "long_day")
+    app.add_template_filter(short_day, "short_day")
+    app.add_template_filter(tel_href, "tel_href")
+    app.add_template_global(clock_time, "clock_time")
