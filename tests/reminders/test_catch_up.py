@@ -13,18 +13,14 @@ LAST_TICK = datetime(2026, 11, 20, 13, 0, tzinfo=UTC)
 RESTART = LAST_TICK + timedelta(hours=30)  # Saturday 14:00 in New York
 
 
-def test_it_sends_todays_reminders_after_30_hours_down_and_not_yesterdays(
-    app, enroll_patient
-):
+def test_it_sends_todays_reminders_after_30_hours_down_and_not_yesterdays(app, enroll_patient):
     enroll_patient(name="Morning", procedure_date="2026-11-18")
     enroll_patient(name="Evening", procedure_date="2026-11-18", reminder_time="20:00")
     assert tick(app, LAST_TICK)["planned"] == 0
 
     summary = tick(app, RESTART)  # Friday's 09:00 and 20:00 reminders were missed entirely
     assert (summary["planned"], summary["sent"]) == (1, 1)
-    assert [(r.local_day.isoformat(), r.status) for r in reminders(app)] == [
-        ("2026-11-21", "sent")
-    ]
+    assert [(r.local_day.isoformat(), r.status) for r in reminders(app)] == [("2026-11-21", "sent")]
     later = tick(app, RESTART + timedelta(hours=7))  # Saturday 21:00: the evening one is due
     assert (later["planned"], later["sent"]) == (1, 1)
     assert {r.local_day.isoformat() for r in reminders(app)} == {"2026-11-21"}

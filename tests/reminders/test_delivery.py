@@ -95,7 +95,9 @@ def test_it_retries_when_the_webhook_is_unreachable(app, enroll_patient, reminde
     assert reminder.status == "pending" and "ConnectionRefused" in reminder.last_error
 
 
-def test_it_dead_letters_a_webhook_channel_without_a_url(app, session, enroll_patient, reminder_app):
+def test_it_dead_letters_a_webhook_channel_without_a_url(
+    app, session, enroll_patient, reminder_app
+):
     enroll_patient()
     assert tick(reminder_app(REMINDER_CHANNEL="webhook"), NOW)["dead"] == 1
     assert "no webhook URL" in session.scalar(select(Alert.summary))
@@ -130,9 +132,10 @@ def test_it_claims_each_row_for_one_worker_and_reclaims_a_lapsed_lease(app, enro
         assert not set(first) & set(second)
         # Worker "a" died: its lease lapses and another worker takes the rows over.
         later = NOW + timedelta(seconds=settings.lease_seconds + 1)
-        assert sorted(claim(session, now=later, worker="d", settings=settings)) == sorted(
-            first + second
-        )[:3]
+        assert (
+            sorted(claim(session, now=later, worker="d", settings=settings))
+            == sorted(first + second)[:3]
+        )
 
 
 def test_it_sends_a_personal_link_that_signs_in_and_follows_revocation(

@@ -45,9 +45,7 @@ def test_it_holds_reminders_while_smtp_is_down_and_sends_them_when_it_returns(
     assert find_valid_token(session, link.rsplit("/", 1)[1], now=NOW) is not None
 
 
-def test_it_escapes_patient_text_in_the_html_part(
-    app, enroll_patient, reminder_app, smtp_server
-):
+def test_it_escapes_patient_text_in_the_html_part(app, enroll_patient, reminder_app, smtp_server):
     enroll_patient(name="<script>alert(1)</script> Pat", email="pat@example.org")
     mail = reminder_app(SMTP_HOST="127.0.0.1", SMTP_PORT=smtp_server.port)
     assert tick(mail, NOW)["sent"] == 1
