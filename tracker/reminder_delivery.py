@@ -34,6 +34,7 @@ from typing import Any
 from sqlalchemy import and_, or_, select, update
 from sqlalchemy.orm import Session
 
+from tracker.agenda import agenda_for_day
 from tracker.alerts import UNDELIVERABLE, raise_alert
 from tracker.channels import Channels, DeliveryError
 from tracker.links import link_url, reminder_link_token
@@ -198,6 +199,12 @@ def _why_not_send(reminder: Reminder, plan: CarePlan, now: datetime) -> str | No
     today: date = local_day(now, plan.timezone)
     if reminder.local_day != today:
         return f"{EXPIRED}its day ({reminder.local_day.isoformat()}) is over for the patient"
+    if (
+        reminder.kind == "appointment"
+        and not agenda_for_day(plan, today + timedelta(days=1)).appointments_today
+    ):
+        # The clinic moved or cleared the visit date after this reminder was planned.
+        return f"{CANCELLED}no visit is set for the next day any more"
     return None
 
 
@@ -207,6 +214,7 @@ def _dead_letter(
     plan: CarePlan,
     *,
     error: str,
+    attempts: int,
     now: datetime,
 ) -> None:
     raise_alert(
@@ -216,7 +224,7 @@ def _dead_letter(
         urgency="high",
         summary=(
             f"A {reminder.kind} reminder for {reminder.local_day.isoformat()} could not be "
-            f"delivered by {reminder.channel} after {reminder.attempts + 1} attempt(s): {error}"
+            f"delivered by {reminder.channel} after {attempts} attempt(s): {error}"
         ),
         now=now,
         detail={
@@ -246,7 +254,7 @@ def deliver_one(
         values = {"status": "dead", "last_error": error}
         if reminder.attempts > 0 and reason.startswith(EXPIRED):
             # It had been failing all day: the patient really was not reached.
-            _dead_letter(session, reminder, plan, error=error, now=now)
+            _dead_letter(session, reminder, plan, error=error, attempts=reminder.attempts, now=now)
             values["last_error"] = reminder.last_error or error
         if _finish(session, reminder.id, worker, values):
             counts.expired += 1
@@ -273,7 +281,7 @@ def deliver_one(
         attempts = reminder.attempts + 1
         error = str(exc)[:1000]
         if exc.permanent or attempts >= settings.max_attempts:
-            _dead_letter(session, reminder, plan, error=error, now=now)
+            _dead_letter(session, reminder, plan, error=error, attempts=attempts, now=now)
             if _finish(
                 session,
                 reminder.id,

@@ -18,6 +18,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from apscheduler.executors.pool import ThreadPoolExecutor
+from apscheduler.schedulers import SchedulerNotRunningError
 from apscheduler.schedulers.blocking import BlockingScheduler
 from flask import Flask
 from sqlalchemy import delete
@@ -89,7 +90,10 @@ class SchedulerProcess:
         self.stop.set()
         # Runs in the main thread (signal handlers do); the tick runs in the executor's
         # thread, so waiting here lets it finish its current send and release its leases.
-        self.scheduler.shutdown(wait=True)
+        try:
+            self.scheduler.shutdown(wait=True)
+        except SchedulerNotRunningError:
+            raise SystemExit(0) from None  # signalled before the first tick was scheduled
 
     def run(self) -> None:
         signal.signal(signal.SIGTERM, self._on_signal)

@@ -124,3 +124,21 @@ def test_it_plans_the_chosen_channel_per_patient(
     assert channels == {with_email.id: "email", without.id: "webhook"}
     assert len(smtp_server.handler.messages) == 1
     assert webhook.received[0]["to"]["phone"] == "555-0101"
+
+
+def test_it_cancels_an_appointment_reminder_when_the_visit_date_moves_before_sending(
+    app, session, enroll_patient, reminder_app, webhook
+):
+    plan = enroll_patient(procedure_date="2026-11-11").plan
+    plan.overrides = {"followup_first": {"date": "2026-11-22"}}
+    session.commit()
+    webhook.statuses = [200, 500]  # the digest goes out; the visit reminder fails once
+    hook_app = reminder_app(REMINDER_CHANNEL="webhook", WEBHOOK_URL=webhook.url)
+    tick(hook_app, NOW)
+    plan.overrides = {"followup_first": {"date": "2026-11-24"}}
+    session.commit()
+    tick(hook_app, NOW + timedelta(minutes=5))
+
+    visit = next(r for r in reminders(app) if r.kind == "appointment")
+    assert visit.status == "dead" and visit.last_error.startswith("cancelled: ")
+    assert [m["kind"] for m in webhook.received] == ["daily", "appointment"]
