@@ -117,8 +117,14 @@ def _candidate_rows(session: Session, now: datetime) -> Iterator[Any]:
 def _existing(session: Session, now: datetime) -> set[tuple[int, str, date]]:
     """Reminders already planned for any local day that is "today" somewhere right now."""
     utc_day = now.date()
+    # Joined to the active plans so the unique (plan, kind, local day, channel) index
+    # serves it; the outbox keeps every past day's rows, so a scan would grow with time.
     rows = session.execute(
-        select(Reminder.plan_id, Reminder.kind, Reminder.local_day).where(
+        select(Reminder.plan_id, Reminder.kind, Reminder.local_day)
+        .join(CarePlan, CarePlan.id == Reminder.plan_id)
+        .where(
+            CarePlan.status == "active",
+            Reminder.kind.in_(("daily", "appointment")),
             Reminder.local_day >= utc_day - timedelta(days=1),
             Reminder.local_day <= utc_day + timedelta(days=1),
         )
