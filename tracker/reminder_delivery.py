@@ -26,7 +26,7 @@ import os
 import socket
 import threading
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any
@@ -165,7 +165,7 @@ def _finish(session: Session, reminder_id: int, worker: str, values: dict[str, A
     return True
 
 
-def release(session: Session, worker: str, *, keep: set[int] = frozenset()) -> None:
+def release(session: Session, worker: str, *, keep: Collection[int] = ()) -> None:
     """Give back leases not used, so another process need not wait them out.
 
     Rows in ``keep`` (that failed unexpectedly) keep their lease, so they wait for it to
