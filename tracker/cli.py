@@ -19,6 +19,7 @@ from tracker.links import link_url
 from tracker.models import ROLES, Clinic, User
 from tracker.passwords import MIN_LENGTH, hash_password
 from tracker.plan_templates import PlanTemplate, TemplateError, load_directory, load_file
+from tracker.reminders_cli import reminders_group, scheduler_command
 from tracker.timeutil import is_valid_timezone
 
 
@@ -293,6 +294,10 @@ def demo_command(host: str, port: int, no_serve: bool) -> None:
     from tracker import demo
 
     demo.run(host=host, port=port, serve=not no_serve)
+
+
+main.add_command(reminders_group)
+main.add_command(scheduler_command)
 
 
 if __name__ == "__main__":

@@ -32,7 +32,8 @@ def defaults(instance_path: str) -> dict[str, Any]:
         "LINK_GRACE_DAYS": 14,
         # Reminder channels (SPEC section 3). "log" writes to the log only: the demo default.
         "REMINDER_CHANNEL": "log",
-        "SMTP_HOST": "127.0.0.1",
+        # Email reminders are used only when an SMTP host is configured.
+        "SMTP_HOST": None,
         "SMTP_PORT": 25,
         "SMTP_USERNAME": None,
         "SMTP_PASSWORD": None,
@@ -41,6 +42,13 @@ def defaults(instance_path: str) -> dict[str, Any]:
         "MAIL_FROM": "recovery-tracker@localhost",
         "WEBHOOK_URL": None,
         "WEBHOOK_TIMEOUT": 10,
+        # The scheduler (tracker/reminder_delivery.py, tracker/scheduler.py).
+        "REMINDER_MAX_ATTEMPTS": 6,
+        "REMINDER_RETRY_BASE_SECONDS": 60,
+        "REMINDER_RETRY_MAX_SECONDS": 3600,
+        "REMINDER_BATCH_SIZE": 50,
+        "REMINDER_LEASE_SECONDS": 300,
+        "SCHEDULER_INTERVAL_SECONDS": 60,
         "MAX_CONTENT_LENGTH": 64 * 1024,
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_SAMESITE": "Lax",

@@ -6,8 +6,11 @@ fixed random seed per patient, so a fresh demo always looks the same on a given 
 
 from __future__ import annotations
 
+import os
 import random
 import secrets
+import subprocess
+import sys
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from pathlib import Path
@@ -16,6 +19,7 @@ import click
 from flask import Flask
 from sqlalchemy import select
 from sqlalchemy.orm import Session
+from werkzeug.serving import run_simple
 
 from tracker import create_app, migrate
 from tracker.agenda import agenda_for_day
@@ -268,4 +272,44 @@ def run(*, host: str, port: int, serve: bool) -> None:
         click.echo(f"  {patient.name:<18} day {day:>2} {plan.procedure:<14} {link}")
     if serve:
         click.echo("")
-        app.run(host=host, port=port, debug=False, use_reloader=False)
+        # Exactly one scheduler, as its own process beside the dev server (the web server
+        # never starts one; the reloader is off so nothing runs twice). Its log lines,
+        # including each reminder on the log channel, appear in this console.
+        scheduler = start_scheduler(app)
+        click.echo(f"Reminder scheduler running (pid {scheduler.pid}); reminders are logged below.")
+        try:
+            # Werkzeug directly: Flask's app.run() refuses to serve inside a `flask`-style
+            # CLI command (FlaskGroup sets FLASK_RUN_FROM_CLI), which `tracker` is.
+            run_simple(host, port, app, use_reloader=False, use_debugger=False, threaded=True)
+        finally:
+            stop_scheduler(scheduler)
+
+
+def scheduler_command_line() -> list[str]:
+    return [sys.executable, "-m", "tracker", "scheduler"]
+
+
+def start_scheduler(app: Flask) -> subprocess.Popen[bytes]:
+    """Start ``tracker scheduler`` on the demo's database, secret key and address."""
+    env = dict(os.environ)
+    env.update(
+        {
+            "TRACKER_DATABASE_URL": app.config["DATABASE_URL"],
+            "TRACKER_SECRET_KEY": app.config["SECRET_KEY"],
+            "TRACKER_BASE_URL": app.config["BASE_URL"],
+            "PYTHONUNBUFFERED": "1",
+        }
+    )
+    return subprocess.Popen(scheduler_command_line(), env=env)  # noqa: S603 - our own command
+
+
+def stop_scheduler(process: subprocess.Popen[bytes], timeout: float = 15) -> None:
+    """SIGTERM lets it finish the message in flight; kill it only if it will not stop."""
+    if process.poll() is not None:
+        return
+    process.terminate()
+    try:
+        process.wait(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()

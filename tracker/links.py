@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import base64
 import hashlib
+import hmac
 import secrets
 from datetime import datetime, time, timedelta
 
 from sqlalchemy import select, update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from tracker.agenda import plan_last_day
@@ -75,3 +78,43 @@ def find_valid_token(session: Session, raw: str, *, now: datetime) -> PatientLin
     if token is None or token.revoked_at is not None or token.expires_at <= now:
         return None
     return token
+
+
+def reminder_link_token(
+    session: Session,
+    patient: Patient,
+    plan: CarePlan,
+    *,
+    secret_key: str,
+    message_key: str,
+    now: datetime,
+    grace_days: int,
+) -> str:
+    """The raw personal-link token to put in one reminder message, stored only hashed.
+
+    Derived from the server secret, the message's idempotency key and the patient's
+    session version, so every retry of a message carries the same link (a duplicate is
+    identical), while revoking or rotating the patient's links (which bumps the session
+    version) makes the next message carry a fresh one. The caller commits.
+    """
+    material = f"reminder-link:{message_key}:{patient.session_version}".encode()
+    digest = hmac.new(secret_key.encode("utf-8"), material, hashlib.sha256).digest()
+    raw = base64.urlsafe_b64encode(digest).rstrip(b"=").decode("ascii")
+    token_hash = hash_token(raw)
+    exists = session.scalar(
+        select(PatientLinkToken.id).where(PatientLinkToken.token_hash == token_hash)
+    )
+    if exists is None:
+        try:
+            with session.begin_nested():
+                session.add(
+                    PatientLinkToken(
+                        patient_id=patient.id,
+                        token_hash=token_hash,
+                        created_at=now,
+                        expires_at=max(link_expiry(plan, grace_days), now + timedelta(days=1)),
+                    )
+                )
+        except IntegrityError:
+            pass  # another scheduler stored the same link a moment ago: same token, fine
+    return raw

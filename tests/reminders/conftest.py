@@ -1,0 +1,154 @@
+"""Fixtures for the reminder tests: apps with reminder settings, and loopback receivers.
+
+The receivers are real servers on 127.0.0.1 (an HTTP webhook receiver thread and an
+aiosmtpd SMTP server), so channels are exercised over real sockets, and they record the
+idempotency key of everything they receive.
+"""
+
+from __future__ import annotations
+
+import json
+import socket
+import threading
+import time
+from collections.abc import Callable, Iterator
+from datetime import datetime
+from email import message_from_bytes, policy
+from email.message import EmailMessage
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+
+import pytest
+from aiosmtpd.controller import Controller
+from flask import Flask
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from tests.conftest import make_test_app
+from tracker.db import session_factory
+from tracker.models import Reminder
+from tracker.tick import run_tick
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+class WebhookReceiver:
+    """An HTTP server that records each POST and answers with scripted status codes."""
+
+    def __init__(self, delay: float = 0.0) -> None:
+        self.received: list[dict[str, Any]] = []
+        self.headers: list[dict[str, str]] = []
+        self.statuses: list[int] = []  # answered in order; 200 once exhausted
+        self.delay = delay
+        self.lock = threading.Lock()
+        receiver = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self) -> None:
+                body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
+                with receiver.lock:
+                    receiver.received.append(json.loads(body))
+                    receiver.headers.append(dict(self.headers))
+                    status = receiver.statuses.pop(0) if receiver.statuses else 200
+                if receiver.delay:
+                    time.sleep(receiver.delay)
+                self.send_response(status)
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+
+            def log_message(self, *args: Any) -> None:
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.server.daemon_threads = True
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/hook"
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+
+    def keys(self) -> list[str]:
+        with self.lock:
+            return [r["idempotency_key"] for r in self.received]
+
+    def __enter__(self) -> WebhookReceiver:
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+
+@pytest.fixture
+def webhook() -> Iterator[WebhookReceiver]:
+    with WebhookReceiver() as receiver:
+        yield receiver
+
+
+class RecordingHandler:
+    def __init__(self) -> None:
+        self.messages: list[EmailMessage] = []
+
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
+        self.messages.append(message_from_bytes(envelope.content, policy=policy.default))
+        return "250 Message accepted for delivery"
+
+
+class SMTPServer:
+    """aiosmtpd on a fixed loopback port, so it can be stopped and started again."""
+
+    def __init__(self) -> None:
+        self.port = free_port()
+        self.handler = RecordingHandler()
+        self.controller: Controller | None = None
+
+    def start(self) -> None:
+        self.controller = Controller(self.handler, hostname="127.0.0.1", port=self.port)
+        self.controller.start()
+
+    def stop(self) -> None:
+        if self.controller is not None:
+            self.controller.stop()
+            self.controller = None
+
+
+@pytest.fixture
+def smtp_server() -> Iterator[SMTPServer]:
+    server = SMTPServer()
+    server.start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def reminder_app(app: Flask) -> Callable[..., Flask]:
+    """An app on the test database with reminder settings overridden.
+
+    The ``app`` fixture is kept alive alongside, so its clean-up empties the tables.
+    """
+    made: list[Flask] = []
+
+    def _make(**config: Any) -> Flask:
+        made_app = make_test_app(app.config["DATABASE_URL"], **config)
+        made.append(made_app)
+        return made_app
+
+    yield _make
+    for made_app in made:
+        made_app.extensions["tracker.engine"].dispose()
+
+
+def tick(app: Flask, now: datetime) -> dict[str, Any]:
+    return run_tick(app, now, worker="test-worker")
+
+
+def reminders(app: Flask) -> list[Reminder]:
+    with session_factory(app)() as session:
+        return list(session.scalars(select(Reminder).order_by(Reminder.id)))
+
+
+def fresh(session: Session) -> Session:
+    session.expire_all()
+    return session

@@ -1,0 +1,239 @@
+"""Delivery channels: one class per way of reaching a patient.
+
+Each ``send`` either returns (delivered, as far as we can know) or raises ``DeliveryError``;
+``permanent=True`` means retrying cannot help (a rejected address, a 4xx from a gateway),
+so the reminder is dead-lettered at once and the care team is told. Every message carries
+its idempotency key (the email's Message-ID, a JSON field and an HTTP header), so a
+receiver can drop the duplicate that a crash in mid-send may cause.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import smtplib
+import socket
+import urllib.error
+import urllib.request
+from email.message import EmailMessage
+from email.utils import formatdate
+from typing import Any, Protocol
+from urllib.parse import urlsplit
+
+from tracker.log_redaction import redact
+from tracker.reminder_messages import OutgoingMessage
+
+log = logging.getLogger("tracker.reminders")
+
+
+class DeliveryError(Exception):
+    def __init__(self, message: str, *, permanent: bool = False) -> None:
+        super().__init__(message)
+        self.permanent = permanent
+
+
+class Channel(Protocol):
+    name: str
+
+    def send(self, message: OutgoingMessage) -> None: ...
+
+
+def message_id(idempotency_key: str, base_url: str) -> str:
+    domain = urlsplit(base_url).hostname or "recovery-tracker.invalid"
+    return f"<{idempotency_key}@{domain}>"
+
+
+class LogChannel:
+    """Writes the message to the log: the demo default, and a safe fallback to inspect."""
+
+    name = "log"
+
+    def __init__(self, logger: logging.Logger | None = None) -> None:
+        self.logger = logger or log
+
+    def send(self, message: OutgoingMessage) -> None:
+        self.logger.info(
+            "reminder %s to %s (patient %s): %s | %s",
+            message.idempotency_key,
+            message.patient_name,
+            message.patient_id,
+            message.subject,
+            # The personal link is a credential: logs never carry it.
+            redact(message.short_text),
+        )
+
+
+class EmailChannel:
+    """Plain-text and HTML parts over SMTP; the idempotency key is the Message-ID."""
+
+    name = "email"
+
+    def __init__(
+        self,
+        *,
+        host: str,
+        port: int = 25,
+        username: str | None = None,
+        password: str | None = None,
+        starttls: bool = False,
+        timeout: float = 10,
+        sender: str,
+        base_url: str,
+    ) -> None:
+        self.host = host
+        self.port = int(port)
+        self.username = username
+        self.password = password
+        self.starttls = starttls
+        self.timeout = float(timeout)
+        self.sender = sender
+        self.base_url = base_url
+
+    def build(self, message: OutgoingMessage) -> EmailMessage:
+        email = EmailMessage()
+        email["From"] = self.sender
+        email["To"] = message.email or ""
+        email["Subject"] = message.subject
+        email["Date"] = formatdate(localtime=False)
+        email["Message-ID"] = message_id(message.idempotency_key, self.base_url)
+        email["X-Idempotency-Key"] = message.idempotency_key
+        email.set_content(message.text)
+        email.add_alternative(message.html, subtype="html")
+        return email
+
+    def send(self, message: OutgoingMessage) -> None:
+        if not message.email:
+            raise DeliveryError("the patient has no email address", permanent=True)
+        email = self.build(message)
+        try:
+            with smtplib.SMTP(self.host, self.port, timeout=self.timeout) as smtp:
+                if self.starttls:
+                    smtp.starttls()
+                if self.username:
+                    smtp.login(self.username, self.password or "")
+                smtp.send_message(email)
+        except smtplib.SMTPRecipientsRefused as exc:
+            codes = [code for code, _ in exc.recipients.values()]
+            # 5xx for the recipient is the server saying "never": retrying cannot help.
+            raise DeliveryError(
+                f"SMTP refused the recipient: {codes}", permanent=all(c >= 500 for c in codes)
+            ) from exc
+        except (smtplib.SMTPException, OSError) as exc:
+            raise DeliveryError(f"SMTP {self.host}:{self.port}: {_describe(exc)}") from exc
+
+
+class WebhookChannel:
+    """POSTs JSON (e.g. to an SMS gateway). Non-2xx fails; 4xx other than 429 is permanent."""
+
+    name = "webhook"
+
+    def __init__(self, *, url: str | None, timeout: float = 10) -> None:
+        self.url = url
+        self.timeout = float(timeout)
+
+    def payload(self, message: OutgoingMessage) -> dict[str, Any]:
+        return {
+            "idempotency_key": message.idempotency_key,
+            "kind": message.kind,
+            "local_day": message.local_day.isoformat(),
+            "to": {"name": message.patient_name, "phone": message.phone, "email": message.email},
+            "patient_id": message.patient_id,
+            "clinic": {"name": message.clinic_name, "phone": message.clinic_phone},
+            "subject": message.subject,
+            "sms": message.short_text,
+            "text": message.text,
+            "link": message.link,
+        }
+
+    def send(self, message: OutgoingMessage, *, url: str | None = None) -> None:
+        target = url or self.url
+        if not target:
+            raise DeliveryError("no webhook URL is configured", permanent=True)
+        body = json.dumps(self.payload(message)).encode("utf-8")
+        request = urllib.request.Request(  # noqa: S310 - the operator configures an http(s) URL
+            target,
+            data=body,
+            method="POST",
+            headers={
+                "Content-Type": "application/json",
+                "Idempotency-Key": message.idempotency_key,
+                "User-Agent": "recovery-tracker-reminders",
+            },
+        )
+        try:
+            with urllib.request.urlopen(request, timeout=self.timeout) as response:  # noqa: S310
+                status = response.status
+        except urllib.error.HTTPError as exc:
+            status = exc.code
+            exc.close()
+        except (urllib.error.URLError, OSError) as exc:
+            raise DeliveryError(f"webhook {target}: {_describe(exc)}") from exc
+        if 200 <= status < 300:
+            return
+        # 429 (slow down) and 408 (timeout) are the receiver asking us to try again later.
+        permanent = 400 <= status < 500 and status not in (408, 429)
+        raise DeliveryError(f"webhook {target} answered HTTP {status}", permanent=permanent)
+
+
+def _describe(exc: BaseException) -> str:
+    if isinstance(exc, urllib.error.URLError) and exc.reason is not None:
+        exc = exc.reason if isinstance(exc.reason, BaseException) else exc
+    if isinstance(exc, socket.timeout | TimeoutError):
+        return "timed out"
+    return f"{type(exc).__name__}: {exc}"[:300]
+
+
+class Channels:
+    """The channels of one deployment, built from its configuration."""
+
+    def __init__(self, *, email: EmailChannel | None, webhook: WebhookChannel, log: LogChannel):
+        self.email = email
+        self.webhook = webhook
+        self.log = log
+
+    @classmethod
+    def from_config(cls, config: dict[str, Any]) -> Channels:
+        email = None
+        if config.get("SMTP_HOST"):
+            email = EmailChannel(
+                host=config["SMTP_HOST"],
+                port=config.get("SMTP_PORT", 25),
+                username=config.get("SMTP_USERNAME"),
+                password=config.get("SMTP_PASSWORD"),
+                starttls=bool(config.get("SMTP_STARTTLS")),
+                timeout=config.get("SMTP_TIMEOUT", 10),
+                sender=config.get("MAIL_FROM", "recovery-tracker@localhost"),
+                base_url=config.get("BASE_URL", ""),
+            )
+        return cls(
+            email=email,
+            webhook=WebhookChannel(
+                url=config.get("WEBHOOK_URL"), timeout=config.get("WEBHOOK_TIMEOUT", 10)
+            ),
+            log=LogChannel(),
+        )
+
+    def send(self, channel: str, message: OutgoingMessage, *, webhook_url: str | None) -> None:
+        if channel == "log":
+            self.log.send(message)
+        elif channel == "email":
+            if self.email is None:
+                # SMTP may come back in the configuration; until then this is a failure to
+                # retry, not a reason to drop the reminder.
+                raise DeliveryError("email is not configured (TRACKER_SMTP_HOST)")
+            self.email.send(message)
+        elif channel == "webhook":
+            self.webhook.send(message, url=webhook_url)
+        else:
+            raise DeliveryError(f"unknown channel {channel!r}", permanent=True)
+
+
+__all__ = [
+    "Channel",
+    "Channels",
+    "DeliveryError",
+    "EmailChannel",
+    "LogChannel",
+    "WebhookChannel",
+    "message_id",
+]

@@ -1,0 +1,436 @@
+"""The tick's deliver step: claim due reminders, send them, record what happened.
+
+The database is the queue. A claim is a *lease* (``locked_until``/``locked_by``) committed
+before anything is sent, so:
+
+- several scheduler processes share the work without sending anything twice (PostgreSQL
+  claims with ``FOR UPDATE SKIP LOCKED``; SQLite, which has one writer at a time, with a
+  conditional UPDATE);
+- a process killed mid-send (even ``kill -9``) leaves leases that lapse, and the rows are
+  claimed again: nothing is lost, and only a message that was in flight at the moment of
+  the crash can go out twice (it carries the same idempotency key both times);
+- sending happens outside any transaction, and the result is recorded only while the
+  lease is still ours.
+
+A failed send is retried with exponential backoff; after ``max_attempts`` (or at once for
+a permanent failure) the reminder is dead and an "undeliverable" alert tells the care team.
+A reminder whose local day is over is not sent late: it is marked dead as *expired*,
+without an alert, unless it had already failed (then the patient really was not reached).
+Reminders for plans that were paused or ended meanwhile are cancelled the same way.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import socket
+import threading
+import uuid
+from collections.abc import Callable, Collection
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from typing import Any
+
+from sqlalchemy import and_, or_, select, update
+from sqlalchemy.orm import Session
+
+from tracker.agenda import agenda_for_day
+from tracker.alerts import UNDELIVERABLE, raise_alert
+from tracker.channels import Channels, DeliveryError
+from tracker.links import link_url, reminder_link_token
+from tracker.models import CarePlan, Clinic, Patient, Reminder
+from tracker.reminder_messages import compose
+from tracker.timeutil import local_day
+
+log = logging.getLogger("tracker.reminders")
+
+# last_error prefixes of reminders that were never meant to reach the patient any more;
+# they are "dead" in the outbox but are not undeliverable (see undeliverable_reminders).
+EXPIRED = "expired: "
+CANCELLED = "cancelled: "
+
+
+@dataclass(frozen=True)
+class DeliverySettings:
+    base_url: str
+    secret_key: str
+    grace_days: int = 14
+    max_attempts: int = 6
+    retry_base_seconds: float = 60
+    retry_max_seconds: float = 3600
+    batch_size: int = 50
+    lease_seconds: float = 300
+
+    @classmethod
+    def from_config(cls, config: dict[str, Any]) -> DeliverySettings:
+        return cls(
+            base_url=config["BASE_URL"],
+            secret_key=str(config["SECRET_KEY"]),
+            grace_days=int(config.get("LINK_GRACE_DAYS", 14)),
+            max_attempts=max(1, int(config.get("REMINDER_MAX_ATTEMPTS", 6))),
+            retry_base_seconds=float(config.get("REMINDER_RETRY_BASE_SECONDS", 60)),
+            retry_max_seconds=float(config.get("REMINDER_RETRY_MAX_SECONDS", 3600)),
+            batch_size=max(1, int(config.get("REMINDER_BATCH_SIZE", 50))),
+            lease_seconds=float(config.get("REMINDER_LEASE_SECONDS", 300)),
+        )
+
+
+@dataclass
+class DeliveryCounts:
+    sent: int = 0
+    retried: int = 0
+    dead: int = 0
+    expired: int = 0
+    lost_lease: int = 0
+    errors: list[str] = field(default_factory=list)
+
+
+def worker_name() -> str:
+    """Who holds a lease: host, process and a random part (pids are reused after restarts)."""
+    return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"[:100]
+
+
+def backoff(attempts: int, settings: DeliverySettings) -> timedelta:
+    """Delay before the next try after ``attempts`` failures: base, 2x base, 4x base, ..."""
+    seconds = settings.retry_base_seconds * (2 ** max(0, attempts - 1))
+    return timedelta(seconds=min(seconds, settings.retry_max_seconds))
+
+
+def _claimable(now: datetime) -> Any:
+    return and_(
+        Reminder.status == "pending",
+        Reminder.next_attempt_at <= now,
+        or_(Reminder.locked_until.is_(None), Reminder.locked_until < now),
+    )
+
+
+def claim(session: Session, *, now: datetime, worker: str, settings: DeliverySettings) -> list[int]:
+    """Lease up to one batch of due reminders to ``worker``; commits; returns their ids."""
+    lease_until = now + timedelta(seconds=settings.lease_seconds)
+    due = (
+        select(Reminder.id)
+        .where(_claimable(now))
+        .order_by(Reminder.next_attempt_at, Reminder.id)
+        .limit(settings.batch_size)
+    )
+    if session.get_bind().dialect.name == "postgresql":
+        # Rows another process is claiming right now are skipped, not waited for.
+        ids = list(session.scalars(due.with_for_update(skip_locked=True)))
+        if ids:
+            session.execute(
+                update(Reminder)
+                .where(Reminder.id.in_(ids))
+                .values(locked_until=lease_until, locked_by=worker)
+            )
+    else:
+        # SQLite serialises writers, and the WHERE is re-checked by the UPDATE itself: a row
+        # another process leased a moment ago no longer matches and is not taken twice.
+        session.execute(
+            update(Reminder)
+            .where(Reminder.id.in_(due.scalar_subquery()), _claimable(now))
+            .values(locked_until=lease_until, locked_by=worker)
+            .execution_options(synchronize_session=False)
+        )
+        ids = list(
+            session.scalars(
+                select(Reminder.id)
+                .where(
+                    Reminder.locked_by == worker,
+                    Reminder.locked_until == lease_until,
+                    Reminder.status == "pending",
+                )
+                .order_by(Reminder.next_attempt_at, Reminder.id)
+            )
+        )
+    session.commit()
+    return ids
+
+
+def _finish(session: Session, reminder_id: int, worker: str, values: dict[str, Any]) -> bool:
+    """Record an outcome only if the lease is still ours; commits. Returns whether it was."""
+    result = session.execute(
+        update(Reminder)
+        .where(
+            Reminder.id == reminder_id,
+            Reminder.locked_by == worker,
+            Reminder.status == "pending",
+        )
+        .values(locked_until=None, locked_by=None, **values)
+        .execution_options(synchronize_session=False)
+    )
+    if result.rowcount != 1:
+        session.rollback()  # not ours any more: nothing else from this outcome is kept
+        return False
+    session.commit()
+    return True
+
+
+def release(session: Session, worker: str, *, keep: Collection[int] = ()) -> None:
+    """Give back leases not used, so another process need not wait them out.
+
+    Rows in ``keep`` (that failed unexpectedly) keep their lease, so they wait for it to
+    lapse instead of being retried in a tight loop.
+    """
+    query = update(Reminder).where(Reminder.locked_by == worker, Reminder.status == "pending")
+    if keep:
+        query = query.where(Reminder.id.not_in(keep))
+    session.execute(
+        query.values(locked_until=None, locked_by=None).execution_options(synchronize_session=False)
+    )
+    session.commit()
+
+
+def _load(session: Session, ids: list[int]) -> list[tuple[Reminder, CarePlan, Patient, Clinic]]:
+    rows = session.execute(
+        select(Reminder, CarePlan, Patient, Clinic)
+        .join(CarePlan, CarePlan.id == Reminder.plan_id)
+        .join(Patient, Patient.id == CarePlan.patient_id)
+        .join(Clinic, Clinic.id == CarePlan.clinic_id)
+        .where(Reminder.id.in_(ids))
+        .order_by(Reminder.next_attempt_at, Reminder.id)
+        .execution_options(populate_existing=True)
+    ).all()
+    return [tuple(row) for row in rows]  # type: ignore[misc]
+
+
+def _why_not_send(reminder: Reminder, plan: CarePlan, now: datetime) -> str | None:
+    if plan.status != "active":
+        return f"{CANCELLED}the plan is {plan.status}"
+    today: date = local_day(now, plan.timezone)
+    if reminder.local_day != today:
+        return f"{EXPIRED}its day ({reminder.local_day.isoformat()}) is over for the patient"
+    if (
+        reminder.kind == "appointment"
+        and not agenda_for_day(plan, today + timedelta(days=1)).appointments_today
+    ):
+        # The clinic moved or cleared the visit date after this reminder was planned.
+        return f"{CANCELLED}no visit is set for the next day any more"
+    return None
+
+
+def _dead_letter(
+    session: Session,
+    reminder: Reminder,
+    plan: CarePlan,
+    *,
+    error: str,
+    attempts: int,
+    now: datetime,
+) -> None:
+    raise_alert(
+        session,
+        plan=plan,
+        rule=UNDELIVERABLE,
+        urgency="high",
+        summary=(
+            f"A {reminder.kind} reminder for {reminder.local_day.isoformat()} could not be "
+            f"delivered by {reminder.channel} after {attempts} attempt(s): {error}"
+        ),
+        now=now,
+        detail={
+            "reminder_id": reminder.id,
+            "kind": reminder.kind,
+            "channel": reminder.channel,
+            "local_day": reminder.local_day.isoformat(),
+            "error": error,
+        },
+    )
+
+
+def deliver_one(
+    session: Session,
+    row: tuple[Reminder, CarePlan, Patient, Clinic],
+    *,
+    now: datetime,
+    worker: str,
+    channels: Channels,
+    settings: DeliverySettings,
+    counts: DeliveryCounts,
+) -> None:
+    reminder, plan, patient, clinic = row
+    reason = _why_not_send(reminder, plan, now)
+    if reason is not None:
+        error = f"{reason}; last error: {reminder.last_error}" if reminder.last_error else reason
+        values = {"status": "dead", "last_error": error}
+        if reminder.attempts > 0 and reason.startswith(EXPIRED):
+            # It had been failing all day: the patient really was not reached.
+            _dead_letter(session, reminder, plan, error=error, attempts=reminder.attempts, now=now)
+            values["last_error"] = reminder.last_error or error
+        if _finish(session, reminder.id, worker, values):
+            counts.expired += 1
+            log.info("reminder %s not sent: %s", reminder.idempotency_key, reason)
+        return
+
+    raw = reminder_link_token(
+        session,
+        patient,
+        plan,
+        secret_key=settings.secret_key,
+        message_key=reminder.idempotency_key,
+        now=now,
+        grace_days=settings.grace_days,
+    )
+    # The link is stored (hashed) before the message that carries it leaves.
+    session.commit()
+    message = compose(session, reminder, plan, patient, clinic, link_url(settings.base_url, raw))
+    session.commit()  # end the read transaction: nothing is held open while sending
+
+    try:
+        channels.send(reminder.channel, message, webhook_url=clinic.webhook_url)
+    except DeliveryError as exc:
+        attempts = reminder.attempts + 1
+        error = str(exc)[:1000]
+        if exc.permanent or attempts >= settings.max_attempts:
+            _dead_letter(session, reminder, plan, error=error, attempts=attempts, now=now)
+            if _finish(
+                session,
+                reminder.id,
+                worker,
+                {"status": "dead", "attempts": attempts, "last_error": error},
+            ):
+                counts.dead += 1
+                log.warning(
+                    "reminder %s dead after %d attempt(s): %s",
+                    reminder.idempotency_key,
+                    attempts,
+                    error,
+                )
+            else:
+                counts.lost_lease += 1
+            return
+        retry_at = now + backoff(attempts, settings)
+        if _finish(
+            session,
+            reminder.id,
+            worker,
+            {"attempts": attempts, "last_error": error, "next_attempt_at": retry_at},
+        ):
+            counts.retried += 1
+            log.info(
+                "reminder %s failed (attempt %d), retry at %s: %s",
+                reminder.idempotency_key,
+                attempts,
+                retry_at.isoformat(),
+                error,
+            )
+        else:
+            counts.lost_lease += 1
+        return
+
+    if _finish(
+        session,
+        reminder.id,
+        worker,
+        {"status": "sent", "sent_at": now, "attempts": reminder.attempts + 1, "last_error": None},
+    ):
+        counts.sent += 1
+    else:
+        # Our lease lapsed while sending and someone else owns the row now; they will
+        # send it too, with the same idempotency key.
+        counts.lost_lease += 1
+        log.warning("reminder %s sent after its lease lapsed", reminder.idempotency_key)
+
+
+def deliver_reminders(
+    session: Session,
+    *,
+    now: datetime,
+    channels: Channels,
+    settings: DeliverySettings,
+    worker: str | None = None,
+    stop: threading.Event | None = None,
+    clock: Callable[[], datetime] | None = None,
+    max_batches: int | None = None,
+) -> DeliveryCounts:
+    """The deliver step: claim, send and record batch after batch until nothing is due.
+
+    ``clock`` gives the current instant while sending (the scheduler passes the real
+    clock; one-shot ticks and tests leave it at ``now``). It decides ``sent_at`` and when a
+    lease is too close to lapsing to start another send. ``stop`` ends the step after the
+    message in flight (SIGTERM): unsent leases are given back.
+    """
+    worker = worker or worker_name()
+    clock = clock or (lambda: now)
+    counts = DeliveryCounts()
+    batches = 0
+    failed: set[int] = set()
+    while not (stop and stop.is_set()):
+        if max_batches is not None and batches >= max_batches:
+            break
+        claim_now = max(now, clock())
+        ids = claim(session, now=claim_now, worker=worker, settings=settings)
+        if not ids:
+            break
+        batches += 1
+        before = _progress(counts)
+        # Leave a margin so a send started near the end of the lease still finishes in it.
+        margin = timedelta(seconds=settings.lease_seconds / 5)
+        lease_end = claim_now + timedelta(seconds=settings.lease_seconds)
+        for row in _load(session, ids):
+            current = max(now, clock())
+            if (stop and stop.is_set()) or current >= lease_end - margin:
+                break
+            try:
+                deliver_one(
+                    session,
+                    row,
+                    now=current,
+                    worker=worker,
+                    channels=channels,
+                    settings=settings,
+                    counts=counts,
+                )
+            except Exception as exc:
+                # A bug or a database hiccup on one reminder must not stop the others; its
+                # lease lapses and it is tried again later.
+                session.rollback()
+                failed.add(row[0].id)
+                counts.errors.append(f"{row[0].idempotency_key}: {type(exc).__name__}: {exc}")
+                log.exception("reminder %s: unexpected error", row[0].idempotency_key)
+        release(session, worker, keep=failed)
+        if _progress(counts) == before:
+            break  # nothing could be done with this batch; try again next tick
+    return counts
+
+
+def _progress(counts: DeliveryCounts) -> int:
+    return counts.sent + counts.retried + counts.dead + counts.expired + counts.lost_lease
+
+
+def undeliverable_reminders(
+    session: Session,
+    clinic_id: int,
+    *,
+    since: datetime | None = None,
+    patient_id: int | None = None,
+    limit: int = 200,
+) -> list[tuple[Reminder, Patient]]:
+    """Dead reminders of a clinic that never reached the patient, newest first.
+
+    Expired (a day already over) and cancelled (plan paused or ended) reminders are left
+    out: nobody failed to reach the patient there.
+    """
+    query = (
+        select(Reminder, Patient)
+        .join(CarePlan, CarePlan.id == Reminder.plan_id)
+        .join(Patient, Patient.id == CarePlan.patient_id)
+        .where(
+            CarePlan.clinic_id == clinic_id,
+            Reminder.status == "dead",
+            Reminder.attempts > 0,
+            or_(
+                Reminder.last_error.is_(None),
+                and_(
+                    Reminder.last_error.not_like(f"{EXPIRED}%"),
+                    Reminder.last_error.not_like(f"{CANCELLED}%"),
+                ),
+            ),
+        )
+        .order_by(Reminder.local_day.desc(), Reminder.id.desc())
+        .limit(limit)
+    )
+    if since is not None:
+        query = query.where(Reminder.created_at >= since)
+    if patient_id is not None:
+        query = query.where(Patient.id == patient_id)
+    return [tuple(row) for row in session.execute(query).all()]  # type: ignore[misc]

@@ -1,0 +1,185 @@
+"""What a reminder says: today's agenda in plain language, and the patient's personal link.
+
+The content comes from the plan's own activities through ``agenda_for_day`` (the one place
+that decides what is due), so a message never disagrees with the patient's Today page.
+The only fixed wording is the safety line, taken from SPEC section 2 (warning signs).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, timedelta
+
+from markupsafe import Markup
+from sqlalchemy import exists, select
+from sqlalchemy.orm import Session
+
+from tracker.agenda import Appointment, DayAgenda, agenda_for_day
+from tracker.models import CarePlan, CheckOff, Clinic, PainEntry, Patient, Reminder, SymptomReport
+
+PROCEDURE_NAMES = {"kyphoplasty": "kyphoplasty", "vertebroplasty": "vertebroplasty"}
+
+
+@dataclass(frozen=True)
+class OutgoingMessage:
+    """One message, ready for any channel."""
+
+    idempotency_key: str
+    kind: str
+    local_day: date
+    subject: str
+    text: str
+    html: str
+    short_text: str  # for an SMS gateway: one or two sentences and the link
+    link: str
+    patient_id: int
+    patient_name: str
+    email: str | None
+    phone: str | None
+    clinic_name: str
+    clinic_phone: str
+
+
+def missed_yesterday(session: Session, plan: CarePlan, today: date) -> bool:
+    """True when yesterday was a plan day and the patient recorded nothing at all on it."""
+    yesterday = today - timedelta(days=1)
+    if yesterday < plan.procedure_date:
+        return False
+    did_something = session.scalar(
+        select(
+            exists().where(PainEntry.plan_id == plan.id, PainEntry.local_day == yesterday)
+            | exists().where(SymptomReport.plan_id == plan.id, SymptomReport.local_day == yesterday)
+            | exists().where(CheckOff.plan_id == plan.id, CheckOff.local_day == yesterday)
+        )
+    )
+    return not did_something
+
+
+def _day(value: date) -> str:
+    return f"{value:%A} {value:%B} {value.day}"
+
+
+def _appointment_line(appointment: Appointment) -> str:
+    title = appointment.activity.title
+    if appointment.scheduled_for is not None:
+        return f"{title}: {_day(appointment.scheduled_for)}"
+    return (
+        f"{title}: between {_day(appointment.window_start)} and {_day(appointment.window_end)}"
+        " (your care team will confirm the date)"
+    )
+
+
+def _sections(agenda: DayAgenda) -> list[tuple[str, list[str]]]:
+    sections: list[tuple[str, list[str]]] = []
+    if agenda.tasks:
+        sections.append(("To do today", [f"{a.title}: {a.instructions}" for a in agenda.tasks]))
+    if agenda.check_ins:
+        sections.append(("Check in today", [a.title for a in agenda.check_ins]))
+    if agenda.restrictions:
+        lines = []
+        for r in agenda.restrictions:
+            left = (
+                "last day today"
+                if r.days_left == 0
+                else f"{r.days_left} more day{'s' if r.days_left != 1 else ''}"
+            )
+            lines.append(f"{r.activity.title} ({left}): {r.activity.instructions}")
+        sections.append(("Please avoid", lines))
+    if agenda.next_appointment is not None:
+        sections.append(("Next visit", [_appointment_line(agenda.next_appointment)]))
+    return sections
+
+
+def compose(
+    session: Session,
+    reminder: Reminder,
+    plan: CarePlan,
+    patient: Patient,
+    clinic: Clinic,
+    link: str,
+) -> OutgoingMessage:
+    day = reminder.local_day
+    procedure = PROCEDURE_NAMES.get(plan.procedure, plan.procedure)
+    safety = (
+        "Call 911 now for chest pain, shortness of breath, new loss of bladder or bowel "
+        "control, or new weakness in your legs. Call your care team at "
+        f"{clinic.phone} for a fever of 100.4 °F (38 °C) or higher, redness, swelling or "
+        "drainage where the needle went in, new numbness or tingling, or sudden severe back "
+        "pain."
+    )
+    intro: list[str] = []
+    if reminder.kind == "appointment":
+        tomorrow = day + timedelta(days=1)
+        visits = agenda_for_day(plan, tomorrow).appointments_today
+        names = ", ".join(v.activity.title for v in visits) or "Your follow-up visit"
+        subject = f"Reminder: {names} tomorrow, {_day(tomorrow)}"
+        intro.append(f"{names} is tomorrow, {_day(tomorrow)}.")
+        intro.append(f"If you cannot come, please call your care team at {clinic.phone}.")
+        sections: list[tuple[str, list[str]]] = []
+        short = f"{clinic.name}: {names} is tomorrow, {_day(tomorrow)}. Details: {link}"
+    else:
+        agenda = agenda_for_day(plan, day)
+        subject = f"Your recovery plan for today (day {agenda.day_number})"
+        intro.append(
+            f"Today, {_day(day)}, is day {agenda.day_number} of your recovery after {procedure}."
+        )
+        if missed_yesterday(session, plan, day):
+            intro.append(
+                "We did not get a check-in from you yesterday. When you can, please open "
+                "your page and record your pain score for today."
+            )
+        sections = _sections(agenda)
+        todo = len(agenda.tasks) + len(agenda.check_ins)
+        short = (
+            f"{clinic.name}: day {agenda.day_number} of your recovery. "
+            f"{todo} thing{'s' if todo != 1 else ''} to do or check in today: {link}"
+        )
+
+    greeting = f"Hello {patient.name},"
+    text_parts = [greeting, "", *intro, ""]
+    for heading, lines in sections:
+        text_parts.append(f"{heading}:")
+        text_parts.extend(f"- {line}" for line in lines)
+        text_parts.append("")
+    text_parts += [
+        "Open your page to see today and check things off:",
+        link,
+        "",
+        safety,
+        "",
+        f"{clinic.name}",
+    ]
+
+    html = Markup("<p>{}</p>").format(greeting)
+    for line in intro:
+        html += Markup("<p>{}</p>").format(line)
+    for heading, lines in sections:
+        html += Markup("<h2>{}</h2><ul>").format(heading)
+        for line in lines:
+            html += Markup("<li>{}</li>").format(line)
+        html += Markup("</ul>")
+    html += Markup('<p><a href="{}">{}</a></p>').format(
+        link, "Open your page to see today and check things off"
+    )
+    html += Markup("<p>{}</p><p>{}</p>").format(safety, clinic.name)
+    document = Markup(
+        '<!doctype html><html lang="en"><head><meta charset="utf-8"><title>{}</title></head>'
+        "<body>{}</body></html>"
+    ).format(subject, html)
+
+    return OutgoingMessage(
+        idempotency_key=reminder.idempotency_key,
+        kind=reminder.kind,
+        local_day=day,
+        subject=subject,
+        text="\n".join(text_parts),
+        html=str(document),
+        short_text=short,
+        link=link,
+        patient_id=patient.id,
+        patient_name=patient.name,
+        email=patient.email,
+        phone=patient.phone,
+        clinic_name=clinic.name,
+        clinic_phone=clinic.phone,
+    )

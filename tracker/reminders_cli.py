@@ -1,0 +1,81 @@
+"""CLI for reminders: ``tracker reminders tick --now ...`` and ``tracker scheduler``."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import click
+from flask import current_app
+from flask.cli import with_appcontext
+
+from tracker.config import ConfigError
+from tracker.db import utcnow
+from tracker.scheduler import SchedulerProcess, configure_logging
+from tracker.tick import require_secret_key, run_tick
+
+
+class _CLIError(click.ClickException):
+    exit_code = 2
+
+
+def _parse_now(value: str | None) -> datetime:
+    if value is None:
+        return utcnow()
+    try:
+        parsed = datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
+    except ValueError:
+        raise _CLIError(
+            f"--now {value!r} is not an ISO 8601 instant, e.g. 2026-11-21T14:00:00Z"
+        ) from None
+    if parsed.tzinfo is None or parsed.utcoffset() is None:
+        raise _CLIError(f"--now {value!r} needs a UTC offset, e.g. 2026-11-21T14:00:00Z")
+    return parsed.astimezone(UTC)
+
+
+@click.group("reminders")
+def reminders_group() -> None:
+    """Reminders: plan and deliver the outbox."""
+
+
+@reminders_group.command("tick")
+@click.option(
+    "--now",
+    "now_text",
+    metavar="ISO8601",
+    help="The instant to tick at, with offset (default: the current time).",
+)
+@with_appcontext
+def tick_command(now_text: str | None) -> None:
+    """Run one tick: plan today's reminders, then deliver what is due."""
+    now = _parse_now(now_text)
+    app = current_app._get_current_object()  # type: ignore[attr-defined]
+    try:
+        require_secret_key(app)
+    except ConfigError as exc:
+        raise _CLIError(str(exc)) from None
+    configure_logging()
+    summary = run_tick(app, now)
+    click.echo(
+        " ".join(
+            f"{key}={summary.get(key, 0)}"
+            for key in ("planned", "sent", "retried", "dead", "expired")
+        )
+    )
+
+
+@click.command("scheduler")
+@click.option(
+    "--interval",
+    type=click.FloatRange(min=1),
+    help="Seconds between ticks (default TRACKER_SCHEDULER_INTERVAL_SECONDS, 60).",
+)
+@with_appcontext
+def scheduler_command(interval: float | None) -> None:
+    """Run the reminder scheduler until SIGTERM or Ctrl-C (never inside a web worker)."""
+    app = current_app._get_current_object()  # type: ignore[attr-defined]
+    try:
+        process = SchedulerProcess(app, interval_seconds=interval)
+    except ConfigError as exc:
+        raise _CLIError(str(exc)) from None
+    configure_logging()
+    process.run()

@@ -1,0 +1,124 @@
+"""One tick of the scheduler: a list of steps run in order with the same ``now``.
+
+Each step gets its own database session and returns counts, which are merged into the
+tick's summary and logged. ``TICK_STEPS`` is a plain list so that other work that must run
+on the clock (e.g. evaluating alert rules) is one more entry, not another scheduler.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from flask import Flask
+from sqlalchemy.orm import Session
+
+from tracker.channels import Channels
+from tracker.config import INSECURE_SECRET_KEYS, ConfigError
+from tracker.db import session_factory
+from tracker.reminder_delivery import DeliverySettings, deliver_reminders, worker_name
+from tracker.reminder_planning import ChannelSettings, plan_reminders
+from tracker.timeutil import require_aware
+
+log = logging.getLogger("tracker.scheduler")
+
+
+@dataclass
+class TickContext:
+    app: Flask
+    now: datetime
+    worker: str
+    stop: threading.Event = field(default_factory=threading.Event)
+    # The real clock while sending (the scheduler); None means "now" throughout.
+    clock: Callable[[], datetime] | None = None
+
+    def session(self) -> Session:
+        return session_factory(self.app)()
+
+
+Step = Callable[[TickContext], dict[str, int]]
+
+
+def plan_step(ctx: TickContext) -> dict[str, int]:
+    with ctx.session() as session:
+        planned = plan_reminders(
+            session, now=ctx.now, settings=ChannelSettings.from_config(ctx.app.config)
+        )
+    return {"planned": planned}
+
+
+def deliver_step(ctx: TickContext) -> dict[str, int]:
+    with ctx.session() as session:
+        counts = deliver_reminders(
+            session,
+            now=ctx.now,
+            channels=Channels.from_config(ctx.app.config),
+            settings=DeliverySettings.from_config(ctx.app.config),
+            worker=ctx.worker,
+            stop=ctx.stop,
+            clock=ctx.clock,
+        )
+    return {
+        "sent": counts.sent,
+        "retried": counts.retried,
+        "dead": counts.dead,
+        "expired": counts.expired,
+        "lost_lease": counts.lost_lease,
+        "errors": len(counts.errors),
+    }
+
+
+TICK_STEPS: list[tuple[str, Step]] = [("plan", plan_step), ("deliver", deliver_step)]
+
+
+def require_secret_key(app: Flask) -> None:
+    """Reminder links are derived from the secret key: a guessable one would forge them."""
+    if app.testing:
+        return
+    secret = app.config.get("SECRET_KEY")
+    if secret is None or str(secret) in INSECURE_SECRET_KEYS:
+        raise ConfigError(
+            "TRACKER_SECRET_KEY is missing or a known default; reminders carry personal "
+            "links derived from it, so set it to a long random value"
+        )
+
+
+def run_tick(
+    app: Flask,
+    now: datetime,
+    *,
+    worker: str | None = None,
+    stop: threading.Event | None = None,
+    clock: Callable[[], datetime] | None = None,
+    steps: list[tuple[str, Step]] | None = None,
+) -> dict[str, Any]:
+    """Run every step once (inside an app context) and return the merged counts."""
+    require_aware(now)
+    ctx = TickContext(
+        app=app,
+        now=now,
+        worker=worker or worker_name(),
+        stop=stop or threading.Event(),
+        clock=clock,
+    )
+    summary: dict[str, Any] = {"now": now.isoformat()}
+    with app.app_context():
+        for name, step in steps if steps is not None else TICK_STEPS:
+            if ctx.stop.is_set():
+                break
+            try:
+                summary.update(step(ctx))
+            except Exception:
+                # One failing step (a database hiccup) must not keep the others from running.
+                log.exception("tick step %s failed", name)
+                summary[f"{name}_failed"] = 1
+    log.info(
+        "tick %s: %s",
+        now.isoformat(timespec="seconds"),
+        " ".join(f"{k}={v}" for k, v in summary.items() if k != "now"),
+    )
+    return summary
