@@ -8,6 +8,7 @@ bounded by its duration.
 from __future__ import annotations
 
 import json
+import math
 import os
 import shutil
 import signal
@@ -24,6 +25,8 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
 BENCH_SECRET = "benchmark-secret-key-not-for-production-0123456789"
+# gunicorn access-log line: method, path, status, request time in microseconds (%(D)s).
+ACCESS_FORMAT = "%(m)s %(U)s %(s)s %(D)s"
 
 # wrk prints this JSON line when the run ends (status = non-2xx/3xx responses).
 _WRK_DONE = """
@@ -133,8 +136,13 @@ def gunicorn(
     workers: int = 4,
     threads: int = 1,
     extra_env: dict[str, str] | None = None,
+    access_log: Path | None = None,
 ) -> Iterator[str]:
-    """Serve ``tracker.wsgi:app`` on a free loopback port; yields the base URL."""
+    """Serve ``tracker.wsgi:app`` on a free loopback port; yields the base URL.
+
+    ``access_log`` writes one line per request, ``METHOD PATH STATUS MICROSECONDS``: the
+    server-side view of a load (what was answered, and how long the app took).
+    """
     port = free_port()
     env = {
         **os.environ,
@@ -156,6 +164,8 @@ def gunicorn(
     ]
     if threads > 1:
         command += ["--worker-class", "gthread", "--threads", str(threads)]
+    if access_log is not None:
+        command += ["--access-logfile", str(access_log), "--access-logformat", ACCESS_FORMAT]
     process = subprocess.Popen([*command, "tracker.wsgi:app"], cwd=REPO, env=env)
     base = f"http://127.0.0.1:{port}"
     try:
@@ -168,6 +178,24 @@ def gunicorn(
         except subprocess.TimeoutExpired:
             process.kill()
             process.wait()
+
+
+def access_log_lines(path: Path) -> list[tuple[str, str, int, int]]:
+    """(method, path, status, microseconds) of every request in a gunicorn access log."""
+    lines = []
+    for line in path.read_text().splitlines():
+        parts = line.split()
+        if len(parts) == 4 and parts[2].isdigit() and parts[3].isdigit():
+            lines.append((parts[0], parts[1], int(parts[2]), int(parts[3])))
+    return lines
+
+
+def percentile(values: list[float], pct: float) -> float:
+    """Nearest-rank percentile (0 for no values)."""
+    if not values:
+        return 0.0
+    ordered = sorted(values)
+    return ordered[max(1, math.ceil(pct / 100 * len(ordered))) - 1]
 
 
 def ratio(measured: float, limit: float) -> float:

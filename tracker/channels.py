@@ -88,6 +88,7 @@ class EmailChannel:
         self.timeout = float(timeout)
         self.sender = sender
         self.base_url = base_url
+        self._smtp: smtplib.SMTP | None = None
 
     def build(self, message: OutgoingMessage) -> EmailMessage:
         email = EmailMessage()
@@ -101,25 +102,64 @@ class EmailChannel:
         email.add_alternative(message.html, subtype="html")
         return email
 
+    def _connect(self) -> smtplib.SMTP:
+        smtp = smtplib.SMTP(self.host, self.port, timeout=self.timeout)
+        try:
+            if self.starttls:
+                smtp.starttls()
+            if self.username:
+                smtp.login(self.username, self.password or "")
+        except BaseException:
+            smtp.close()
+            raise
+        return smtp
+
     def send(self, message: OutgoingMessage) -> None:
+        """Send over the open connection (opened on first use, kept for the next message).
+
+        A deliver step sends many messages in a row: one SMTP session (and TLS handshake
+        and login) for all of them, instead of one per message. A kept connection the
+        server has dropped meanwhile is reopened once; ``close()`` ends it.
+        """
         if not message.email:
             raise DeliveryError("the patient has no email address", permanent=True)
         email = self.build(message)
+        while True:
+            reused = self._smtp is not None
+            try:
+                if self._smtp is None:
+                    self._smtp = self._connect()
+                self._smtp.send_message(email)
+                return
+            except smtplib.SMTPRecipientsRefused as exc:
+                # The session is still good (smtplib has reset it): keep it.
+                codes = [code for code, _ in exc.recipients.values()]
+                # 5xx for the recipient is the server saying "never": retrying cannot help.
+                raise DeliveryError(
+                    f"SMTP refused the recipient: {codes}",
+                    permanent=all(c >= 500 for c in codes),
+                ) from exc
+            except (smtplib.SMTPServerDisconnected, ConnectionError) as exc:
+                self.close()
+                if reused:
+                    continue  # idle too long, or the server restarted: one fresh connection
+                raise DeliveryError(f"SMTP {self.host}:{self.port}: {_describe(exc)}") from exc
+            except (smtplib.SMTPException, OSError) as exc:
+                # The session's state is unknown after an error: start the next one afresh.
+                self.close()
+                raise DeliveryError(f"SMTP {self.host}:{self.port}: {_describe(exc)}") from exc
+
+    def close(self) -> None:
+        """End the kept connection, if any (politely; a dead one is just dropped)."""
+        smtp, self._smtp = self._smtp, None
+        if smtp is None:
+            return
         try:
-            with smtplib.SMTP(self.host, self.port, timeout=self.timeout) as smtp:
-                if self.starttls:
-                    smtp.starttls()
-                if self.username:
-                    smtp.login(self.username, self.password or "")
-                smtp.send_message(email)
-        except smtplib.SMTPRecipientsRefused as exc:
-            codes = [code for code, _ in exc.recipients.values()]
-            # 5xx for the recipient is the server saying "never": retrying cannot help.
-            raise DeliveryError(
-                f"SMTP refused the recipient: {codes}", permanent=all(c >= 500 for c in codes)
-            ) from exc
-        except (smtplib.SMTPException, OSError) as exc:
-            raise DeliveryError(f"SMTP {self.host}:{self.port}: {_describe(exc)}") from exc
+            smtp.quit()
+        except (smtplib.SMTPException, OSError):
+            pass
+        finally:
+            smtp.close()
 
 
 class WebhookChannel:
@@ -212,6 +252,11 @@ class Channels:
             ),
             log=LogChannel(),
         )
+
+    def close(self) -> None:
+        """Close connections kept open between messages (the SMTP session)."""
+        if self.email is not None:
+            self.email.close()
 
     def send(self, channel: str, message: OutgoingMessage, *, webhook_url: str | None) -> None:
         if channel == "log":

@@ -351,6 +351,33 @@ def deliver_reminders(
     """
     worker = worker or worker_name()
     clock = clock or (lambda: now)
+    try:
+        return _deliver_batches(
+            session,
+            now=now,
+            channels=channels,
+            settings=settings,
+            worker=worker,
+            stop=stop,
+            clock=clock,
+            max_batches=max_batches,
+        )
+    finally:
+        # Connections are reused across the step's batches, not kept idle between ticks.
+        channels.close()
+
+
+def _deliver_batches(
+    session: Session,
+    *,
+    now: datetime,
+    channels: Channels,
+    settings: DeliverySettings,
+    worker: str,
+    stop: threading.Event | None,
+    clock: Callable[[], datetime],
+    max_batches: int | None,
+) -> DeliveryCounts:
     counts = DeliveryCounts()
     batches = 0
     failed: set[int] = set()

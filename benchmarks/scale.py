@@ -1,0 +1,134 @@
+"""Target 5: one tick over 10,000, 100,000 and 300,000 patients (full size).
+
+Patients' reminder times are spread over the day (a minute apart, in five time zones), so
+a tick in the steady state of a day finds every active plan, plans the few whose time came
+in the last minute and delivers them (log channel) — the work the scheduler repeats every
+minute. The database grows from one size to the next; before each measured tick, the
+reminders of the earlier minutes are planned and marked sent (as earlier ticks would have).
+
+Each tick runs in its own process (``benchmarks/scale_tick.py``), which reports its time
+and peak RSS. Cost must grow linearly (time per patient within 1.3x across sizes) and
+memory must stay flat (peak RSS under 250 MB at the largest size).
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from dataclasses import dataclass
+from datetime import UTC, datetime, time, timedelta
+
+from sqlalchemy import update
+from sqlalchemy.orm import Session
+
+from benchmarks import seed
+from benchmarks.harness import REPO
+from benchmarks.report import Figure, ratio
+from tracker.db import make_engine
+from tracker.models import Reminder
+from tracker.reminder_planning import ChannelSettings, plan_reminders
+
+# 16:30 UTC: morning in the Americas, evening in London; about half the day's times passed.
+NOW = datetime(2026, 11, 21, 16, 30, tzinfo=UTC)
+
+
+@dataclass(frozen=True)
+class Size:
+    patients: tuple[int, ...]
+
+
+SIZES = {
+    "smoke": Size((100, 200)),
+    "quick": Size((1000, 2000, 4000)),
+    "full": Size((10_000, 100_000, 300_000)),
+}
+
+
+def spread_time(i: int) -> time:
+    minute = (i * 7) % 1440  # 7 is coprime with 1440: every minute of the day is used
+    return time(minute // 60, minute % 60)
+
+
+def tick_in_subprocess(database_url: str, now: datetime) -> dict:
+    out = subprocess.run(
+        [sys.executable, "-m", "benchmarks.scale_tick", database_url, now.isoformat()],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=1800,
+    ).stdout
+    return json.loads(out.strip().splitlines()[-1])
+
+
+def run(database_url: str, backend: str, size_name: str) -> list[Figure]:
+    size = SIZES[size_name]
+    engine = make_engine(database_url)
+    seed.clinic(engine, 1, NOW)
+    seeded = 0
+    ticks = []
+    for patients in size.patients:
+        seed.patients(
+            engine,
+            seed.Cohort(first_id=seeded + 1, count=patients - seeded, reminder_time=spread_time),
+            NOW,
+        )
+        seeded = patients
+        seed.finish(engine)
+        # The day so far: earlier ticks planned and sent everything due before this minute.
+        with Session(engine) as session:
+            plan_reminders(session, now=NOW - timedelta(minutes=1), settings=ChannelSettings())
+            session.execute(
+                update(Reminder).where(Reminder.status == "pending").values(status="sent")
+            )
+            session.commit()
+        result = tick_in_subprocess(database_url, NOW)
+        with Session(engine) as session:  # undo the measured tick for the next size
+            session.execute(
+                update(Reminder).where(Reminder.created_at == NOW).values(status="sent")
+            )
+            session.commit()
+        ticks.append(
+            {
+                "patients": patients,
+                "seconds": round(result["seconds"], 3),
+                "us_per_patient": round(result["seconds"] / patients * 1e6, 2),
+                "planned": result["summary"].get("planned"),
+                "sent": result["summary"].get("sent"),
+                "rss_before_mb": round(result["rss_before_kb"] / 1024, 1),
+                "peak_rss_mb": round(result["peak_rss_kb"] / 1024, 1),
+            }
+        )
+    engine.dispose()
+    per_patient = [t["us_per_patient"] for t in ticks]
+    peaks = [t["peak_rss_mb"] for t in ticks]
+    details = {"ticks": ticks}
+    return [
+        Figure(
+            benchmark="scale",
+            backend=backend,
+            name=f"tick µs/patient at {ticks[-1]['patients']:,}",
+            value=per_patient[-1],
+            unit="µs",
+            limit_name="lowest µs/patient",
+            limit=min(per_patient),
+            ratio=ratio(max(per_patient), min(per_patient)),
+            target=1.3,
+            higher_is_better=False,
+            details=details,
+        ),
+        Figure(
+            benchmark="scale",
+            backend=backend,
+            name=f"tick peak RSS at {ticks[-1]['patients']:,}",
+            value=peaks[-1],
+            unit="MB",
+            limit_name="250 MB",
+            limit=250.0,
+            ratio=ratio(peaks[-1], 250.0),
+            target=1.0,
+            higher_is_better=False,
+            details={**details, "peak_growth_largest_vs_smallest": ratio(peaks[-1], peaks[0])},
+        ),
+    ]

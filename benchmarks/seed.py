@@ -1,0 +1,192 @@
+"""Synthetic clinics, patients and plans for the benchmarks, loaded in bulk.
+
+Plan ``i`` belongs to patient ``i``; every plan carries its own copy of the kyphoplasty
+template's activities (about 4.6 kB of JSON), as real enrolments do.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+
+from sqlalchemy import Engine
+
+from benchmarks import bulk
+from tracker.config import REPO_ROOT
+from tracker.links import hash_token
+from tracker.plan_templates import load_directory
+
+ZONES = ("America/New_York", "America/Chicago", "America/Los_Angeles", "Europe/London", "UTC")
+
+
+def link_token(patient_id: int) -> str:
+    """The raw personal-link token of a benchmark patient (only its hash is stored)."""
+    return f"bench-link-{patient_id:010d}-0123456789abcdefghijklmnop"
+
+
+@dataclass(frozen=True)
+class Cohort:
+    first_id: int
+    count: int
+    clinic_id: int = 1
+    # Functions of the patient id.
+    procedure_date: Callable[[int], date] | None = None
+    timezone: Callable[[int], str] = lambda i: ZONES[i % len(ZONES)]
+    reminder_time: Callable[[int], time] = lambda i: time(8 + i % 4, 0)
+    email: Callable[[int], str | None] = lambda i: None
+    status: Callable[[int], str] = lambda i: "active"
+
+    @property
+    def ids(self) -> range:
+        return range(self.first_id, self.first_id + self.count)
+
+
+def clinic(
+    engine: Engine,
+    clinic_id: int,
+    now: datetime,
+    *,
+    default_channel: str = "log",
+    webhook_url: str | None = None,
+) -> None:
+    bulk.load(
+        engine,
+        "clinic",
+        (
+            "id",
+            "name",
+            "phone",
+            "timezone",
+            "severe_pain_threshold",
+            "worsening_points",
+            "worsening_percent",
+            "not_improving_mean",
+            "not_improving_day",
+            "missed_checkin_days",
+            "default_channel",
+            "webhook_url",
+            "created_at",
+        ),
+        [
+            (
+                clinic_id,
+                f"Bench Clinic {clinic_id}",
+                "555-0100",
+                "America/New_York",
+                7,
+                2.0,
+                30,
+                4.0,
+                14,
+                2,
+                default_channel,
+                webhook_url,
+                now,
+            )
+        ],
+    )
+
+
+def patients(engine: Engine, cohort: Cohort, now: datetime, *, links: bool = False) -> None:
+    """Patients, their active plans and (optionally) a personal link each."""
+    template = load_directory(REPO_ROOT / "schedules")["kyphoplasty"]
+    activities = json.dumps([a.to_dict() for a in template.activities])
+    today = now.date()
+    procedure_date = cohort.procedure_date or (lambda i: today - timedelta(days=i % 40))
+    bulk.load(
+        engine,
+        "patient",
+        ("id", "clinic_id", "name", "email", "phone", "session_version", "created_at"),
+        (
+            (i, cohort.clinic_id, f"Patient {i}", cohort.email(i), "555-0199", 0, now)
+            for i in cohort.ids
+        ),
+    )
+    bulk.load(
+        engine,
+        "care_plan",
+        (
+            "id",
+            "patient_id",
+            "clinic_id",
+            "template_id",
+            "template_version",
+            "title",
+            "procedure",
+            "procedure_date",
+            "timezone",
+            "reminder_time",
+            "duration_days",
+            "activities",
+            "overrides",
+            "status",
+            "created_at",
+        ),
+        (
+            (
+                i,
+                i,
+                cohort.clinic_id,
+                template.id,
+                template.version,
+                template.title,
+                "kyphoplasty",
+                procedure_date(i),
+                cohort.timezone(i),
+                cohort.reminder_time(i),
+                template.duration_days,
+                activities,
+                "{}",
+                cohort.status(i),
+                now,
+            )
+            for i in cohort.ids
+        ),
+    )
+    if links:
+        bulk.load(
+            engine,
+            "patient_link_token",
+            ("id", "patient_id", "token_hash", "created_at", "expires_at"),
+            ((i, i, hash_token(link_token(i)), now, now + timedelta(days=90)) for i in cohort.ids),
+        )
+
+
+def pain_entries(
+    engine: Engine, plan_ids: range, per_plan: int, now: datetime, *, first_id: int = 1
+) -> int:
+    """``per_plan`` scores per plan, one a day going back from today (a plausible trend)."""
+    today = now.date()
+
+    def rows() -> Iterator[tuple]:
+        entry_id = first_id
+        for plan_id in plan_ids:
+            for back in range(per_plan):
+                day = today - timedelta(days=back // 2)
+                score = min(10, 2 + (back // 4) + (plan_id + back) % 3)
+                yield (
+                    entry_id,
+                    plan_id,
+                    score,
+                    "rest" if back % 2 else "activity",
+                    None,
+                    day,
+                    now - timedelta(hours=12 * back),
+                    None,
+                )
+                entry_id += 1
+
+    return bulk.load(
+        engine,
+        "pain_entry",
+        ("id", "plan_id", "score", "context", "note", "local_day", "recorded_at", "supersedes_id"),
+        rows(),
+    )
+
+
+def finish(engine: Engine) -> None:
+    bulk.finish(
+        engine, ("clinic", "patient", "care_plan", "patient_link_token", "pain_entry", "reminder")
+    )
