@@ -6,7 +6,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test lint venv services chromium
+.PHONY: demo test lint venv services chromium bench wrk
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -35,3 +35,15 @@ lint: $(STAMP)
 
 test: $(STAMP) services chromium lint
 	$(BIN)/python -m pytest
+
+# Benchmarks (README "Performance"): every benchmark on SQLite and PostgreSQL, each figure a
+# ratio against a limit measured in the same run. BENCH_SIZE=quick (under a minute) or full;
+# BENCH_ARGS passes more, e.g. BENCH_ARGS="--only pain_post --backends sqlite".
+BENCH_SIZE ?= quick
+BENCH_ARGS ?=
+
+wrk:
+	@command -v wrk >/dev/null || (apt-get update && apt-get install -y wrk)
+
+bench: $(STAMP) services wrk
+	$(BIN)/python -m benchmarks --size $(BENCH_SIZE) $(BENCH_ARGS)

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import http.client
 import re
+import shutil
 import tempfile
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -21,7 +22,7 @@ from urllib.parse import urlsplit
 from sqlalchemy import func, select
 
 from benchmarks import seed
-from benchmarks.harness import access_log_lines, gunicorn, wrk
+from benchmarks.harness import access_log_lines, gunicorn, percentile, wrk
 from benchmarks.report import Figure, ratio
 from tracker.db import make_engine
 from tracker.models import PainEntry
@@ -120,6 +121,9 @@ def run(database_url: str, backend: str, size_name: str) -> list[Figure]:
     engine.dispose()
     posts = [line for line in access_log_lines(access_log) if line[:2] == ("POST", "/me/pain")]
     server_ok = sum(1 for _, _, status, _ in posts if 200 <= status < 400)
+    server_ms = [micros / 1000 for *_, micros in posts]
+    livez_ms = [m / 1000 for method, path, _, m in access_log_lines(access_log) if path == "/livez"]
+    shutil.rmtree(log_dir, ignore_errors=True)
     server_errors = len(posts) - server_ok
     client_ok = load.requests - load.status_errors
     # wrk stops counting at its deadline, so up to one request per connection may have been
@@ -148,6 +152,9 @@ def run(database_url: str, backend: str, size_name: str) -> list[Figure]:
                 "client_2xx_3xx": client_ok,
                 "server_2xx_3xx": server_ok,
                 "server_errors": server_errors,
+                "server_ms_p50": percentile(server_ms, 50),
+                "server_ms_p95": percentile(server_ms, 95),
+                "livez_server_ms_p50": percentile(livez_ms, 50),
                 "every_2xx_3xx_is_a_row": lossless,
                 "zero_errors": clean,
             },

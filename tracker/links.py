@@ -6,10 +6,12 @@ import base64
 import hashlib
 import hmac
 import secrets
+from collections.abc import Sequence
 from datetime import datetime, time, timedelta
 
 from sqlalchemy import select, update
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from tracker.agenda import plan_last_day
@@ -80,6 +82,62 @@ def find_valid_token(session: Session, raw: str, *, now: datetime) -> PatientLin
     return token
 
 
+def _reminder_raw(secret_key: str, message_key: str, session_version: int) -> str:
+    material = f"reminder-link:{message_key}:{session_version}".encode()
+    digest = hmac.new(secret_key.encode("utf-8"), material, hashlib.sha256).digest()
+    return base64.urlsafe_b64encode(digest).rstrip(b"=").decode("ascii")
+
+
+def reminder_link_tokens(
+    session: Session,
+    messages: Sequence[tuple[Patient, CarePlan, str]],
+    *,
+    secret_key: str,
+    now: datetime,
+    grace_days: int,
+) -> dict[str, str]:
+    """The raw personal-link token for each ``(patient, plan, message_key)``, by message key.
+
+    Each token is derived from the server secret, the message's idempotency key and the
+    patient's session version, so every retry of a message carries the same link (a
+    duplicate is identical), while revoking or rotating the patient's links (which bumps
+    the session version) makes the next message carry a fresh one. Only hashes are stored:
+    one query finds those already stored, one INSERT adds the rest (a row another
+    scheduler stored meanwhile is skipped: same token). The caller commits.
+    """
+    raws: dict[str, str] = {}
+    wanted: dict[str, tuple[Patient, CarePlan]] = {}
+    for patient, plan, message_key in messages:
+        raw = _reminder_raw(secret_key, message_key, patient.session_version)
+        raws[message_key] = raw
+        wanted[hash_token(raw)] = (patient, plan)
+    if not wanted:
+        return raws
+    stored = set(
+        session.scalars(
+            select(PatientLinkToken.token_hash).where(PatientLinkToken.token_hash.in_(wanted))
+        )
+    )
+    missing = [
+        {
+            "patient_id": patient.id,
+            "token_hash": token_hash,
+            "created_at": now,
+            "expires_at": max(link_expiry(plan, grace_days), now + timedelta(days=1)),
+        }
+        for token_hash, (patient, plan) in wanted.items()
+        if token_hash not in stored
+    ]
+    if missing:
+        dialect = session.get_bind().dialect.name
+        insert = postgresql_insert if dialect == "postgresql" else sqlite_insert
+        session.execute(
+            insert(PatientLinkToken).on_conflict_do_nothing(index_elements=["token_hash"]),
+            missing,
+        )
+    return raws
+
+
 def reminder_link_token(
     session: Session,
     patient: Patient,
@@ -90,31 +148,11 @@ def reminder_link_token(
     now: datetime,
     grace_days: int,
 ) -> str:
-    """The raw personal-link token to put in one reminder message, stored only hashed.
-
-    Derived from the server secret, the message's idempotency key and the patient's
-    session version, so every retry of a message carries the same link (a duplicate is
-    identical), while revoking or rotating the patient's links (which bumps the session
-    version) makes the next message carry a fresh one. The caller commits.
-    """
-    material = f"reminder-link:{message_key}:{patient.session_version}".encode()
-    digest = hmac.new(secret_key.encode("utf-8"), material, hashlib.sha256).digest()
-    raw = base64.urlsafe_b64encode(digest).rstrip(b"=").decode("ascii")
-    token_hash = hash_token(raw)
-    exists = session.scalar(
-        select(PatientLinkToken.id).where(PatientLinkToken.token_hash == token_hash)
-    )
-    if exists is None:
-        try:
-            with session.begin_nested():
-                session.add(
-                    PatientLinkToken(
-                        patient_id=patient.id,
-                        token_hash=token_hash,
-                        created_at=now,
-                        expires_at=max(link_expiry(plan, grace_days), now + timedelta(days=1)),
-                    )
-                )
-        except IntegrityError:
-            pass  # another scheduler stored the same link a moment ago: same token, fine
-    return raw
+    """The raw personal-link token to put in one reminder message (see reminder_link_tokens)."""
+    return reminder_link_tokens(
+        session,
+        [(patient, plan, message_key)],
+        secret_key=secret_key,
+        now=now,
+        grace_days=grace_days,
+    )[message_key]

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from flask import abort, make_response, render_template, session
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from tracker import audit
@@ -71,8 +72,18 @@ def current_patient(db: Session) -> SignedInPatient:
     """The signed-in patient and their plan (the latest), or abort with the kind page."""
     patient_id = session.get(SESSION_PATIENT)
     version = session.get(SESSION_VERSION)
-    patient = db.get(Patient, patient_id) if isinstance(patient_id, int) else None
-    if patient is None or version != patient.session_version or not patient.plans:
+    row = None
+    if isinstance(patient_id, int):
+        # One round trip for the patient and their latest plan (``plans[-1]``): this runs
+        # on every patient request, including each pain score posted.
+        row = db.execute(
+            select(Patient, CarePlan)
+            .join(CarePlan, CarePlan.patient_id == Patient.id)
+            .where(Patient.id == patient_id)
+            .order_by(CarePlan.id.desc())
+            .limit(1)
+        ).first()
+    if row is None or version != row.Patient.session_version:
         sign_out()
         abort(signed_out_page())
-    return SignedInPatient(patient=patient, plan=patient.plans[-1])
+    return SignedInPatient(patient=row.Patient, plan=row.CarePlan)

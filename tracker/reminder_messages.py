@@ -7,11 +7,12 @@ The only fixed wording is the safety line, taken from SPEC section 2 (warning si
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
 
 from markupsafe import Markup
-from sqlalchemy import exists, select
+from sqlalchemy import select, union
 from sqlalchemy.orm import Session
 
 from tracker.agenda import Appointment, DayAgenda, agenda_for_day
@@ -42,17 +43,32 @@ class OutgoingMessage:
 
 def missed_yesterday(session: Session, plan: CarePlan, today: date) -> bool:
     """True when yesterday was a plan day and the patient recorded nothing at all on it."""
-    yesterday = today - timedelta(days=1)
-    if yesterday < plan.procedure_date:
-        return False
-    did_something = session.scalar(
-        select(
-            exists().where(PainEntry.plan_id == plan.id, PainEntry.local_day == yesterday)
-            | exists().where(SymptomReport.plan_id == plan.id, SymptomReport.local_day == yesterday)
-            | exists().where(CheckOff.plan_id == plan.id, CheckOff.local_day == yesterday)
+    return (plan.id, today) in missed_yesterdays(session, [(plan, today)])
+
+
+def missed_yesterdays(
+    session: Session, plans: Sequence[tuple[CarePlan, date]]
+) -> set[tuple[int, date]]:
+    """The (plan id, today) pairs among ``plans`` that missed yesterday, in one query."""
+    asked = {
+        (plan.id, today - timedelta(days=1))
+        for plan, today in plans
+        if today - timedelta(days=1) >= plan.procedure_date
+    }
+    if not asked:
+        return set()
+    plan_ids = {plan_id for plan_id, _ in asked}
+    days = {day for _, day in asked}
+    recorded = union(
+        *(
+            select(model.plan_id, model.local_day).where(
+                model.plan_id.in_(plan_ids), model.local_day.in_(days)
+            )
+            for model in (PainEntry, SymptomReport, CheckOff)
         )
     )
-    return not did_something
+    active = {(plan_id, day) for plan_id, day in session.execute(recorded)}
+    return {(plan_id, day + timedelta(days=1)) for plan_id, day in asked - active}
 
 
 def _day(value: date) -> str:
@@ -97,7 +113,11 @@ def compose(
     patient: Patient,
     clinic: Clinic,
     link: str,
+    *,
+    missed: bool | None = None,
 ) -> OutgoingMessage:
+    """The message for ``reminder``. ``missed`` (nothing recorded yesterday) is looked up
+    when not given; the deliver step looks it up for a whole batch at once."""
     day = reminder.local_day
     procedure = PROCEDURE_NAMES.get(plan.procedure, plan.procedure)
     safety = (
@@ -123,7 +143,7 @@ def compose(
         intro.append(
             f"Today, {_day(day)}, is day {agenda.day_number} of your recovery after {procedure}."
         )
-        if missed_yesterday(session, plan, day):
+        if missed if missed is not None else missed_yesterday(session, plan, day):
             intro.append(
                 "We did not get a check-in from you yesterday. When you can, please open "
                 "your page and record your pain score for today."
