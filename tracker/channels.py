@@ -9,16 +9,17 @@ receiver can drop the duplicate that a crash in mid-send may cause.
 
 from __future__ import annotations
 
+import http.client
 import json
 import logging
 import smtplib
 import socket
+import ssl
 import urllib.error
-import urllib.request
 from email.message import EmailMessage
 from email.utils import formatdate
 from typing import Any, Protocol
-from urllib.parse import urlsplit
+from urllib.parse import SplitResult, urlsplit
 
 from tracker.log_redaction import redact
 from tracker.reminder_messages import OutgoingMessage
@@ -170,6 +171,7 @@ class WebhookChannel:
     def __init__(self, *, url: str | None, timeout: float = 10) -> None:
         self.url = url
         self.timeout = float(timeout)
+        self._connections: dict[tuple[str, str | None, int | None], http.client.HTTPConnection] = {}
 
     def payload(self, message: OutgoingMessage) -> dict[str, Any]:
         return {
@@ -189,30 +191,63 @@ class WebhookChannel:
         target = url or self.url
         if not target:
             raise DeliveryError("no webhook URL is configured", permanent=True)
+        parts = urlsplit(target)
+        if parts.scheme not in ("http", "https") or not parts.hostname:
+            raise DeliveryError(f"webhook URL {target!r} is not http(s)", permanent=True)
         body = json.dumps(self.payload(message)).encode("utf-8")
-        request = urllib.request.Request(  # noqa: S310 - the operator configures an http(s) URL
-            target,
-            data=body,
-            method="POST",
-            headers={
-                "Content-Type": "application/json",
-                "Idempotency-Key": message.idempotency_key,
-                "User-Agent": "recovery-tracker-reminders",
-            },
-        )
-        try:
-            with urllib.request.urlopen(request, timeout=self.timeout) as response:  # noqa: S310
+        headers = {
+            "Content-Type": "application/json",
+            "Idempotency-Key": message.idempotency_key,
+            "User-Agent": "recovery-tracker-reminders",
+        }
+        path = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
+        key = (parts.scheme, parts.hostname, parts.port)
+        while True:
+            reused = key in self._connections
+            connection = self._connections.get(key) or self._open(parts)
+            self._connections[key] = connection
+            try:
+                connection.request("POST", path, body=body, headers=headers)
+                response = connection.getresponse()
+                response.read()
                 status = response.status
-        except urllib.error.HTTPError as exc:
-            status = exc.code
-            exc.close()
-        except (urllib.error.URLError, OSError) as exc:
-            raise DeliveryError(f"webhook {target}: {_describe(exc)}") from exc
+                if response.will_close:
+                    self._drop(key)
+                break
+            except (http.client.RemoteDisconnected, ConnectionResetError, BrokenPipeError) as exc:
+                self._drop(key)
+                if reused:
+                    continue  # the receiver closed the kept connection: one fresh connection
+                raise DeliveryError(f"webhook {target}: {_describe(exc)}") from exc
+            except (http.client.HTTPException, OSError) as exc:
+                self._drop(key)
+                raise DeliveryError(f"webhook {target}: {_describe(exc)}") from exc
         if 200 <= status < 300:
             return
         # 429 (slow down) and 408 (timeout) are the receiver asking us to try again later.
         permanent = 400 <= status < 500 and status not in (408, 429)
         raise DeliveryError(f"webhook {target} answered HTTP {status}", permanent=permanent)
+
+    def _open(self, parts: SplitResult) -> http.client.HTTPConnection:
+        # Kept open (HTTP/1.1 keep-alive) for the next message to the same receiver: a
+        # deliver step sends many in a row. ``close()`` ends them.
+        if parts.scheme == "https":
+            return http.client.HTTPSConnection(
+                parts.hostname,
+                parts.port,
+                timeout=self.timeout,
+                context=ssl.create_default_context(),
+            )
+        return http.client.HTTPConnection(parts.hostname, parts.port, timeout=self.timeout)
+
+    def _drop(self, key: tuple[str, str | None, int | None]) -> None:
+        connection = self._connections.pop(key, None)
+        if connection is not None:
+            connection.close()
+
+    def close(self) -> None:
+        for key in list(self._connections):
+            self._drop(key)
 
 
 def _describe(exc: BaseException) -> str:
@@ -257,6 +292,7 @@ class Channels:
         """Close connections kept open between messages (the SMTP session)."""
         if self.email is not None:
             self.email.close()
+        self.webhook.close()
 
     def send(self, channel: str, message: OutgoingMessage, *, webhook_url: str | None) -> None:
         if channel == "log":
