@@ -200,3 +200,87 @@ def percentile(values: list[float], pct: float) -> float:
 
 def ratio(measured: float, limit: float) -> float:
     return round(measured / limit, 3) if limit else 0.0
+
+
+@dataclass
+class PacedResult:
+    rate: float  # requests per second asked for
+    achieved: float  # responses per second received
+    requests: int
+    errors: int  # non-2xx/3xx responses and failed requests
+    p50_ms: float  # from the scheduled start (so waiting behind a slow server counts)
+    p95_ms: float
+
+    def as_dict(self) -> dict:
+        return asdict(self)
+
+
+def paced(
+    url: str,
+    *,
+    rate: float,
+    seconds: float,
+    headers: dict[str, str] | None = None,
+    senders: int = 16,
+) -> PacedResult:
+    """An open-loop load: requests are *scheduled* at ``rate`` per second for ``seconds``,
+    whatever the server's speed (wrk2's idea; wrk2 is not packaged for Debian). ``senders``
+    keep-alive connections take the scheduled requests in turn; a late response delays no
+    schedule, and its latency is measured from when it was due.
+    """
+    assert url.startswith("http://127.0.0.1:"), "benchmarks only load the loopback address"
+    import http.client
+    import queue
+    import threading
+    from urllib.parse import urlsplit
+
+    parts = urlsplit(url)
+    path = parts.path + (f"?{parts.query}" if parts.query else "")
+    jobs: queue.Queue[float | None] = queue.Queue()
+    latencies: list[float] = []
+    errors = 0
+    lock = threading.Lock()
+
+    def sender() -> None:
+        nonlocal errors
+        conn = http.client.HTTPConnection(parts.hostname, parts.port, timeout=30)
+        while (due := jobs.get()) is not None:
+            wait = due - time.perf_counter()
+            if wait > 0:
+                time.sleep(wait)
+            ok = False
+            try:
+                conn.request("GET", path, headers=headers or {})
+                response = conn.getresponse()
+                response.read()
+                ok = 200 <= response.status < 400
+                if response.will_close:
+                    conn.close()
+            except (OSError, http.client.HTTPException):
+                conn.close()
+            with lock:
+                latencies.append(time.perf_counter() - due)
+                errors += not ok
+        conn.close()
+
+    threads = [threading.Thread(target=sender, daemon=True) for _ in range(senders)]
+    for thread in threads:
+        thread.start()
+    start = time.perf_counter() + 0.05
+    total = max(1, int(rate * seconds))
+    for n in range(total):
+        jobs.put(start + n / rate)
+    for _ in threads:
+        jobs.put(None)
+    for thread in threads:
+        thread.join(timeout=seconds + 60)
+    elapsed = time.perf_counter() - start
+    ms = [x * 1000 for x in latencies]
+    return PacedResult(
+        rate=rate,
+        achieved=round(len(ms) / elapsed, 1) if elapsed > 0 else 0.0,
+        requests=len(ms),
+        errors=errors,
+        p50_ms=round(percentile(ms, 50), 2),
+        p95_ms=round(percentile(ms, 95), 2),
+    )

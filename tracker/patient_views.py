@@ -24,7 +24,7 @@ from flask import (
     url_for,
 )
 from flask_wtf.csrf import CSRFError
-from sqlalchemy import delete, select
+from sqlalchemy import delete, insert, select
 from sqlalchemy.exc import IntegrityError
 from werkzeug.exceptions import HTTPException, NotFound, RequestEntityTooLarge
 
@@ -240,17 +240,21 @@ def pain() -> Response:
     if not form.validate():
         return _render_pain(me, form, 400, problem="Your pain score was not saved.")
     now = request_now()
-    entry = PainEntry(
-        plan_id=me.plan.id,
-        score=form.score_value,
-        context=form.context.data or None,
-        note=form.note.data,
-        local_day=local_day(now, me.plan.timezone),
-        recorded_at=now,
+    score = form.score_value
+    # One INSERT (no unit-of-work flush for an object nobody reads back): this is the
+    # busiest write patients make.
+    db.execute(
+        insert(PainEntry).values(
+            plan_id=me.plan.id,
+            score=score,
+            context=form.context.data or None,
+            note=form.note.data,
+            local_day=local_day(now, me.plan.timezone),
+            recorded_at=now,
+        )
     )
-    db.add(entry)
     db.commit()
-    flash(f"Thank you. Your pain score of {entry.score} is saved.", "success")
+    flash(f"Thank you. Your pain score of {score} is saved.", "success")
     return redirect(url_for(".today"))
 
 
