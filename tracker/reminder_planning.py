@@ -10,16 +10,17 @@ The nudge after a day without a check-in is folded into the daily digest (see
 reminder_messages.py) rather than sent as a third message the same morning: one short
 message a day is easier on patients who are tired, sore and often on opioids.
 
-Set-based, for 100,000 patients: one query fetches the candidate plans (plain columns, no
-ORM objects), one fetches the reminders already planned around today, due rows are computed
-in Python and written with one multi-row INSERT ... ON CONFLICT DO NOTHING per batch. The
+Set-based, for hundreds of thousands of patients, in chunks of 5,000 plans (by id, so
+memory stays flat): per chunk, one query fetches the candidate plans (plain columns, no ORM
+objects), one fetches the reminders already planned around today, due rows are computed in
+Python and written with one INSERT ... ON CONFLICT DO NOTHING, then committed. The
 unique constraints (plan, kind, local day, channel) and the idempotency key (plan, kind,
 local day) make concurrent schedulers and repeated ticks harmless.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from functools import lru_cache
@@ -89,7 +90,9 @@ def _due_at(day: date, wall: time, tz: ZoneInfo) -> datetime:
     return datetime.combine(day, wall, tzinfo=tz).astimezone(UTC)
 
 
-def _candidate_rows(session: Session, now: datetime) -> Iterator[Any]:
+def _candidate_chunks(session: Session, now: datetime, size: int) -> Iterator[list[Any]]:
+    """Active plans in chunks of ``size``, by id (keyset pagination: no cursor is held open,
+    so each chunk can be inserted and committed before the next is read)."""
     # A plan cannot be on a day later than the latest local date anywhere on Earth (UTC+14).
     latest_local = (now + timedelta(hours=14)).date()
     query = (
@@ -109,24 +112,24 @@ def _candidate_rows(session: Session, now: datetime) -> Iterator[Any]:
         .join(Clinic, Clinic.id == CarePlan.clinic_id)
         .where(CarePlan.status == "active", CarePlan.procedure_date <= latest_local)
         .order_by(CarePlan.id)
-        .execution_options(yield_per=PLAN_BATCH_SIZE)
+        .limit(size)
     )
-    yield from session.execute(query)
+    after = 0
+    while chunk := session.execute(query.where(CarePlan.id > after)).all():
+        yield chunk
+        after = chunk[-1][0]
 
 
-def _existing(session: Session, now: datetime) -> set[tuple[int, str, date]]:
-    """Reminders already planned for any local day that is "today" somewhere right now."""
+def _existing(session: Session, now: datetime, plan_ids: list[int]) -> set[tuple[int, str, date]]:
+    """Reminders of these plans already planned for a local day that is "today" somewhere."""
     utc_day = now.date()
-    # Joined to the active plans so the unique (plan, kind, local day, channel) index
-    # serves it; the outbox keeps every past day's rows, so a scan would grow with time.
+    # By plan id, kind and day: the unique (plan, kind, local day, channel) index serves it
+    # with one short range per plan, however many past days the outbox keeps.
     rows = session.execute(
-        select(Reminder.plan_id, Reminder.kind, Reminder.local_day)
-        .join(CarePlan, CarePlan.id == Reminder.plan_id)
-        .where(
-            CarePlan.status == "active",
+        select(Reminder.plan_id, Reminder.kind, Reminder.local_day).where(
+            Reminder.plan_id.in_(plan_ids),
             Reminder.kind.in_(("daily", "appointment")),
-            Reminder.local_day >= utc_day - timedelta(days=1),
-            Reminder.local_day <= utc_day + timedelta(days=1),
+            Reminder.local_day.between(utc_day - timedelta(days=1), utc_day + timedelta(days=1)),
         )
     )
     return {(plan_id, kind, day) for plan_id, kind, day in rows}
@@ -138,11 +141,10 @@ def _appointment_tomorrow(session: Session, plan_id: int, tomorrow: date) -> boo
     return plan is not None and bool(agenda_for_day(plan, tomorrow).appointments_today)
 
 
-def due_reminders(
-    session: Session, now: datetime, settings: ChannelSettings
+def _due_in_chunk(
+    session: Session, chunk: list[Any], now: datetime, settings: ChannelSettings
 ) -> Iterator[dict[str, Any]]:
-    """Rows for every reminder due today (local) and not yet planned."""
-    existing = _existing(session, now)
+    existing = _existing(session, now, [row[0] for row in chunk])
     for (
         plan_id,
         tz_name,
@@ -152,7 +154,7 @@ def due_reminders(
         overrides,
         email,
         clinic_channel,
-    ) in _candidate_rows(session, now):
+    ) in chunk:
         tz = _zone(tz_name)
         today = _local_today(now, tz)
         due = _due_at(today, wall, tz)
@@ -175,6 +177,14 @@ def due_reminders(
                 settings, patient_email=email, clinic_channel=clinic_channel
             )
             yield _row(plan_id, "appointment", today, channel, due, now)
+
+
+def due_reminders(
+    session: Session, now: datetime, settings: ChannelSettings, *, chunk: int = PLAN_BATCH_SIZE
+) -> Iterator[dict[str, Any]]:
+    """Rows for every reminder due today (local) and not yet planned."""
+    for plans in _candidate_chunks(session, now, chunk):
+        yield from _due_in_chunk(session, plans, now, settings)
 
 
 def _row(
@@ -288,26 +298,17 @@ def insert_ignoring_duplicates(session: Session, rows: list[dict[str, Any]]) -> 
     raise RuntimeError(f"unsupported database {dialect}")  # pragma: no cover
 
 
-def _batches(rows: Iterable[dict[str, Any]], size: int) -> Iterator[list[dict[str, Any]]]:
-    batch: list[dict[str, Any]] = []
-    for row in rows:
-        batch.append(row)
-        if len(batch) >= size:
-            yield batch
-            batch = []
-    if batch:
-        yield batch
-
-
 def plan_reminders(
     session: Session, *, now: datetime, settings: ChannelSettings, batch_size: int = PLAN_BATCH_SIZE
 ) -> int:
-    """The plan step. Commits each batch; returns how many reminders were newly planned."""
+    """The plan step. Commits each batch; returns how many reminders were newly planned.
+
+    Plans are read, decided and inserted one chunk at a time, so memory stays flat however
+    many patients there are, even on the first tick of a day when all of them are due.
+    """
     planned = 0
-    # Materialise first: the candidate query streams from a cursor that a commit would close.
-    rows = list(due_reminders(session, now, settings))
-    session.commit()
-    for batch in _batches(rows, batch_size):
-        planned += insert_ignoring_duplicates(session, batch)
+    for plans in _candidate_chunks(session, now, batch_size):
+        rows = list(_due_in_chunk(session, plans, now, settings))
+        planned += insert_ignoring_duplicates(session, rows)
         session.commit()
     return planned
