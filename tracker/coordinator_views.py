@@ -165,16 +165,17 @@ def _patient_context(patient: Patient) -> dict[str, Any]:
     acts = Activity(
         pain=effective_entries(pain),
         report_days={r.local_day for r in reports},
-        checkoffs=set(
-            db.execute(
+        checkoffs={
+            (key, day)
+            for key, day in db.execute(
                 select(CheckOff.activity_key, CheckOff.local_day).where(CheckOff.plan_id == plan.id)
-            ).tuples()
-        ),
+            )
+        },
     )
     summaries = daily_summaries(pain, plan.procedure_date)
     activities = plan_activities(plan)
     restrictions = [a for a in activities if a.kind == "restriction"]
-    phases = [Phase(a.title, a.start_day, a.end_day) for a in restrictions if a.end_day > 1]
+    phases = [Phase(a.title, a.start_day, a.end_day) for a in restrictions]
     alerts = db.scalars(
         select(Alert).where(Alert.plan_id == plan.id).order_by(Alert.raised_at.desc())
     ).all()

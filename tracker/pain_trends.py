@@ -147,8 +147,12 @@ def chart_svg(
 ) -> Markup:
     """The whole recovery: daily max (bars), daily mean (line), rest/activity means (marks),
     restriction phases shaded. The page shows the same data as a table beside it."""
-    left, right, top, bottom = 36, 12, 12, 34
+    left, right, top = 36, 12, 12
     plot_w, plot_h = 640, 220
+    lane_h, lane_gap = 16, 4
+    # Restriction phases: one labelled lane each under the day axis, and short phases (such
+    # as bed rest) also shaded across the plot, where a long one would only grey it out.
+    bottom = 40 + len(phases) * (lane_h + lane_gap)
     width, height = left + plot_w + right, top + plot_h + bottom
     last_day = max([duration_days - 1] + [s.day_number for s in summaries])
     first_day = min([0] + [s.day_number for s in summaries])
@@ -171,10 +175,19 @@ def chart_svg(
         start, end = max(phase.start_day, first_day), min(phase.end_day, last_day)
         if end < start:
             continue
+        band_w = (end - start + 1) * col
+        tip = f"<title>{escape(phase.label)}: day {phase.start_day} to {phase.end_day}</title>"
+        if (end - start + 1) * 2 <= span:
+            parts.append(
+                f'<rect class="phase phase-{i % 4}" x="{x(start):.1f}" y="{top}" '
+                f'width="{band_w:.1f}" height="{plot_h}">{tip}</rect>'
+            )
+        lane_y = top + plot_h + 34 + i * (lane_h + lane_gap)
         parts.append(
-            f'<rect class="phase phase-{i % 4}" x="{x(start):.1f}" y="{top}" '
-            f'width="{(end - start + 1) * col:.1f}" height="{plot_h}">'
-            f"<title>{escape(phase.label)}: day {phase.start_day} to {phase.end_day}</title></rect>"
+            f'<rect class="lane phase-{i % 4}" x="{x(start):.1f}" y="{lane_y}" '
+            f'width="{band_w:.1f}" height="{lane_h}">{tip}</rect>'
+            f'<text class="lane-label" x="{x(start) + 4:.1f}" y="{lane_y + lane_h - 4}">'
+            f"{escape(phase.label)} (days {phase.start_day}-{phase.end_day})</text>"
         )
     for v in (0, 2, 4, 6, 8, 10):
         parts.append(
@@ -190,7 +203,7 @@ def chart_svg(
                 f'text-anchor="middle">{n}</text>'
             )
     parts.append(
-        f'<text class="axis-label" x="{left + plot_w / 2:.1f}" y="{height - 2}" '
+        f'<text class="axis-label" x="{left + plot_w / 2:.1f}" y="{top + plot_h + 28}" '
         'text-anchor="middle">Day since procedure</text>'
     )
     if today_number is not None and first_day <= today_number <= last_day:
