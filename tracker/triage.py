@@ -94,7 +94,7 @@ def parse_filters(args: Mapping[str, str]) -> tuple[TriageFilters, dict[str, str
     min_day, max_day = day("min_day"), day("max_day")
     if min_day is not None and max_day is not None and min_day > max_day:
         errors["max_day"] = "The last day must not be before the first day."
-        max_day = None
+        min_day = max_day = None
     raw_page = (args.get("page") or "1").strip()
     page = int(raw_page) if raw_page.isdigit() and 0 < int(raw_page) < 100_000 else 1
     return (

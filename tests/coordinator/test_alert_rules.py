@@ -201,7 +201,7 @@ def test_the_batch_reads_with_a_constant_number_of_queries(app, session, enrolle
     engine = app.extensions["tracker.engine"]
 
     def add(count):
-        for i in range(count):
+        for _ in range(count):
             plan = enrolled(days_ago=4, name=f"Patient {len(plans)}").plan
             plans.append(plan)
             for n in range(5):  # a check-in every day: no alert to raise
