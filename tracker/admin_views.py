@@ -191,7 +191,7 @@ def clinic_settings() -> Any:
         try:
             phone = check_phone(values["phone"])
             if not phone:
-                raise EnrollmentError("phone", "Enter the clinic's phone number.")
+                raise EnrollmentError("phone", "Enter the care team phone number.")
         except EnrollmentError as exc:
             errors["phone"] = exc.message
         else:
