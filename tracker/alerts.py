@@ -12,7 +12,15 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, joinedload
 
 from tracker.agenda import plan_last_day
-from tracker.models import Alert, CarePlan, CheckOff, Clinic, PainEntry, SymptomReport
+from tracker.models import (
+    Alert,
+    CarePlan,
+    CheckOff,
+    Clinic,
+    PainEntry,
+    PlanAdjustment,
+    SymptomReport,
+)
 from tracker.pain_trends import Window, daily_summaries, effective_entries, three_day_windows
 from tracker.timeutil import local_day
 
@@ -115,6 +123,8 @@ class Evidence:
     reports: list[SymptomReport] = field(default_factory=list)
     checkoff_days: set[date] = field(default_factory=set)
     alerts: list[Alert] = field(default_factory=list)
+    # When the plan was last resumed after a pause: silent paused days are not missed days.
+    resumed_at: datetime | None = None
 
     def last_resolved(self, rule: str) -> datetime | None:
         times = [a.resolved_at for a in self.alerts if a.rule == rule and a.resolved_at]
@@ -266,9 +276,9 @@ def find_missed_checkin(
     # Only whole local days that have ended count, and only days the patient was enrolled
     # for: a patient enrolled today for last week's procedure has missed nothing.
     first = max(plan.procedure_date, local_day(plan.created_at, plan.timezone))
-    resolved = evidence.last_resolved(MISSED_CHECKIN)
-    if resolved is not None:
-        first = max(first, local_day(resolved, plan.timezone) + timedelta(days=1))
+    for since in (evidence.last_resolved(MISSED_CHECKIN), evidence.resumed_at):
+        if since is not None:
+            first = max(first, local_day(since, plan.timezone) + timedelta(days=1))
     missed = [today - timedelta(days=k) for k in range(1, days_needed + 1)]
     if missed[-1] < first or missed[0] > plan_last_day(plan):
         return None
@@ -304,7 +314,7 @@ def findings(plan: CarePlan, clinic: Clinic, evidence: Evidence, now: datetime) 
 
 
 def _load_evidence(session: Session, plan_ids: Select) -> dict[int, Evidence]:
-    """Four queries whatever the number of plans; ``plan_ids`` selects the plans' ids."""
+    """Five queries whatever the number of plans; ``plan_ids`` selects the plans' ids."""
     evidence: dict[int, Evidence] = defaultdict(Evidence)
     for entry in session.scalars(select(PainEntry).where(PainEntry.plan_id.in_(plan_ids))):
         evidence[entry.plan_id].pain.append(entry)
@@ -318,6 +328,18 @@ def _load_evidence(session: Session, plan_ids: Select) -> dict[int, Evidence]:
         evidence[plan_id].checkoff_days.add(day)
     for alert in session.scalars(select(Alert).where(Alert.plan_id.in_(plan_ids))):
         evidence[alert.plan_id].alerts.append(alert)
+    # Status changes are the adjustments without an activity key (plan_adjustments.py).
+    for adjustment in session.scalars(
+        select(PlanAdjustment).where(
+            PlanAdjustment.plan_id.in_(plan_ids), PlanAdjustment.activity_key.is_(None)
+        )
+    ):
+        change = (adjustment.change or {}).get("status") or {}
+        plan_evidence = evidence[adjustment.plan_id]
+        if change.get("to") == "active" and (
+            plan_evidence.resumed_at is None or adjustment.created_at > plan_evidence.resumed_at
+        ):
+            plan_evidence.resumed_at = adjustment.created_at
     return evidence
 
 
@@ -358,7 +380,7 @@ def evaluate_active_plans(
 ) -> list[Alert]:
     """Evaluate every active plan (of one clinic, or of all clinics); return new alerts.
 
-    Five queries load everything whatever the number of plans, then one insert per new alert.
+    Six queries load everything whatever the number of plans, then one insert per new alert.
     Meant for the scheduler's tick (time-based rules such as a missed check-in need a clock,
     not a patient action). Adds to ``session``; the caller commits.
     """

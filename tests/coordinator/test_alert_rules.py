@@ -146,6 +146,22 @@ def test_it_counts_any_check_off_or_report_as_a_check_in(session, enrolled, reco
     assert evaluate_plan(session, reported, NOW) == []
 
 
+def test_it_does_not_count_paused_days_as_missed(session, enrolled, coordinator):
+    from tracker.plan_adjustments import change_status
+
+    plan = enrolled(days_ago=6).plan
+    by = {"user_id": coordinator.id, "note": None}
+    change_status(session, plan, "pause", now=NOW - timedelta(days=5), **by)
+    change_status(session, plan, "resume", now=NOW - timedelta(hours=20), **by)  # yesterday
+    session.commit()
+    # Only whole local days after the resume count: none yet, then two days later, two.
+    assert evaluate_plan(session, plan, NOW) == []
+    assert evaluate_plan(session, plan, NOW + timedelta(days=1)) == []
+    assert [a.rule for a in evaluate_plan(session, plan, NOW + timedelta(days=2))] == [
+        MISSED_CHECKIN
+    ]
+
+
 def test_it_does_not_count_days_before_enrolment_as_missed(session, enroll_patient):
     # Enrolled today (NOW) for a procedure five days ago: nothing was missed yet.
     plan = enroll_patient(procedure_date="2026-11-16").plan
@@ -212,4 +228,4 @@ def test_the_batch_reads_with_a_constant_number_of_queries(app, session, enrolle
     few = _count_queries(engine, lambda: evaluate_active_plans(session, NOW))
     add(10)
     many = _count_queries(engine, lambda: evaluate_active_plans(session, NOW))
-    assert len(few) == len(many) == 5
+    assert len(few) == len(many) == 6
