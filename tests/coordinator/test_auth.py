@@ -145,3 +145,33 @@ def test_the_sign_in_page_is_a_plain_form(client):
     page = client.get("/coordinator/login").get_data(as_text=True)
     assert 'autocomplete="current-password"' in page
     assert "<script" not in page
+
+
+def _redis_reachable() -> bool:
+    import socket
+
+    try:
+        with socket.create_connection(("127.0.0.1", 6379), timeout=1):
+            return True
+    except OSError:
+        return False
+
+
+@pytest.mark.skipif(not _redis_reachable(), reason="no Redis on 127.0.0.1:6379")
+def test_workers_share_sign_in_counts_through_redis(database_url, coordinator):
+    """Production with several workers: the counts live in Redis, not in one process."""
+    import uuid
+
+    config = {
+        "WTF_CSRF_ENABLED": False,
+        "RATELIMIT_STORAGE_URI": "redis://127.0.0.1:6379",
+        "RATELIMIT_KEY_PREFIX": f"tracker-test-{uuid.uuid4().hex}",
+        "SIGNIN_LIMIT_PER_ACCOUNT": "2 per minute",
+    }
+    first_worker = make_test_app(database_url, **config)
+    for _ in range(2):
+        assert sign_in(first_worker.test_client(), coordinator.email, "wrong").status_code == 401
+    second_worker = make_test_app(database_url, **config)
+    assert sign_in(second_worker.test_client(), coordinator.email).status_code == 429
+    for worker in (first_worker, second_worker):
+        worker.extensions["tracker.engine"].dispose()
