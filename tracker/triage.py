@@ -17,7 +17,7 @@ from sqlalchemy import and_, case, func, select
 from sqlalchemy.orm import Session
 from sqlalchemy.sql import Subquery
 
-from tracker.agenda import agenda_for_day, plan_last_day
+from tracker.agenda import agenda_for_day, plan_activities, plan_last_day
 from tracker.models import (
     PLAN_STATUSES,
     PROCEDURES,
@@ -146,9 +146,10 @@ def adherence(plan: CarePlan, today: date, acts: Activity) -> Adherence:
     last = min(today - timedelta(days=1), plan_last_day(plan))
     due = done = 0
     pain_days = {e.local_day for e in acts.pain}
+    activities = plan_activities(plan)
     day = first
     while day <= last:
-        for item in agenda_for_day(plan, day).adherence_items:
+        for item in agenda_for_day(plan, day, activities).adherence_items:
             due += 1
             done += item_done(item, day, acts, pain_days)
         day += timedelta(days=1)
@@ -331,11 +332,12 @@ def check_in_calendar(
     """The plan's days as weeks (Monday first) of what was due and what was done."""
     pain_days = {e.local_day for e in acts.pain}
     first, last = plan.procedure_date, plan_last_day(plan)
+    activities = plan_activities(plan)
     weeks: list[list[CalendarDay | None]] = []
     week: list[CalendarDay | None] = [None] * first.weekday()
     day = first
     while day <= last:
-        items = agenda_for_day(plan, day).adherence_items
+        items = agenda_for_day(plan, day, activities).adherence_items
         due = tuple(a.title for a in items)
         done = tuple(a.title for a in items if item_done(a, day, acts, pain_days))
         if day > today:
