@@ -37,21 +37,16 @@ class Threshold:
     kind: type
     low: float
     high: float
-    help: str
 
 
 # Ranges keep a mistyped value from silencing a rule or flooding the triage list.
 THRESHOLDS = (
-    Threshold(
-        "severe_pain_threshold", "Severe pain: a score of at least", int, 1, 10, "0-10 scale"
-    ),
-    Threshold(
-        "worsening_points", "Worsening: 3-day mean up by at least (points)", float, 0.5, 10, ""
-    ),
-    Threshold("worsening_percent", "Worsening: or up by at least (percent)", int, 5, 200, ""),
-    Threshold("not_improving_mean", "Not improving: 3-day mean still at least", float, 0.5, 10, ""),
-    Threshold("not_improving_day", "Not improving: checked from day", int, 1, 60, ""),
-    Threshold("missed_checkin_days", "No check-in: local days in a row", int, 1, 14, "whole days"),
+    Threshold("severe_pain_threshold", "Severe pain: a score of at least", int, 1, 10),
+    Threshold("worsening_points", "Worsening: 3-day mean up by at least (points)", float, 0.5, 10),
+    Threshold("worsening_percent", "Worsening: or up by at least (percent)", int, 5, 200),
+    Threshold("not_improving_mean", "Not improving: 3-day mean still at least", float, 0.5, 10),
+    Threshold("not_improving_day", "Not improving: checked from day", int, 1, 60),
+    Threshold("missed_checkin_days", "No check-in: local days in a row", int, 1, 14),
 )
 
 

@@ -12,6 +12,7 @@ from flask.cli import FlaskGroup, with_appcontext
 from sqlalchemy import select
 
 from tracker import create_app, migrate
+from tracker.alerts_cli import alerts_group
 from tracker.db import get_session, utcnow
 from tracker.enrollment import EnrollmentError, check_email, check_phone, enroll, validate_request
 from tracker.links import link_url
@@ -289,3 +290,6 @@ def demo_command(host: str, port: int, no_serve: bool) -> None:
     from tracker import demo
 
     demo.run(host=host, port=port, serve=not no_serve)
+
+
+main.add_command(alerts_group)
