@@ -91,7 +91,9 @@ def unauthorized() -> Response:
     if session.get("patient_id") is not None:
         # A patient's own session: signed in, but never allowed here.
         abort(403)
-    return redirect(url_for("coordinator_auth.login", next=request.full_path.rstrip("?")))
+    # Come back to the page asked for; a form post cannot be replayed, so not to its URL.
+    target = request.full_path.rstrip("?") if request.method == "GET" else None
+    return redirect(url_for("coordinator_auth.login", next=target))
 
 
 def account() -> Account:
