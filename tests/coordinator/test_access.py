@@ -154,7 +154,7 @@ def test_it_sends_anonymous_visitors_to_sign_in(app, world, endpoint):
     response = call(app.test_client(), endpoint, world)
     assert response.status_code == 302
     if endpoint.method == "GET":
-        assert response.location.startswith("/coordinator/login?next=%2Fcoordinator%2F")
+        assert response.location.startswith("/coordinator/login?next=/coordinator/")
     else:
         assert response.location == "/coordinator/login"
 
