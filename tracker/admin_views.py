@@ -17,7 +17,7 @@ from flask import (
     request,
     url_for,
 )
-from sqlalchemy import false, func, select
+from sqlalchemy import false, func, or_, select
 
 from tracker.clock import request_now
 from tracker.coordinator_auth import account, admin_required, record
@@ -244,9 +244,20 @@ def audit_log() -> Any:
             errors["patient"] = "No patient of this clinic has that number."
         else:
             patient = found
-    query = select(AuditEvent).where(AuditEvent.clinic_id == clinic_id)
+    # An event belongs to the clinic if it says so, or if it is about, or by, one of its
+    # patients (a patient's own link sign-in may not name the clinic).
+    ours = select(Patient.id).where(Patient.clinic_id == clinic_id)
+    query = select(AuditEvent).where(
+        or_(
+            AuditEvent.clinic_id == clinic_id,
+            AuditEvent.patient_id.in_(ours),
+            AuditEvent.actor_patient_id.in_(ours),
+        )
+    )
     if patient is not None:
-        query = query.where(AuditEvent.patient_id == patient.id)
+        query = query.where(
+            or_(AuditEvent.patient_id == patient.id, AuditEvent.actor_patient_id == patient.id)
+        )
     elif errors:
         query = query.where(false())
     total = db.scalar(select(func.count()).select_from(query.subquery())) or 0

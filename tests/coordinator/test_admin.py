@@ -166,3 +166,34 @@ def test_the_audit_log_pages(admin_client, session, admin):
     assert "Page 1 of 3" in first and "test.event119" in first and "test.event0<" not in first
     last = admin_client.get("/coordinator/admin/audit?page=3").get_data(as_text=True)
     assert "test.event0<" in last
+
+
+def test_the_audit_log_includes_a_patient_own_sign_ins(
+    admin_client, session, enrolled, other_clinic
+):
+    from tests.conftest import NOW
+    from tracker.audit import record
+
+    ours = enrolled(days_ago=2, name="Link User")
+    record(
+        session,
+        now=NOW,
+        action="patient.link_sign_in",
+        actor_type="patient",
+        actor_patient_id=ours.patient.id,
+        patient_id=ours.patient.id,
+    )
+    record(
+        session,
+        now=NOW,
+        action="other.clinic.thing",
+        actor_type="system",
+        clinic_id=other_clinic.id,
+    )
+    session.commit()
+    page = admin_client.get(f"/coordinator/admin/audit?patient={ours.patient.id}").get_data(
+        as_text=True
+    )
+    assert "patient.link_sign_in" in page and "patient: Link User" in page
+    everything = admin_client.get("/coordinator/admin/audit").get_data(as_text=True)
+    assert "other.clinic.thing" not in everything
