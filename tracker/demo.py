@@ -16,6 +16,7 @@ import click
 from flask import Flask
 from sqlalchemy import select
 from sqlalchemy.orm import Session
+from werkzeug.serving import run_simple
 
 from tracker import create_app, migrate
 from tracker.agenda import agenda_for_day
@@ -275,4 +276,5 @@ def run(*, host: str, port: int, serve: bool) -> None:
         click.echo(f"  {patient.name:<18} day {day:>2} {plan.procedure:<14} {link}")
     if serve:
         click.echo("")
-        app.run(host=host, port=port, debug=False, use_reloader=False)
+        # Not app.run(): under the `tracker` (Flask) CLI it refuses to serve and returns.
+        run_simple(host, port, app, use_reloader=False, use_debugger=False, threaded=True)
