@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Select, select
+from sqlalchemy import Select, func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, joinedload
 
@@ -81,6 +81,54 @@ def raise_alert(
             raise
         return existing
     return alert
+
+
+# --- Lifecycle ----------------------------------------------------------------------------
+# Conditional UPDATEs: when two coordinators act on the same alert at once, exactly one
+# wins and the other is told, instead of the second silently overwriting the first.
+
+
+def acknowledge(
+    session: Session, alert: Alert, *, user_id: int, note: str | None, now: datetime
+) -> bool:
+    """open -> acknowledged; False if the alert was no longer open."""
+    values: dict[str, Any] = {
+        "status": "acknowledged",
+        "acknowledged_at": now,
+        "acknowledged_by_id": user_id,
+    }
+    if note:
+        values["detail"] = {**(alert.detail or {}), "acknowledge_note": note}
+    result = session.execute(
+        update(Alert)
+        .where(Alert.id == alert.id, Alert.status == "open")
+        .values(**values)
+        .execution_options(synchronize_session=False)
+    )
+    session.expire(alert)
+    return result.rowcount == 1
+
+
+def resolve(session: Session, alert: Alert, *, user_id: int, note: str, now: datetime) -> bool:
+    """open or acknowledged -> resolved, with a note; False if it was already resolved.
+
+    Resolving an alert nobody acknowledged also records the resolver as acknowledging it.
+    """
+    result = session.execute(
+        update(Alert)
+        .where(Alert.id == alert.id, Alert.status != "resolved")
+        .values(
+            status="resolved",
+            resolved_at=now,
+            resolved_by_id=user_id,
+            resolution_note=note,
+            acknowledged_at=func.coalesce(Alert.acknowledged_at, now),
+            acknowledged_by_id=func.coalesce(Alert.acknowledged_by_id, user_id),
+        )
+        .execution_options(synchronize_session=False)
+    )
+    session.expire(alert)
+    return result.rowcount == 1
 
 
 # --- Rules ----------------------------------------------------------------------------------

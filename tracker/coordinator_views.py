@@ -27,7 +27,7 @@ from sqlalchemy import select
 
 from tracker import admin_views, coordinator_auth
 from tracker.agenda import agenda_for_day, plan_activities
-from tracker.alerts import RULES
+from tracker.alerts import RULES, acknowledge, resolve
 from tracker.clock import request_now
 from tracker.coordinator_auth import (
     account,
@@ -275,18 +275,15 @@ def acknowledge_alert(patient_id: int, alert_id: int) -> Any:
         note = check_note(request.form.get("note"))
     except AdjustmentError as exc:
         return render_patient(patient, status=400, errors={f"alert-{alert.id}": exc.message})
-    if alert.status != "open":
+    if not acknowledge(
+        get_session(), alert, user_id=account().user.id, note=note, now=request_now()
+    ):
+        get_session().rollback()
         return render_patient(
             patient,
             status=409,
             errors={f"alert-{alert.id}": f"This alert is already {alert.status}."},
         )
-    now = request_now()
-    alert.status = "acknowledged"
-    alert.acknowledged_at = now
-    alert.acknowledged_by_id = account().user.id
-    if note:
-        alert.detail = {**(alert.detail or {}), "acknowledge_note": note}
     record("alert.acknowledge", patient_id=patient.id, alert_id=alert.id, note=note)
     get_session().commit()
     flash(f"Alert acknowledged: {alert.summary}", "info")
@@ -307,17 +304,9 @@ def resolve_alert(patient_id: int, alert_id: int) -> Any:
         return render_patient(
             patient, status=400, errors={key: "Say how it was resolved (a short note)."}
         )
-    if alert.status == "resolved":
+    if not resolve(get_session(), alert, user_id=account().user.id, note=note, now=request_now()):
+        get_session().rollback()
         return render_patient(patient, status=409, errors={key: "This alert is already resolved."})
-    now = request_now()
-    user_id = account().user.id
-    if alert.acknowledged_at is None:
-        alert.acknowledged_at = now
-        alert.acknowledged_by_id = user_id
-    alert.status = "resolved"
-    alert.resolved_at = now
-    alert.resolved_by_id = user_id
-    alert.resolution_note = note
     record("alert.resolve", patient_id=patient.id, alert_id=alert.id, note=note)
     get_session().commit()
     flash(f"Alert resolved: {alert.summary}", "info")

@@ -325,3 +325,33 @@ def test_it_shows_an_enrolment_error_beside_its_field_and_stores_nothing(
     assert "<b>Bad</b>" not in page  # echoed back escaped
     assert session.scalar(select(func.count()).select_from(Patient)) == 0
     assert session.scalar(select(func.count()).select_from(Alert)) == 0
+
+
+def test_only_one_of_two_simultaneous_resolutions_wins(app, patient, session, coordinator):
+    from tracker.alerts import acknowledge, resolve
+    from tracker.db import session_factory
+
+    alert = open_alert(session, patient.plan, "severe_pain", "high", "Pain 8/10")
+    with session_factory(app)() as first, session_factory(app)() as second:
+        mine, theirs = first.get(Alert, alert.id), second.get(Alert, alert.id)
+        assert mine.status == theirs.status == "open"  # both coordinators see it open
+        assert resolve(first, mine, user_id=coordinator.id, note="Called her", now=NOW)
+        first.commit()
+        assert not resolve(second, theirs, user_id=coordinator.id, note="Me too", now=NOW)
+        assert not acknowledge(second, theirs, user_id=coordinator.id, note=None, now=NOW)
+        second.commit()
+    session.refresh(alert)
+    assert (alert.status, alert.resolution_note, alert.acknowledged_at) == (
+        "resolved",
+        "Called her",
+        NOW,
+    )
+
+
+def test_acknowledging_twice_is_refused(coordinator_client, patient, session):
+    alert = open_alert(session, patient.plan, "severe_pain", "high", "Pain 8/10")
+    path = url(patient, f"/alerts/{alert.id}/acknowledge")
+    assert coordinator_client.post(path, data={"note": ""}).status_code == 302
+    again = coordinator_client.post(path, data={"note": ""})
+    assert again.status_code == 409
+    assert "This alert is already acknowledged." in again.get_data(as_text=True)
