@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import date, timedelta
 
 import pytest
@@ -355,3 +356,10 @@ def test_acknowledging_twice_is_refused(coordinator_client, patient, session):
     again = coordinator_client.post(path, data={"note": ""})
     assert again.status_code == 409
     assert "This alert is already acknowledged." in again.get_data(as_text=True)
+
+
+def test_the_enrolment_form_offers_time_zones_and_limits_the_name(coordinator_client):
+    page = coordinator_client.get("/coordinator/enrol").get_data(as_text=True)
+    assert re.search(r'<input id="name" name="name" type="text" value="" maxlength="200"', page)
+    assert 'list="timezones"' in page and '<option value="America/New_York">' in page
+    assert 'value="America/New_York"' in page  # the clinic's zone is the default
