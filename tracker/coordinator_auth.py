@@ -40,7 +40,7 @@ from tracker.passwords import hash_password, needs_rehash, verify_password
 
 bp = Blueprint("coordinator_auth", __name__, url_prefix="/coordinator")
 login_manager = LoginManager()
-limiter = Limiter(key_func=get_remote_address)
+SIGNIN_LIMITED = "Too many sign-in attempts. Please wait a few minutes and try again."
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -178,20 +178,6 @@ def _spend_verify_time(password: str) -> None:
     verify_password(_dummy_hash, password)
 
 
-@bp.route("/login", methods=["GET", "POST"])
-@limiter.limit(
-    lambda: current_app.config["SIGNIN_LIMIT_PER_ADDRESS"],
-    methods=["POST"],
-    deduct_when=_failed,
-    error_message="Too many sign-in attempts. Please wait a few minutes and try again.",
-)
-@limiter.limit(
-    lambda: current_app.config["SIGNIN_LIMIT_PER_ACCOUNT"],
-    key_func=_account_key,
-    methods=["POST"],
-    deduct_when=_failed,
-    error_message="Too many sign-in attempts. Please wait a few minutes and try again.",
-)
 def login() -> Any:
     next_url = safe_next(request.values.get("next"))
     if current_user.is_authenticated and request.method == "GET":
@@ -252,10 +238,37 @@ def too_many_requests(error: Any) -> tuple[str, int]:
     )
 
 
+def _limited_login(limiter: Limiter) -> Callable[..., Any]:
+    """``login`` with its two limits; only failed attempts count (``deduct_when``)."""
+    per_account = limiter.limit(
+        lambda: current_app.config["SIGNIN_LIMIT_PER_ACCOUNT"],
+        key_func=_account_key,
+        methods=["POST"],
+        deduct_when=_failed,
+        error_message=SIGNIN_LIMITED,
+    )
+    per_address = limiter.limit(
+        lambda: current_app.config["SIGNIN_LIMIT_PER_ADDRESS"],
+        methods=["POST"],
+        deduct_when=_failed,
+        error_message=SIGNIN_LIMITED,
+    )
+    return per_address(per_account(login))
+
+
 def init_app(app: Flask) -> None:
     for key, value in CONFIG_DEFAULTS.items():
         app.config.setdefault(key, value)
     login_manager.init_app(app)
-    limiter.init_app(app)
+    # One limiter per app (Flask-Limiter keeps its storage and key prefix on the instance, so
+    # a module-level one would be shared by every app made in the process, e.g. in tests).
+    limiter = Limiter(key_func=get_remote_address, app=app)
+    app.extensions["tracker.limiter"] = limiter
+    app.add_url_rule(
+        "/coordinator/login",
+        endpoint="coordinator_auth.login",
+        view_func=_limited_login(limiter),
+        methods=["GET", "POST"],
+    )
     app.register_blueprint(bp)
     app.register_error_handler(429, too_many_requests)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from flask import Flask, Response, request
 from flask_wtf.csrf import CSRFProtect
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 csrf = CSRFProtect()
 
@@ -16,6 +17,12 @@ CONTENT_SECURITY_POLICY = (
 
 def init_app(app: Flask) -> None:
     csrf.init_app(app)
+    proxies = int(app.config.get("PROXY_COUNT") or 0)
+    if proxies > 0:
+        # Behind N reverse proxies, trust N hops of X-Forwarded-For/-Proto/-Host, so the
+        # client address (audit log, sign-in rate limits) and HTTPS (HSTS) are the real ones.
+        # Never set it without a proxy: clients could then claim any address.
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies, x_proto=proxies, x_host=proxies)
 
     @app.after_request
     def set_headers(response: Response) -> Response:

@@ -14,11 +14,11 @@ from tracker.models import AuditEvent, User
 from tracker.passwords import needs_rehash
 
 
-def sign_in(client, email, password=PASSWORD, next_url=None):
+def sign_in(client, email, password=PASSWORD, next_url=None, headers=None):
     data = {"email": email, "password": password}
     if next_url is not None:
         data["next"] = next_url
-    return client.post("/coordinator/login", data=data)
+    return client.post("/coordinator/login", data=data, headers=headers or {})
 
 
 def test_it_signs_a_coordinator_in_and_shows_the_triage_list(client, session, coordinator):
@@ -175,3 +175,24 @@ def test_workers_share_sign_in_counts_through_redis(database_url, coordinator):
     assert sign_in(second_worker.test_client(), coordinator.email).status_code == 429
     for worker in (first_worker, second_worker):
         worker.extensions["tracker.engine"].dispose()
+
+
+def test_behind_a_proxy_the_client_address_is_the_forwarded_one(database_url, coordinator, session):
+    app = make_test_app(
+        database_url, WTF_CSRF_ENABLED=False, PROXY_COUNT=1, SIGNIN_LIMIT_PER_ADDRESS="2 per minute"
+    )
+    client = app.test_client()
+    for _ in range(2):
+        sign_in(client, "x@example.org", "bad", headers={"X-Forwarded-For": "203.0.113.7"})
+    assert (
+        sign_in(
+            client, "y@example.org", "bad", headers={"X-Forwarded-For": "203.0.113.7"}
+        ).status_code
+        == 429
+    )
+    # Another client behind the same proxy is not locked out by the first one.
+    ok = sign_in(client, coordinator.email, headers={"X-Forwarded-For": "198.51.100.9"})
+    assert ok.status_code == 302
+    event = session.scalars(select(AuditEvent).where(AuditEvent.action == "user.sign_in")).one()
+    assert event.remote_addr == "198.51.100.9"
+    app.extensions["tracker.engine"].dispose()
