@@ -30,6 +30,7 @@ from werkzeug.exceptions import HTTPException, NotFound, RequestEntityTooLarge
 
 from tracker import alerts, patient_session
 from tracker.agenda import Appointment, DayAgenda, Restriction, plan_today
+from tracker.alerts import evaluate_plan
 from tracker.clock import request_now
 from tracker.db import get_session
 from tracker.models import CheckOff, PainEntry, SymptomReport
@@ -253,6 +254,8 @@ def pain() -> Response:
             recorded_at=now,
         )
     )
+    # Severe or worsening pain reaches the care team's triage list at once.
+    evaluate_plan(db, me.plan, now)
     db.commit()
     flash(f"Thank you. Your pain score of {score} is saved.", "success")
     return redirect(url_for(".today"))
