@@ -16,13 +16,14 @@ import time
 from datetime import UTC, datetime
 from pathlib import Path
 
-from benchmarks import delivery, pain_post, planning, scale
+from benchmarks import delivery, pain_post, planning, scale, triage
 from benchmarks.databases import BACKENDS, postgres_problem, throwaway_database
 from benchmarks.harness import require_wrk
 from benchmarks.report import Figure
 
 BENCHMARKS = {
     "pain_post": pain_post.run,
+    "triage": triage.run,
     "planning": planning.run,
     "delivery": delivery.run,
     "scale": scale.run,

@@ -42,7 +42,7 @@ class Size:
     per_channel: int
 
 
-SIZES = {"smoke": Size(20), "quick": Size(150), "full": Size(2000)}
+SIZES = {"smoke": Size(20), "quick": Size(100), "full": Size(2000)}
 
 
 @contextmanager

@@ -40,8 +40,8 @@ class Size:
 
 SIZES = {
     "smoke": Size(patients=5, seconds=1, connections=2, workers=1),
-    "quick": Size(patients=40, seconds=2, connections=8, workers=2),
-    "full": Size(patients=1000, seconds=10, connections=16, workers=2),
+    "quick": Size(patients=30, seconds=1, connections=8, workers=4),
+    "full": Size(patients=1000, seconds=10, connections=16, workers=4),
 }
 
 

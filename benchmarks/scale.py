@@ -40,7 +40,7 @@ class Size:
 
 SIZES = {
     "smoke": Size((100, 200)),
-    "quick": Size((1000, 2000, 4000)),
+    "quick": Size((1000, 3000)),
     "full": Size((10_000, 100_000, 300_000)),
 }
 

@@ -1,0 +1,276 @@
+"""Target 2: the coordinator's triage page ÷ the bare ``/livez`` on the same server.
+
+One clinic of 500 active patients in a database of 10,000 patients and 1,000,000 pain
+scores (full size), with open alerts. A coordinator signs in (CSRF, argon2) and wrk loads
+the triage page (page 1: alerts first, each row with its pain sparkline and adherence).
+
+Also reported:
+- SQL statements per page, counted in-process (SQLAlchemy's ``before_cursor_execute``) for
+  the 500-patient clinic and for a 50-patient clinic: the same number means the page does
+  not issue a query per patient;
+- the server-side p95 (gunicorn's access log, ``%(D)s``: from request read to response
+  written) under an open-loop load paced at half the measured maximum rate.
+"""
+
+from __future__ import annotations
+
+import http.client
+import re
+import shutil
+import tempfile
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from urllib.parse import urlencode, urlsplit
+
+from sqlalchemy import event
+
+from benchmarks import bulk, seed
+from benchmarks.harness import BENCH_SECRET, access_log_lines, gunicorn, paced, percentile, wrk
+from benchmarks.report import Figure, ratio
+from tracker import create_app
+from tracker.db import make_engine
+from tracker.passwords import hash_password
+
+PASSWORD = "benchmark password, not a real one"
+_CSRF = re.compile(r'name="csrf_token" (?:type="hidden" )?value="([^"]+)"')
+
+
+@dataclass(frozen=True)
+class Size:
+    clinic_patients: int  # the measured clinic
+    other_clinics: int  # more clinics of the same size make up the database
+    small_clinic: int  # patients of the clinic used to show the query count is constant
+    pain_per_patient: int
+    seconds: int
+    connections: int
+    workers: int
+
+
+SIZES = {
+    "smoke": Size(20, 1, 5, 4, 1, 2, 1),
+    "quick": Size(100, 2, 20, 20, 1, 8, 4),
+    # 500 + 19 x 500 = 10,000 patients (the small clinic adds 50); x 100 = 1,000,000 scores.
+    "full": Size(500, 19, 50, 100, 5, 16, 4),
+}
+
+
+def _seed(engine, size: Size, now: datetime) -> tuple[str, str]:
+    """Clinics, patients, pain scores, alerts and two coordinators; returns their emails."""
+    clinics = [(1, size.clinic_patients)]
+    clinics += [(2 + n, size.clinic_patients) for n in range(size.other_clinics)]
+    small_id = len(clinics) + 1
+    clinics.append((small_id, size.small_clinic))
+    today = now.date()
+    first = 1
+    for clinic_id, patients in clinics:
+        seed.clinic(engine, clinic_id, now)
+        seed.patients(
+            engine,
+            seed.Cohort(
+                first_id=first,
+                count=patients,
+                clinic_id=clinic_id,
+                procedure_date=lambda i: today - timedelta(days=1 + i % 41),
+            ),
+            now,
+        )
+        first += patients
+    total = first - 1
+    seed.pain_entries(engine, range(1, total + 1), size.pain_per_patient, now)
+    # About one patient in eight of each clinic has an unresolved alert.
+    rules = (("severe_pain", "high"), ("red_flag", "urgent"), ("missed_checkin", "normal"))
+    bulk.load(
+        engine,
+        "alert",
+        (
+            "id", "clinic_id", "patient_id", "plan_id", "rule", "urgency", "status", "summary",
+            "detail", "raised_at",
+        ),
+        (
+            (
+                n, clinic_id, i, i, rules[i % 3][0], rules[i % 3][1],
+                "open" if i % 2 else "acknowledged", "Benchmark alert", "{}",
+                now - timedelta(hours=i % 48),
+            )
+            for n, (i, clinic_id) in enumerate(_patient_clinics(clinics), start=1)
+            if i % 8 == 0
+        ),
+    )  # fmt: skip
+    password_hash = hash_password(PASSWORD)
+    emails = ("coordinator@bench.example", "small@bench.example")
+    bulk.load(
+        engine,
+        "user_account",
+        (
+            "id", "clinic_id", "email", "name", "password_hash", "role", "is_active",
+            "session_version", "created_at",
+        ),
+        [
+            (1, 1, emails[0], "Bench Nurse", password_hash, "coordinator", True, 0, now),
+            (2, small_id, emails[1], "Small Clinic", password_hash, "coordinator", True, 0, now),
+        ],
+    )  # fmt: skip
+    seed.finish(engine)
+    bulk.finish(engine, ("alert", "user_account"))
+    return emails
+
+
+def _patient_clinics(clinics: list[tuple[int, int]]):
+    first = 1
+    for clinic_id, patients in clinics:
+        for i in range(first, first + patients):
+            yield i, clinic_id
+        first += patients
+
+
+def _cookie(response: http.client.HTTPResponse) -> str | None:
+    header = response.getheader("Set-Cookie")
+    return header.split(";", 1)[0] if header else None
+
+
+def sign_in(base: str, email: str) -> str:
+    """Sign in through the login form like a browser; returns the session cookie."""
+    address = urlsplit(base)
+    conn = http.client.HTTPConnection(address.hostname, address.port, timeout=30)
+    try:
+        conn.request("GET", "/coordinator/login")
+        response = conn.getresponse()
+        html = response.read().decode()
+        cookie = _cookie(response)
+        token = _CSRF.search(html)
+        if response.status != 200 or cookie is None or token is None:
+            raise RuntimeError(f"login page: HTTP {response.status}")
+        body = urlencode({"csrf_token": token.group(1), "email": email, "password": PASSWORD})
+        conn.request(
+            "POST",
+            "/coordinator/login",
+            body=body,
+            headers={"Cookie": cookie, "Content-Type": "application/x-www-form-urlencoded"},
+        )
+        response = conn.getresponse()
+        response.read()
+        cookie = _cookie(response)
+        if response.status != 302 or cookie is None:
+            raise RuntimeError(f"sign-in: HTTP {response.status}")
+        return cookie
+    finally:
+        conn.close()
+
+
+def count_queries(database_url: str, email: str) -> tuple[int, int]:
+    """(SQL statements, HTTP status) of one triage page, in-process, signed in as ``email``."""
+    app = create_app(
+        {
+            "DATABASE_URL": database_url,
+            "SECRET_KEY": BENCH_SECRET,
+            "BASE_URL": "http://127.0.0.1:5000",
+            "ENV": "development",
+            "WTF_CSRF_ENABLED": False,
+        }
+    )
+    client = app.test_client()
+    response = client.post("/coordinator/login", data={"email": email, "password": PASSWORD})
+    if response.status_code != 302:
+        raise RuntimeError(f"in-process sign-in: HTTP {response.status_code}")
+    client.get("/coordinator/")  # warm: first-use loads (templates, metadata) are not per page
+    statements: list[str] = []
+    engine = app.extensions["tracker.engine"]
+
+    def count(conn, cursor, statement, *args) -> None:
+        statements.append(statement)
+
+    event.listen(engine, "before_cursor_execute", count)
+    status = client.get("/coordinator/").status_code
+    event.remove(engine, "before_cursor_execute", count)
+    engine.dispose()
+    return len(statements), status
+
+
+def run(database_url: str, backend: str, size_name: str) -> list[Figure]:
+    size = SIZES[size_name]
+    now = datetime.now(UTC)
+    engine = make_engine(database_url)
+    email, small_email = _seed(engine, size, now)
+    engine.dispose()
+    queries, status = count_queries(database_url, email)
+    small_queries, small_status = count_queries(database_url, small_email)
+    if (status, small_status) != (200, 200):
+        raise RuntimeError(f"triage page answered {status} / {small_status}")
+
+    log_dir = Path(tempfile.mkdtemp(prefix="tracker-bench-log-"))
+    access_log = log_dir / "access.log"
+    with gunicorn(database_url, workers=size.workers, access_log=access_log) as base:
+        cookie = sign_in(base, email)
+        lua = f'wrk.headers["Cookie"] = "{cookie}"\n'
+        bare = wrk(base + "/livez", connections=size.connections, seconds=size.seconds)
+        load = wrk(
+            base + "/coordinator/", connections=size.connections, seconds=size.seconds, lua=lua
+        )
+        logged_before = len(access_log_lines(access_log))
+        half = paced(
+            base + "/coordinator/",
+            rate=max(1.0, load.rps / 2),
+            seconds=size.seconds,
+            headers={"Cookie": cookie},
+        )
+    lines = access_log_lines(access_log)[logged_before:]
+    shutil.rmtree(log_dir, ignore_errors=True)
+    server_ms = [micros / 1000 for method, path, _, micros in lines if path == "/coordinator/"]
+    server_p95 = percentile(server_ms, 95)
+    clean = load.errors == 0 and load.status_errors == 0 and half.errors == 0
+    details = {
+        "clinic_patients": size.clinic_patients,
+        "database_patients": size.clinic_patients * (1 + size.other_clinics) + size.small_clinic,
+        "pain_entries": (size.clinic_patients * (1 + size.other_clinics) + size.small_clinic)
+        * size.pain_per_patient,
+        "workers": size.workers,
+        "connections": size.connections,
+        "load": load.as_dict(),
+        "bare": bare.as_dict(),
+        "paced_half_max": half.as_dict(),
+        "server_ms_p50_at_half_max": percentile(server_ms, 50),
+        "queries_per_page": queries,
+        "queries_per_page_small_clinic": small_queries,
+        "zero_errors": clean,
+    }
+    return [
+        Figure(
+            benchmark="triage",
+            backend=backend,
+            name="triage page req/s",
+            value=load.rps,
+            unit="req/s",
+            limit_name="/livez req/s",
+            limit=bare.rps,
+            ratio=ratio(load.rps, bare.rps) if clean else 0.0,
+            target=0.15,
+            details=details,
+        ),
+        Figure(
+            benchmark="triage",
+            backend=backend,
+            name=f"SQL statements per page ({size.clinic_patients} vs {size.small_clinic} pts)",
+            value=queries,
+            unit="stmts",
+            limit_name=f"{size.small_clinic}-patient clinic",
+            limit=small_queries,
+            ratio=ratio(queries, small_queries),
+            target=1.0,
+            higher_is_better=False,
+            details={"large": queries, "small": small_queries},
+        ),
+        Figure(
+            benchmark="triage",
+            backend=backend,
+            name=f"server p95 at half max ({half.rate:.0f} req/s)",
+            value=server_p95,
+            unit="ms",
+            limit_name="200 ms",
+            limit=200.0,
+            ratio=ratio(server_p95, 200.0),
+            target=1.0,
+            higher_is_better=False,
+            details={"paced": half.as_dict(), "server_ms_p50": percentile(server_ms, 50)},
+        ),
+    ]
