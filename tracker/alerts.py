@@ -10,7 +10,7 @@ from typing import Any
 
 from sqlalchemy import Select, func, select, update
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session, joinedload
+from sqlalchemy.orm import Session, defer, joinedload
 
 from tracker.agenda import plan_last_day
 from tracker.models import (
@@ -445,7 +445,9 @@ def evaluate_active_plans(
         active = active.where(CarePlan.id.in_(list(plan_ids)))
     plans = session.scalars(
         select(CarePlan)
-        .options(joinedload(CarePlan.clinic))
+        # The rules never read a plan's activities: parsing that JSON for every active
+        # plan on every tick cost more than the rules themselves.
+        .options(joinedload(CarePlan.clinic), defer(CarePlan.activities))
         .where(CarePlan.id.in_(active))
         .order_by(CarePlan.id)
     ).all()

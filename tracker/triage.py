@@ -214,8 +214,20 @@ def _load_activity(session: Session, plan_ids: Iterable[int]) -> dict[int, Activ
     acts: dict[int, Activity] = defaultdict(Activity)
     if not ids:
         return acts
-    for entry in session.scalars(select(PainEntry).where(PainEntry.plan_id.in_(ids))):
-        acts[entry.plan_id].pain.append(entry)
+    # Plain rows with the attributes the page reads, not ORM objects: a page of 25 patients
+    # can carry thousands of scores, and building an object for each dominated the page.
+    for entry in session.execute(
+        select(
+            PainEntry.id,
+            PainEntry.plan_id,
+            PainEntry.score,
+            PainEntry.context,
+            PainEntry.local_day,
+            PainEntry.recorded_at,
+            PainEntry.supersedes_id,
+        ).where(PainEntry.plan_id.in_(ids))
+    ):
+        acts[entry.plan_id].pain.append(entry)  # type: ignore[arg-type]
     for plan_id, day in session.execute(
         select(SymptomReport.plan_id, SymptomReport.local_day)
         .where(SymptomReport.plan_id.in_(ids))
