@@ -163,7 +163,7 @@ class TriageRow:
     rank: int
     day_number: int
     latest_pain: PainEntry | None
-    summaries: list[DaySummary]
+    summaries: list[DaySummary]  # the sparkline's days only
     sparkline: Markup
     adherence: Adherence
     alerts: list[Alert]
@@ -188,6 +188,9 @@ class TriagePage:
 def alert_order(alert: Alert) -> tuple[bool, int, datetime]:
     """Unacknowledged first, then by urgency, then oldest first."""
     return (alert.status != "open", URGENCY_ORDER.get(alert.urgency, 9), alert.raised_at)
+
+
+SPARKLINE_DAYS = 14
 
 
 def _rank_subquery(clinic_id: int) -> Subquery:
@@ -216,7 +219,7 @@ def _load_activity(session: Session, plan_ids: Iterable[int]) -> dict[int, Activ
         return acts
     # Plain rows with the attributes the page reads, not ORM objects: a page of 25 patients
     # can carry thousands of scores, and building an object for each dominated the page.
-    for entry in session.execute(
+    for entry in session.connection().execute(
         select(
             PainEntry.id,
             PainEntry.plan_id,
@@ -297,7 +300,11 @@ def triage_page(
     for plan, patient, plan_rank in rows:
         today = local_day(now, plan.timezone)
         plan_acts = acts[plan.id]
-        summaries = daily_summaries(plan_acts.pain, plan.procedure_date)
+        # Only the sparkline's days are summarised: the page shows nothing of the others.
+        first_shown = today - timedelta(days=SPARKLINE_DAYS - 1)
+        summaries = daily_summaries(
+            [e for e in plan_acts.pain if e.local_day >= first_shown], plan.procedure_date
+        )
         result.append(
             TriageRow(
                 patient=patient,
@@ -306,7 +313,7 @@ def triage_page(
                 day_number=(today - plan.procedure_date).days,
                 latest_pain=latest(plan_acts.pain),
                 summaries=summaries,
-                sparkline=sparkline_svg(summaries, today),
+                sparkline=sparkline_svg(summaries, today, days=SPARKLINE_DAYS),
                 adherence=adherence(plan, today, plan_acts),
                 alerts=sorted(
                     alerts[plan.id],
