@@ -365,8 +365,20 @@ def findings(plan: CarePlan, clinic: Clinic, evidence: Evidence, now: datetime) 
 def _load_evidence(session: Session, plan_ids: Select) -> dict[int, Evidence]:
     """Five queries whatever the number of plans; ``plan_ids`` selects the plans' ids."""
     evidence: dict[int, Evidence] = defaultdict(Evidence)
-    for entry in session.scalars(select(PainEntry).where(PainEntry.plan_id.in_(plan_ids))):
-        evidence[entry.plan_id].pain.append(entry)
+    # Plain rows with the attributes the rules read, not ORM objects: this runs on every
+    # pain score posted and, for every active plan, on every tick.
+    for entry in session.execute(
+        select(
+            PainEntry.id,
+            PainEntry.plan_id,
+            PainEntry.score,
+            PainEntry.context,
+            PainEntry.local_day,
+            PainEntry.recorded_at,
+            PainEntry.supersedes_id,
+        ).where(PainEntry.plan_id.in_(plan_ids))
+    ):
+        evidence[entry.plan_id].pain.append(entry)  # type: ignore[arg-type]
     for report in session.scalars(select(SymptomReport).where(SymptomReport.plan_id.in_(plan_ids))):
         evidence[report.plan_id].reports.append(report)
     for plan_id, day in session.execute(
