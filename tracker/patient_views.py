@@ -24,13 +24,20 @@ from flask import (
     url_for,
 )
 from flask_wtf.csrf import CSRFError
-from sqlalchemy import delete, select
+from sqlalchemy import delete
 from sqlalchemy.exc import IntegrityError
 from werkzeug.exceptions import HTTPException, NotFound, RequestEntityTooLarge
 
 from tracker import alerts, patient_session
 from tracker.agenda import Appointment, DayAgenda, Restriction, plan_today
 from tracker.clock import request_now
+from tracker.corrections import (
+    CorrectionRefused,
+    PainValues,
+    correct_pain_entry,
+    current_pain_on,
+    refusal,
+)
 from tracker.db import get_session
 from tracker.models import CheckOff, PainEntry, SymptomReport
 from tracker.patient_forms import (
@@ -208,14 +215,15 @@ def check_task(key: str) -> Response:
 # --- pain log --------------------------------------------------------------------------------
 
 
-def _render_pain(me, form: PainForm, status: int = 200, problem: str | None = None) -> Response:
+def _render_pain(
+    me,
+    form: PainForm,
+    status: int = 200,
+    problem: str | None = None,
+    correcting: PainEntry | None = None,
+) -> Response:
     db = get_session()
     day = local_day(request_now(), me.plan.timezone)
-    entries = db.scalars(
-        select(PainEntry)
-        .where(PainEntry.plan_id == me.plan.id, PainEntry.local_day == day)
-        .order_by(PainEntry.recorded_at)
-    ).all()
     return make_response(
         render_template(
             "patient/pain.html",
@@ -223,7 +231,8 @@ def _render_pain(me, form: PainForm, status: int = 200, problem: str | None = No
             form=form,
             score_words=SCORE_WORDS,
             context_choices=CONTEXT_CHOICES,
-            entries=entries,
+            entries=current_pain_on(db, me.plan, day),
+            correcting=correcting,
             problem=problem,
         ),
         status,
@@ -252,6 +261,57 @@ def pain() -> Response:
     db.commit()
     flash(f"Thank you. Your pain score of {entry.score} is saved.", "success")
     return redirect(url_for(".today"))
+
+
+@bp.route("/pain/<int:entry_id>/fix", methods=["GET", "POST"])
+def fix_pain(entry_id: int) -> Response:
+    """Correct one of today's scores: a new entry supersedes it, and both are kept."""
+    db = get_session()
+    me = patient_session.current_patient(db)
+    original = db.get(PainEntry, entry_id)
+    if original is None or original.plan_id not in {plan.id for plan in me.patient.plans}:
+        abort(404)
+    now = request_now()
+    today = local_day(now, me.plan.timezone)
+    if request.method == "GET":
+        problem = refusal(db, original, today=today)
+        if problem is not None:
+            return _render_pain(me, PainForm(formdata=None), 409, problem=problem)
+        form = PainForm(
+            formdata=None,
+            data={
+                "score": str(original.score),
+                "context": original.context or "",
+                "note": original.note or "",
+            },
+        )
+        return _render_pain(me, form, correcting=original)
+    form = PainForm()
+    if not form.validate():
+        return _render_pain(
+            me, form, 400, problem="Your correction was not saved.", correcting=original
+        )
+    try:
+        replacement = correct_pain_entry(
+            db,
+            original,
+            PainValues(form.score_value, form.context.data or None, form.note.data),
+            today=today,
+            now=now,
+            patient_id=me.patient.id,
+            clinic_id=me.patient.clinic_id,
+            remote_addr=request.remote_addr,
+        )
+    except CorrectionRefused as refused:
+        db.rollback()
+        return _render_pain(me, PainForm(formdata=None), 409, problem=str(refused))
+    db.commit()
+    flash(
+        f"Corrected. Your pain score is now {replacement.score} "
+        f"(it was {original.score}; your care team can see both).",
+        "success",
+    )
+    return redirect(url_for(".pain"))
 
 
 # --- warning-signs check ---------------------------------------------------------------------
@@ -389,7 +449,7 @@ def _form_problem(message: str, status: int) -> Response:
         me = patient_session.current_patient(db)
     except HTTPException as signed_out:  # raised inside an error handler: answer with it here
         return signed_out.get_response()
-    if request.endpoint == "patient.pain":
+    if request.endpoint in ("patient.pain", "patient.fix_pain"):
         form = PainForm(formdata=None)
         return _render_pain(me, form, status, problem=message)
     if request.endpoint == "patient.warning_signs":

@@ -15,6 +15,7 @@ from sqlalchemy import exists, select
 from sqlalchemy.orm import Session
 
 from tracker.agenda import Appointment, DayAgenda, agenda_for_day
+from tracker.corrections import current_pain, current_symptom_reports
 from tracker.models import CarePlan, CheckOff, Clinic, PainEntry, Patient, Reminder, SymptomReport
 
 PROCEDURE_NAMES = {"kyphoplasty": "kyphoplasty", "vertebroplasty": "vertebroplasty"}
@@ -47,8 +48,14 @@ def missed_yesterday(session: Session, plan: CarePlan, today: date) -> bool:
         return False
     did_something = session.scalar(
         select(
-            exists().where(PainEntry.plan_id == plan.id, PainEntry.local_day == yesterday)
-            | exists().where(SymptomReport.plan_id == plan.id, SymptomReport.local_day == yesterday)
+            exists().where(
+                PainEntry.plan_id == plan.id, PainEntry.local_day == yesterday, current_pain()
+            )
+            | exists().where(
+                SymptomReport.plan_id == plan.id,
+                SymptomReport.local_day == yesterday,
+                current_symptom_reports(),
+            )
             | exists().where(CheckOff.plan_id == plan.id, CheckOff.local_day == yesterday)
         )
     )
