@@ -463,14 +463,6 @@ def not_found(_error: NotFound) -> Response:
     return make_response(render_template("patient/not_found.html"), 404)
 
 
-@bp.after_request
-@link_bp.after_request
-def no_store(response: Response) -> Response:
-    # Health information on a possibly shared phone: never keep these pages in a cache.
-    response.headers["Cache-Control"] = "no-store"
-    return response
-
-
 def init_app(app: Flask) -> None:
     app.register_blueprint(link_bp)
     app.register_blueprint(bp)
