@@ -26,9 +26,9 @@ from flask import (
 from flask_wtf.csrf import CSRFError
 from sqlalchemy import delete
 from sqlalchemy.exc import IntegrityError
-from werkzeug.exceptions import HTTPException, NotFound, RequestEntityTooLarge
+from werkzeug.exceptions import HTTPException, NotFound, RequestEntityTooLarge, TooManyRequests
 
-from tracker import alerts, patient_session
+from tracker import alerts, patient_session, rate_limits
 from tracker.agenda import Appointment, DayAgenda, Restriction, plan_today
 from tracker.clock import request_now
 from tracker.corrections import (
@@ -463,9 +463,15 @@ def not_found(_error: NotFound) -> Response:
     return make_response(render_template("patient/not_found.html"), 404)
 
 
+@link_bp.errorhandler(TooManyRequests)
+def link_limited(_error: TooManyRequests) -> Response:
+    return make_response(render_template("patient/link_limited.html"), 429)
+
+
 def init_app(app: Flask) -> None:
     app.register_blueprint(link_bp)
     app.register_blueprint(bp)
+    rate_limits.limit_link_sign_in(app, "patient_link.link_sign_in")
     app.add_template_filter(long_day, "long_day")
     app.add_template_filter(short_day, "short_day")
     app.add_template_filter(tel_href, "tel_href")
