@@ -19,6 +19,10 @@ from typing import Any
 from flask import Flask, current_app, request
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
+from limits import parse_many
+from limits.errors import ConfigurationError
+
+from tracker.config import ConfigError
 
 log = logging.getLogger(__name__)
 
@@ -26,6 +30,10 @@ CONFIG_DEFAULTS: dict[str, Any] = {
     "RATELIMIT_STORAGE_URI": "memory://",
     "RATELIMIT_KEY_PREFIX": "tracker",
     "RATELIMIT_HEADERS_ENABLED": False,
+    # Redis down: keep counting in each worker's memory rather than failing sign-ins (a 500)
+    # or dropping the limits altogether; the shared count resumes when Redis returns.
+    "RATELIMIT_IN_MEMORY_FALLBACK_ENABLED": True,
+    "RATELIMIT_SWALLOW_ERRORS": True,
     # Failed personal-link openings allowed before a pause: per client address, and per link
     # (the same dead or made-up token tried again and again).
     "LINK_LIMIT_PER_ADDRESS": "30 per 15 minutes",
@@ -40,7 +48,11 @@ def limiter_for(app: Flask) -> Limiter:
     if limiter is None:
         for key, value in CONFIG_DEFAULTS.items():
             app.config.setdefault(key, value)
-        limiter = Limiter(key_func=get_remote_address, app=app)
+        check_limits(app)
+        try:
+            limiter = Limiter(key_func=get_remote_address, app=app)
+        except ConfigurationError as exc:
+            raise ConfigError(f"TRACKER_RATELIMIT_STORAGE_URI is not usable: {exc}") from None
         app.extensions["tracker.limiter"] = limiter
         storage = str(app.config["RATELIMIT_STORAGE_URI"])
         if storage.startswith("memory") and app.config.get("ENV") == "production":
@@ -49,6 +61,19 @@ def limiter_for(app: Flask) -> Limiter:
                 "per worker process; set redis://... when running several workers"
             )
     return limiter
+
+
+def check_limits(app: Flask) -> None:
+    """Every ``*_LIMIT_PER_*`` setting must be a rate such as "5 per 15 minutes"."""
+    for key, value in app.config.items():
+        if "_LIMIT_PER_" not in key:
+            continue
+        try:
+            parse_many(str(value))
+        except ValueError:
+            raise ConfigError(
+                f"TRACKER_{key} must be a rate such as '5 per 15 minutes', not {value!r}"
+            ) from None
 
 
 def _link_failed(response: Any) -> bool:

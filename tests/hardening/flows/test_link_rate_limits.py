@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from tests.conftest import make_test_app
 from tests.patient.conftest import text_of
 
 PAUSED = "Please wait a few minutes"
@@ -42,3 +43,20 @@ def test_the_same_dead_link_is_paused_from_any_address(client, enrolled):
 def test_opening_a_good_link_again_and_again_is_never_limited(client, enrolled):
     for _ in range(8):
         assert _open(client, enrolled.link_token).status_code == 302
+
+
+def test_with_redis_unreachable_links_still_work_and_limits_still_apply(database_url, enrolled):
+    app = make_test_app(
+        database_url,
+        RATELIMIT_STORAGE_URI="redis://127.0.0.1:1/0",  # nothing listens on port 1
+        LINK_LIMIT_PER_ADDRESS="2 per 15 minutes",
+    )
+    try:
+        client = app.test_client()
+        statuses = [
+            _open(client, f"made-up-token-{n:04d}-xxxxxxxxxxxxxxxx").status_code for n in range(3)
+        ]
+        assert statuses == [404, 404, 429]  # counted in this process's memory meanwhile
+        assert _open(client, enrolled.link_token, "198.51.100.9").status_code == 302
+    finally:
+        app.extensions["tracker.engine"].dispose()
