@@ -21,6 +21,7 @@ def create_app(test_config: dict[str, Any] | None = None, *, serving: bool = Tru
 
     from tracker import (
         config,
+        coordinator_views,
         db,
         errors,
         http_headers,
@@ -34,6 +35,9 @@ def create_app(test_config: dict[str, Any] | None = None, *, serving: bool = Tru
     app.extensions["tracker.templates"] = plan_templates.load_directory(app.config["SCHEDULES_DIR"])
     log_redaction.install()
     if app.config["PROXY_FIX"]:
+        # Behind N reverse proxies, trust N hops of X-Forwarded-For/-Proto/-Host, so the
+        # client address (audit log, sign-in rate limits) and HTTPS (HSTS) are the real ones.
+        # Never set it without a proxy: clients could then claim any address.
         hops = app.config["PROXY_FIX"]
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)  # type: ignore[method-assign]
     db.init_app(app)
@@ -41,4 +45,5 @@ def create_app(test_config: dict[str, Any] | None = None, *, serving: bool = Tru
     errors.init_app(app)
     site.init_app(app)
     patient_views.init_app(app)
+    coordinator_views.init_app(app)
     return app

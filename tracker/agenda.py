@@ -6,6 +6,7 @@ activities plus per-patient overrides; only what the patient did is in the datab
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
 
@@ -97,12 +98,16 @@ def _stretch(activity: Activity, end_day: int) -> tuple:
     return (*steps, replace(last, until_day=end_day))
 
 
-def agenda_for_day(plan: CarePlan, day: date) -> DayAgenda:
+def agenda_for_day(
+    plan: CarePlan, day: date, activities: Sequence[Activity] | None = None
+) -> DayAgenda:
+    """What is due on ``day``. Pass ``plan_activities(plan)`` as ``activities`` when asking
+    about many days of one plan, so the plan's activities are read once, not once a day."""
     n = day_number(plan, day)
     tasks, check_ins, restrictions, education, today_appts = [], [], [], [], []
     upcoming: list[Appointment] = []
     overrides = plan.overrides or {}
-    for activity in plan_activities(plan):
+    for activity in plan_activities(plan) if activities is None else activities:
         if activity.kind == "appointment":
             appointment = Appointment(
                 activity=activity,

@@ -2,14 +2,28 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import Select, func, select, update
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, joinedload
 
-from tracker.models import Alert, CarePlan
+from tracker.agenda import plan_last_day
+from tracker.models import (
+    Alert,
+    CarePlan,
+    CheckOff,
+    Clinic,
+    PainEntry,
+    PlanAdjustment,
+    SymptomReport,
+)
+from tracker.pain_trends import Window, daily_summaries, effective_entries, three_day_windows
+from tracker.timeutil import local_day
 
 RED_FLAG = "red_flag"
 SEVERE_PAIN = "severe_pain"
@@ -68,3 +82,375 @@ def raise_alert(
             raise
         return existing
     return alert
+
+
+# --- Lifecycle ----------------------------------------------------------------------------
+# Conditional UPDATEs: when two coordinators act on the same alert at once, exactly one
+# wins and the other is told, instead of the second silently overwriting the first.
+
+
+def acknowledge(
+    session: Session, alert: Alert, *, user_id: int, note: str | None, now: datetime
+) -> bool:
+    """open -> acknowledged; False if the alert was no longer open."""
+    values: dict[str, Any] = {
+        "status": "acknowledged",
+        "acknowledged_at": now,
+        "acknowledged_by_id": user_id,
+    }
+    if note:
+        values["detail"] = {**(alert.detail or {}), "acknowledge_note": note}
+    result = session.execute(
+        update(Alert)
+        .where(Alert.id == alert.id, Alert.status == "open")
+        .values(**values)
+        .execution_options(synchronize_session=False)
+    )
+    session.expire(alert)
+    return result.rowcount == 1
+
+
+def resolve(session: Session, alert: Alert, *, user_id: int, note: str, now: datetime) -> bool:
+    """open or acknowledged -> resolved, with a note; False if it was already resolved.
+
+    Resolving an alert nobody acknowledged also records the resolver as acknowledging it.
+    """
+    result = session.execute(
+        update(Alert)
+        .where(Alert.id == alert.id, Alert.status != "resolved")
+        .values(
+            status="resolved",
+            resolved_at=now,
+            resolved_by_id=user_id,
+            resolution_note=note,
+            acknowledged_at=func.coalesce(Alert.acknowledged_at, now),
+            acknowledged_by_id=func.coalesce(Alert.acknowledged_by_id, user_id),
+        )
+        .execution_options(synchronize_session=False)
+    )
+    session.expire(alert)
+    return result.rowcount == 1
+
+
+# --- Rules ----------------------------------------------------------------------------------
+# SPEC section 2, "Alert". Thresholds come from the clinic; each rule is a pure function of
+# what the patient recorded, the plan, the clinic and ``now``. A rule whose last alert was
+# resolved raises again only on evidence recorded after that resolution, so resolving an alert
+# is not undone by the very readings that raised it.
+
+URGENCY = {
+    RED_FLAG: "urgent",
+    SEVERE_PAIN: "high",
+    WORSENING: "high",
+    NOT_IMPROVING: "normal",
+    MISSED_CHECKIN: "normal",
+    UNDELIVERABLE: "normal",
+}
+# Noise guards for the percent rule, which alone would call 0.7 -> 1.7 "worsening": the
+# percentage counts only for a rise of at least one point to a mean in the moderate range
+# (NRS 4-6 moderate, 7-10 severe). A rise by the clinic's points threshold always counts.
+WORSENING_PERCENT_MIN_POINTS = 1.0
+WORSENING_PERCENT_MIN_MEAN = 4.0
+# Severe pain is about now: a score from before yesterday (local) is history for the chart,
+# not a reason to call. Scores are evaluated as they arrive, so nothing recent is missed.
+SEVERE_PAIN_LOOKBACK_DAYS = 1
+
+
+@dataclass(frozen=True)
+class Finding:
+    rule: str
+    urgency: str
+    summary: str
+    detail: dict[str, Any]
+
+
+@dataclass
+class Evidence:
+    """What one plan's rules look at, loaded in bulk for many plans at once."""
+
+    pain: list[PainEntry] = field(default_factory=list)
+    reports: list[SymptomReport] = field(default_factory=list)
+    checkoff_days: set[date] = field(default_factory=set)
+    alerts: list[Alert] = field(default_factory=list)
+    # When the plan was last resumed after a pause: silent paused days are not missed days.
+    resumed_at: datetime | None = None
+
+    def last_resolved(self, rule: str) -> datetime | None:
+        times = [a.resolved_at for a in self.alerts if a.rule == rule and a.resolved_at]
+        return max(times) if times else None
+
+    def unresolved_rules(self) -> set[str]:
+        return {a.rule for a in self.alerts if a.status != "resolved"}
+
+
+def _after(at: datetime, since: datetime | None) -> bool:
+    return since is None or at > since
+
+
+def _context(entry: PainEntry) -> str:
+    return (
+        f" ({'at rest' if entry.context == 'rest' else 'with activity'})" if entry.context else ""
+    )
+
+
+def find_red_flag(plan: CarePlan, evidence: Evidence) -> Finding | None:
+    since = evidence.last_resolved(RED_FLAG)
+    superseded = {r.supersedes_id for r in evidence.reports if r.supersedes_id}
+    flagged = [
+        r
+        for r in evidence.reports
+        if r.severity != "none" and r.id not in superseded and _after(r.recorded_at, since)
+    ]
+    if not flagged:
+        return None
+    # The most serious advice first, then the latest report.
+    report = max(flagged, key=lambda r: (r.severity == "call_911", r.recorded_at, r.id))
+    signs = sorted(k for k, v in (report.answers or {}).items() if v is True)
+    told = "call 911" if report.severity == "call_911" else "call the care team"
+    n = (report.local_day - plan.procedure_date).days
+    return Finding(
+        RED_FLAG,
+        URGENCY[RED_FLAG],
+        f"Warning signs on day {n}: {', '.join(s.replace('_', ' ') for s in signs) or 'reported'}"
+        f" (patient told to {told})",
+        {"symptom_report_id": report.id, "severity": report.severity, "signs": signs},
+    )
+
+
+def find_severe_pain(
+    plan: CarePlan, clinic: Clinic, evidence: Evidence, today: date
+) -> Finding | None:
+    since = evidence.last_resolved(SEVERE_PAIN)
+    recent = today - timedelta(days=SEVERE_PAIN_LOOKBACK_DAYS)
+    severe = [
+        e
+        for e in effective_entries(evidence.pain)
+        if e.score >= clinic.severe_pain_threshold
+        and e.local_day >= recent
+        and _after(e.recorded_at, since)
+    ]
+    if not severe:
+        return None
+    entry = max(severe, key=lambda e: (e.recorded_at, e.id))
+    n = (entry.local_day - plan.procedure_date).days
+    return Finding(
+        SEVERE_PAIN,
+        URGENCY[SEVERE_PAIN],
+        f"Pain {entry.score}/10 on day {n}{_context(entry)}",
+        {
+            "pain_entry_id": entry.id,
+            "score": entry.score,
+            "threshold": clinic.severe_pain_threshold,
+        },
+    )
+
+
+def _current_window(windows: list[Window], today: date) -> Window | None:
+    # A window is "current" only while it includes today or one of the two days before.
+    if windows and windows[-1].end >= today - timedelta(days=2):
+        return windows[-1]
+    return None
+
+
+def find_worsening(
+    plan: CarePlan, clinic: Clinic, evidence: Evidence, today: date
+) -> Finding | None:
+    summaries = daily_summaries(evidence.pain, plan.procedure_date)
+    windows = [w for w in three_day_windows(summaries) if w.end >= plan.procedure_date]
+    current = _current_window(windows, today)
+    earlier = [w for w in windows if current is not None and w.end < current.end]
+    if current is None or not earlier:
+        return None
+    since = evidence.last_resolved(WORSENING)
+    window_start = current.end - timedelta(days=2)
+    if not any(
+        window_start <= e.local_day <= current.end and _after(e.recorded_at, since)
+        for e in effective_entries(evidence.pain)
+    ):
+        return None
+    lowest = min(earlier, key=lambda w: (w.mean, w.end))
+    rise = round(current.mean - lowest.mean, 2)
+    by_points = rise >= clinic.worsening_points
+    by_percent = (
+        lowest.mean > 0
+        and rise >= WORSENING_PERCENT_MIN_POINTS
+        and current.mean >= WORSENING_PERCENT_MIN_MEAN
+        and rise * 100 / lowest.mean >= clinic.worsening_percent
+    )
+    if not (by_points or by_percent):
+        return None
+    return Finding(
+        WORSENING,
+        URGENCY[WORSENING],
+        f"3-day mean pain {current.mean:g}, up {rise:g} from its lowest {lowest.mean:g} "
+        f"(day {(lowest.end - plan.procedure_date).days})",
+        {
+            "current_mean": current.mean,
+            "current_end": current.end.isoformat(),
+            "lowest_mean": lowest.mean,
+            "lowest_end": lowest.end.isoformat(),
+            "rise": rise,
+        },
+    )
+
+
+def find_not_improving(
+    plan: CarePlan, clinic: Clinic, evidence: Evidence, today: date
+) -> Finding | None:
+    # A checkpoint, not a running condition: asked once per plan, at or after the day set.
+    if any(a.rule == NOT_IMPROVING for a in evidence.alerts):
+        return None
+    if (today - plan.procedure_date).days < clinic.not_improving_day:
+        return None
+    summaries = daily_summaries(evidence.pain, plan.procedure_date)
+    current = _current_window(three_day_windows(summaries), today)
+    if current is None or (current.end - plan.procedure_date).days < clinic.not_improving_day:
+        return None
+    if current.mean < clinic.not_improving_mean:
+        return None
+    return Finding(
+        NOT_IMPROVING,
+        URGENCY[NOT_IMPROVING],
+        f"3-day mean pain still {current.mean:g} at day {(today - plan.procedure_date).days}",
+        {"current_mean": current.mean, "current_end": current.end.isoformat()},
+    )
+
+
+def find_missed_checkin(
+    plan: CarePlan, clinic: Clinic, evidence: Evidence, today: date
+) -> Finding | None:
+    days_needed = clinic.missed_checkin_days
+    if days_needed < 1:
+        return None
+    # Only whole local days that have ended count, and only days the patient was enrolled
+    # for: a patient enrolled today for last week's procedure has missed nothing.
+    first = max(plan.procedure_date, local_day(plan.created_at, plan.timezone))
+    for since in (evidence.last_resolved(MISSED_CHECKIN), evidence.resumed_at):
+        if since is not None:
+            first = max(first, local_day(since, plan.timezone) + timedelta(days=1))
+    missed = [today - timedelta(days=k) for k in range(1, days_needed + 1)]
+    if missed[-1] < first or missed[0] > plan_last_day(plan):
+        return None
+    active_days = (
+        evidence.checkoff_days
+        | {e.local_day for e in evidence.pain}
+        | {r.local_day for r in evidence.reports}
+    )
+    if any(day in active_days for day in missed):
+        return None
+    before = [d for d in active_days if d < today]
+    last = max(before) if before else None
+    return Finding(
+        MISSED_CHECKIN,
+        URGENCY[MISSED_CHECKIN],
+        f"No check-in for {days_needed} days"
+        + (f" (last on {last.isoformat()})" if last else " (none since enrolment)"),
+        {"days": days_needed, "last_checkin": last.isoformat() if last else None},
+    )
+
+
+def findings(plan: CarePlan, clinic: Clinic, evidence: Evidence, now: datetime) -> list[Finding]:
+    """Every rule's verdict for ``plan`` at ``now`` (pure: reads nothing from the database)."""
+    today = local_day(now, plan.timezone)
+    candidates = (
+        find_red_flag(plan, evidence),
+        find_severe_pain(plan, clinic, evidence, today),
+        find_worsening(plan, clinic, evidence, today),
+        find_not_improving(plan, clinic, evidence, today),
+        find_missed_checkin(plan, clinic, evidence, today),
+    )
+    return [f for f in candidates if f is not None]
+
+
+def _load_evidence(session: Session, plan_ids: Select) -> dict[int, Evidence]:
+    """Five queries whatever the number of plans; ``plan_ids`` selects the plans' ids."""
+    evidence: dict[int, Evidence] = defaultdict(Evidence)
+    for entry in session.scalars(select(PainEntry).where(PainEntry.plan_id.in_(plan_ids))):
+        evidence[entry.plan_id].pain.append(entry)
+    for report in session.scalars(select(SymptomReport).where(SymptomReport.plan_id.in_(plan_ids))):
+        evidence[report.plan_id].reports.append(report)
+    for plan_id, day in session.execute(
+        select(CheckOff.plan_id, CheckOff.local_day)
+        .where(CheckOff.plan_id.in_(plan_ids))
+        .distinct()
+    ):
+        evidence[plan_id].checkoff_days.add(day)
+    for alert in session.scalars(select(Alert).where(Alert.plan_id.in_(plan_ids))):
+        evidence[alert.plan_id].alerts.append(alert)
+    # Status changes are the adjustments without an activity key (plan_adjustments.py).
+    for adjustment in session.scalars(
+        select(PlanAdjustment).where(
+            PlanAdjustment.plan_id.in_(plan_ids), PlanAdjustment.activity_key.is_(None)
+        )
+    ):
+        change = (adjustment.change or {}).get("status") or {}
+        plan_evidence = evidence[adjustment.plan_id]
+        if change.get("to") == "active" and (
+            plan_evidence.resumed_at is None or adjustment.created_at > plan_evidence.resumed_at
+        ):
+            plan_evidence.resumed_at = adjustment.created_at
+    return evidence
+
+
+def _apply(session: Session, plan: CarePlan, evidence: Evidence, now: datetime) -> list[Alert]:
+    raised = []
+    open_rules = evidence.unresolved_rules()
+    for finding in findings(plan, plan.clinic, evidence, now):
+        if finding.rule in open_rules:
+            continue
+        alert = raise_alert(
+            session,
+            plan=plan,
+            rule=finding.rule,
+            urgency=finding.urgency,
+            summary=finding.summary,
+            now=now,
+            detail=finding.detail,
+        )
+        if alert.raised_at == now:
+            raised.append(alert)
+    return raised
+
+
+def evaluate_plan(session: Session, plan: CarePlan, now: datetime) -> list[Alert]:
+    """Evaluate every alert rule for one plan at ``now``; return the alerts newly raised.
+
+    Call it after recording what a patient did (e.g. a pain score) so the care team sees it
+    at once. Only active plans are evaluated. Adds to ``session``; the caller commits.
+    """
+    if plan.status != "active":
+        return []
+    evidence = _load_evidence(session, select(CarePlan.id).where(CarePlan.id == plan.id))
+    return _apply(session, plan, evidence[plan.id], now)
+
+
+def evaluate_active_plans(
+    session: Session,
+    now: datetime,
+    *,
+    clinic_id: int | None = None,
+    plan_ids: Sequence[int] | None = None,
+) -> list[Alert]:
+    """Evaluate every active plan (of one clinic, or of all clinics); return new alerts.
+
+    Six queries load everything whatever the number of plans, then one insert per new alert.
+    Meant for the scheduler's tick (time-based rules such as a missed check-in need a clock,
+    not a patient action), which passes ``plan_ids`` in batches so memory stays flat however
+    many patients there are. Adds to ``session``; the caller commits.
+    """
+    active = select(CarePlan.id).where(CarePlan.status == "active")
+    if clinic_id is not None:
+        active = active.where(CarePlan.clinic_id == clinic_id)
+    if plan_ids is not None:
+        active = active.where(CarePlan.id.in_(list(plan_ids)))
+    plans = session.scalars(
+        select(CarePlan)
+        .options(joinedload(CarePlan.clinic))
+        .where(CarePlan.id.in_(active))
+        .order_by(CarePlan.id)
+    ).all()
+    evidence = _load_evidence(session, active)
+    raised: list[Alert] = []
+    for plan in plans:
+        raised.extend(_apply(session, plan, evidence[plan.id], now))
+    return raised

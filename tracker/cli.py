@@ -12,6 +12,7 @@ from flask.cli import FlaskGroup, with_appcontext
 from sqlalchemy import select
 
 from tracker import create_app, migrate
+from tracker.alerts_cli import alerts_group
 from tracker.config import ConfigError
 from tracker.db import get_session, utcnow
 from tracker.enrollment import EnrollmentError, check_email, check_phone, enroll, validate_request
@@ -298,6 +299,7 @@ def demo_command(host: str, port: int, no_serve: bool) -> None:
 
 main.add_command(reminders_group)
 main.add_command(scheduler_command)
+main.add_command(alerts_group)
 
 
 if __name__ == "__main__":

@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 import random
 import secrets
+import signal
 import subprocess
 import sys
 from dataclasses import dataclass
@@ -23,6 +24,7 @@ from werkzeug.serving import run_simple
 
 from tracker import create_app, migrate
 from tracker.agenda import agenda_for_day
+from tracker.alerts import evaluate_active_plans
 from tracker.db import session_factory, utcnow
 from tracker.enrollment import enroll, validate_request
 from tracker.links import link_url, rotate_link
@@ -202,7 +204,13 @@ def seed(
         result = enroll(
             session, clinic, request, templates=templates, now=now, grace_days=grace_days
         )
+        # Demo patients were enrolled on their procedure day, not when the demo started.
+        enrolled = local_wall_time_to_utc(request.procedure_date, time(8, 0), demo.timezone)
+        result.plan.created_at = result.patient.created_at = min(enrolled, now)
         _history(session, result.plan, demo, today, signs)
+    session.flush()
+    # Run the alert rules once, so the triage list shows who needs a call this morning.
+    evaluate_active_plans(session, now, clinic_id=clinic.id)
     session.commit()
     return clinic, True
 
@@ -262,6 +270,7 @@ def run(*, host: str, port: int, serve: bool) -> None:
     base = app.config["BASE_URL"]
     click.echo("")
     click.echo(f"Recovery tracker demo: {base}/")
+    click.echo(f"Care team triage list: {base}/coordinator/")
     click.echo(
         f"Coordinator sign-in: {COORDINATOR_EMAIL} / {DEMO_PASSWORD}  "
         f"(admin: {ADMIN_EMAIL}, same password)"
@@ -277,6 +286,9 @@ def run(*, host: str, port: int, serve: bool) -> None:
         # including each reminder on the log channel, appear in this console.
         scheduler = start_scheduler(app)
         click.echo(f"Reminder scheduler running (pid {scheduler.pid}); reminders are logged below.")
+        # SIGTERM (e.g. from a process manager) unwinds like Ctrl-C, so the scheduler child
+        # is stopped with us instead of being left running on its own.
+        signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
         try:
             # Werkzeug directly: Flask's app.run() refuses to serve inside a `flask`-style
             # CLI command (FlaskGroup sets FLASK_RUN_FROM_CLI), which `tracker` is.

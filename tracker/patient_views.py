@@ -30,6 +30,7 @@ from werkzeug.exceptions import HTTPException, NotFound, RequestEntityTooLarge, 
 
 from tracker import alerts, patient_session, rate_limits
 from tracker.agenda import Appointment, DayAgenda, Restriction, plan_today
+from tracker.alerts import evaluate_plan
 from tracker.clock import request_now
 from tracker.corrections import (
     CorrectionRefused,
@@ -258,6 +259,9 @@ def pain() -> Response:
         recorded_at=now,
     )
     db.add(entry)
+    db.flush()
+    # Severe or worsening pain reaches the care team's triage list at once.
+    evaluate_plan(db, me.plan, now)
     db.commit()
     flash(f"Thank you. Your pain score of {entry.score} is saved.", "success")
     return redirect(url_for(".today"))
@@ -305,10 +309,13 @@ def fix_pain(entry_id: int) -> Response:
     except CorrectionRefused as refused:
         db.rollback()
         return _render_pain(me, PainForm(formdata=None), 409, problem=str(refused))
+    db.flush()
+    # A corrected score counts like a new one: severe or worsening pain alerts at once.
+    evaluate_plan(db, me.plan, now)
     db.commit()
     flash(
         f"Corrected. Your pain score is now {replacement.score} "
-        f"(it was {original.score}; your care team can see both).",
+        f"(it was {original.score}; both are kept in your record).",
         "success",
     )
     return redirect(url_for(".pain"))

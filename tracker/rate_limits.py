@@ -44,18 +44,18 @@ LINK_LIMITED = "Too many attempts with links that do not work. Please wait a few
 
 def limiter_for(app: Flask) -> Limiter:
     """The app's one limiter, created on first use."""
+    for key, value in CONFIG_DEFAULTS.items():
+        app.config.setdefault(key, value)
+    check_limits(app)
     limiter = app.extensions.get("tracker.limiter")
     if limiter is None:
-        for key, value in CONFIG_DEFAULTS.items():
-            app.config.setdefault(key, value)
-        check_limits(app)
         try:
             limiter = Limiter(key_func=get_remote_address, app=app)
         except ConfigurationError as exc:
             raise ConfigError(f"TRACKER_RATELIMIT_STORAGE_URI is not usable: {exc}") from None
         app.extensions["tracker.limiter"] = limiter
         storage = str(app.config["RATELIMIT_STORAGE_URI"])
-        if storage.startswith("memory") and app.config.get("ENV") == "production":
+        if storage.startswith("memory") and not app.testing and app.config["ENV"] == "production":
             log.warning(
                 "TRACKER_RATELIMIT_STORAGE_URI is memory://: sign-in and link limits are counted "
                 "per worker process; set redis://... when running several workers"

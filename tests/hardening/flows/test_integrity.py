@@ -15,6 +15,7 @@ from sqlalchemy import event, select, text
 
 from tests.conftest import NOW
 from tests.patient.conftest import count, csrf_token, post_form, sign_in, text_of
+from tracker import alerts
 from tracker.models import Alert, AuditEvent, PainEntry, SymptomReport
 from tracker.patient_progress import pain_logged_on, recovery_days
 from tracker.reminder_messages import missed_yesterday
@@ -60,7 +61,7 @@ def test_it_corrects_todays_score_with_a_new_entry_and_keeps_both(
     assert rows[1].local_day == TODAY
 
     pain_page = text_of(patient_client.get("/me/pain"))
-    assert "Corrected. Your pain score is now 3 (it was 8; your care team can see both)." in (
+    assert "Corrected. Your pain score is now 3 (it was 8; both are kept in your record)." in (
         pain_page
     )
     assert "3 out of 10, at rest — “meant three” (corrected)" in pain_page
@@ -244,9 +245,23 @@ def test_full_patient_flows_never_update_or_delete_protected_rows(app, client, e
     assert recorder.seen == []
     assert count(session, PainEntry) == 3
     assert count(session, SymptomReport) == 2
-    assert count(session, Alert) == 1
+    # One red-flag alert for two red-flag reports (de-duplicated), one for the severe score.
+    session.expire_all()
+    assert sorted(a.rule for a in session.scalars(select(Alert))) == sorted(
+        [alerts.RED_FLAG, alerts.SEVERE_PAIN]
+    )
     assert count(session, AuditEvent) >= 3
 
 
 def _csrf_today(client):
     return csrf_token(client.get("/me/").get_data(as_text=True))
+
+
+def test_a_correction_to_severe_pain_alerts_the_care_team(patient_client, session):
+    _log_pain(patient_client, 2)
+    original = _only_entry(session)
+    assert count(session, Alert) == 0
+    post_form(patient_client, f"/me/pain/{original.id}/fix", data={"score": "9"})
+    session.expire_all()
+    alert = session.scalars(select(Alert)).one()
+    assert alert.rule == alerts.SEVERE_PAIN

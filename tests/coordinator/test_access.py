@@ -1,0 +1,215 @@
+"""Access rules as a matrix: every care team URL x who is asking.
+
+anonymous -> sign-in redirect; a patient's session -> 403; a coordinator of another clinic ->
+404 for anything about one of our patients; the clinic's own coordinator -> success; admin
+pages -> 403 for a coordinator.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pytest
+
+from tests.coordinator.conftest import open_alert, sign_in_as
+
+
+@dataclass(frozen=True)
+class Endpoint:
+    method: str
+    path: str  # {patient}, {alert}, {user} are filled in from the world fixture
+    ok: int  # status for the clinic's own coordinator (or admin, for admin pages)
+    data: tuple[tuple[str, str], ...] = ()
+    admin_only: bool = False
+    about_patient: bool = False
+
+
+ENDPOINTS = [
+    Endpoint("GET", "/coordinator/", 200),
+    Endpoint("GET", "/coordinator/patients/{patient}", 200, about_patient=True),
+    Endpoint("GET", "/coordinator/patients/{patient}/fhir.json", 200, about_patient=True),
+    Endpoint(
+        "POST",
+        "/coordinator/patients/{patient}/alerts/{alert}/acknowledge",
+        302,
+        (("note", "Called"),),
+        about_patient=True,
+    ),
+    Endpoint(
+        "POST",
+        "/coordinator/patients/{patient}/alerts/{alert}/resolve",
+        302,
+        (("note", "Called, fine"),),
+        about_patient=True,
+    ),
+    Endpoint(
+        "POST",
+        "/coordinator/patients/{patient}/appointments",
+        302,
+        (("key", "followup_first"), ("date", "2026-12-01")),
+        about_patient=True,
+    ),
+    Endpoint(
+        "POST",
+        "/coordinator/patients/{patient}/restrictions",
+        302,
+        (("key", "no_heavy_lifting"), ("end_day", "55")),
+        about_patient=True,
+    ),
+    Endpoint(
+        "POST",
+        "/coordinator/patients/{patient}/status",
+        302,
+        (("action", "pause"),),
+        about_patient=True,
+    ),
+    Endpoint(
+        "POST",
+        "/coordinator/patients/{patient}/link",
+        200,
+        (("action", "rotate"),),
+        about_patient=True,
+    ),
+    Endpoint("GET", "/coordinator/enrol", 200),
+    Endpoint(
+        "POST",
+        "/coordinator/enrol",
+        200,
+        (
+            ("name", "New Patient"),
+            ("procedure", "kyphoplasty"),
+            ("procedure_date", "2026-11-20"),
+            ("timezone", "America/New_York"),
+        ),
+    ),
+    Endpoint("GET", "/coordinator/exports", 200),
+    Endpoint("GET", "/coordinator/exports/pain.csv?start=2026-11-01&end=2026-11-21", 200),
+    Endpoint("GET", "/coordinator/admin/users", 200, admin_only=True),
+    Endpoint(
+        "POST",
+        "/coordinator/admin/users",
+        302,
+        (
+            ("name", "New Nurse"),
+            ("email", "nurse@example.org"),
+            ("role", "coordinator"),
+            ("password", "a-long-enough-password"),
+        ),
+        admin_only=True,
+    ),
+    Endpoint(
+        "POST",
+        "/coordinator/admin/users/{user}/active",
+        302,
+        (("active", "0"),),
+        admin_only=True,
+    ),
+    Endpoint("GET", "/coordinator/admin/clinic", 200, admin_only=True),
+    Endpoint(
+        "POST",
+        "/coordinator/admin/clinic",
+        302,
+        (
+            ("phone", "555-0143"),
+            ("after_hours_phone", ""),
+            ("severe_pain_threshold", "7"),
+            ("worsening_points", "2"),
+            ("worsening_percent", "30"),
+            ("not_improving_mean", "4"),
+            ("not_improving_day", "14"),
+            ("missed_checkin_days", "2"),
+        ),
+        admin_only=True,
+    ),
+    Endpoint("GET", "/coordinator/admin/audit", 200, admin_only=True),
+]
+IDS = [f"{e.method} {e.path}" for e in ENDPOINTS]
+
+
+@pytest.fixture
+def world(session, clinic, other_clinic, enrolled, make_user):
+    patient = enrolled(days_ago=4, name="Our Patient")
+    alert = open_alert(session, patient.plan, "severe_pain", "high", "Pain 8/10 on day 4")
+    colleague = make_user(clinic, email="colleague@example.org")
+    return {
+        "patient": patient.patient.id,
+        "alert": alert.id,
+        "user": colleague.id,
+        "coordinator": make_user(clinic),
+        "admin": make_user(clinic, "admin"),
+        "stranger": make_user(other_clinic),
+        "stranger_admin": make_user(other_clinic, "admin"),
+    }
+
+
+def call(client, endpoint, world):
+    path = endpoint.path.format(**world)
+    if endpoint.method == "GET":
+        return client.get(path)
+    return client.post(path, data=dict(endpoint.data))
+
+
+@pytest.mark.parametrize("endpoint", ENDPOINTS, ids=IDS)
+def test_it_sends_anonymous_visitors_to_sign_in(app, world, endpoint):
+    response = call(app.test_client(), endpoint, world)
+    assert response.status_code == 302
+    if endpoint.method == "GET":
+        assert response.location.startswith("/coordinator/login?next=/coordinator/")
+    else:
+        assert response.location == "/coordinator/login"
+
+
+@pytest.mark.parametrize("endpoint", ENDPOINTS, ids=IDS)
+def test_it_refuses_a_patient_session(app, world, endpoint):
+    client = app.test_client()
+    with client.session_transaction() as sess:
+        sess["patient_id"] = world["patient"]
+        sess["patient_v"] = 0
+    assert call(client, endpoint, world).status_code == 403
+
+
+@pytest.mark.parametrize("endpoint", ENDPOINTS, ids=IDS)
+def test_it_hides_our_patients_from_another_clinic(app, world, endpoint):
+    who = world["stranger_admin"] if endpoint.admin_only else world["stranger"]
+    response = call(sign_in_as(app.test_client(), who), endpoint, world)
+    if endpoint.about_patient or "{user}" in endpoint.path:
+        assert response.status_code == 404
+    else:
+        # Clinic-wide pages work, but show only the other clinic's own data.
+        assert response.status_code == endpoint.ok
+        assert b"Our Patient" not in response.data
+
+
+@pytest.mark.parametrize("endpoint", ENDPOINTS, ids=IDS)
+def test_it_serves_the_clinic_own_team(app, world, endpoint):
+    who = world["admin"] if endpoint.admin_only else world["coordinator"]
+    response = call(sign_in_as(app.test_client(), who), endpoint, world)
+    assert response.status_code == endpoint.ok
+
+
+@pytest.mark.parametrize("endpoint", [e for e in ENDPOINTS if e.admin_only], ids=str)
+def test_it_keeps_coordinators_out_of_admin_pages(app, world, endpoint):
+    response = call(sign_in_as(app.test_client(), world["coordinator"]), endpoint, world)
+    assert response.status_code == 403
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/coordinator/patients/999999",
+        "/coordinator/patients/999999/fhir.json",
+        "/coordinator/patients/abc",
+    ],
+)
+def test_it_answers_404_for_unknown_patients(app, world, path):
+    response = sign_in_as(app.test_client(), world["coordinator"]).get(path)
+    assert response.status_code == 404
+
+
+def test_it_answers_404_for_an_alert_of_another_patient(app, session, world, enrolled):
+    other = enrolled(days_ago=2, name="Second Patient")
+    response = sign_in_as(app.test_client(), world["coordinator"]).post(
+        f"/coordinator/patients/{other.patient.id}/alerts/{world['alert']}/resolve",
+        data={"note": "wrong patient"},
+    )
+    assert response.status_code == 404

@@ -1,0 +1,275 @@
+"""Sign-in for care coordinators and clinic admins, and the access rules of their pages.
+
+Flask-Login keeps ``"<user id>:<session version>"`` in the signed session cookie. Signing out
+bumps ``User.session_version``, so a copied cookie stops working at once; so does disabling
+the account. Sign-in attempts are rate-limited per address and per account (failed attempts
+only), in the storage named by ``RATELIMIT_STORAGE_URI`` (``memory://`` by default; use
+``redis://127.0.0.1:6379`` when several web workers run, so they share one count).
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable
+from functools import wraps
+from typing import Any, TypeVar
+from urllib.parse import urlsplit
+
+from flask import (
+    Blueprint,
+    Flask,
+    Response,
+    abort,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
+from flask_limiter import Limiter
+from flask_login import LoginManager, UserMixin, current_user, login_user, logout_user
+from sqlalchemy import func, select
+
+from tracker import audit, errors, rate_limits
+from tracker.clock import request_now
+from tracker.db import get_session
+from tracker.models import Patient, User
+from tracker.passwords import hash_password, needs_rehash, verify_password
+
+bp = Blueprint("coordinator_auth", __name__, url_prefix="/coordinator")
+login_manager = LoginManager()
+SIGNIN_LIMITED = "Too many sign-in attempts. Please wait a few minutes and try again."
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+CONFIG_DEFAULTS = {
+    "RATELIMIT_STORAGE_URI": "memory://",
+    "RATELIMIT_HEADERS_ENABLED": False,
+    # Failed sign-ins allowed before a pause: per client address, and per account (email).
+    "SIGNIN_LIMIT_PER_ADDRESS": "20 per 15 minutes",
+    "SIGNIN_LIMIT_PER_ACCOUNT": "5 per 15 minutes",
+}
+
+
+class Account(UserMixin):
+    """The signed-in user as Flask-Login sees it; ``user`` is the database row."""
+
+    def __init__(self, user: User) -> None:
+        self.user = user
+
+    def get_id(self) -> str:
+        return f"{self.user.id}:{self.user.session_version}"
+
+    @property
+    def is_active(self) -> bool:
+        return bool(self.user.is_active)
+
+    @property
+    def is_admin(self) -> bool:
+        return self.user.role == "admin"
+
+    @property
+    def clinic_id(self) -> int:
+        return self.user.clinic_id
+
+
+@login_manager.user_loader
+def load_account(user_id: str) -> Account | None:
+    ident, _, version = user_id.partition(":")
+    if not ident.isdigit() or not version.isdigit():
+        return None
+    user = get_session().get(User, int(ident))
+    if user is None or not user.is_active or user.session_version != int(version):
+        return None
+    return Account(user)
+
+
+@login_manager.unauthorized_handler
+def unauthorized() -> Response:
+    if session.get("patient_id") is not None:
+        # A patient's own session: signed in, but never allowed here.
+        abort(403)
+    # Come back to the page asked for; a form post cannot be replayed, so not to its URL.
+    target = request.full_path.rstrip("?") if request.method == "GET" else None
+    return redirect(url_for("coordinator_auth.login", next=target))
+
+
+def account() -> Account:
+    return current_user._get_current_object()  # type: ignore[no-any-return]
+
+
+def coordinator_required(view: F) -> F:
+    """Signed-in coordinator or admin; the clinic scope is ``account().clinic_id``."""
+
+    @wraps(view)
+    def wrapped(*args: Any, **kwargs: Any) -> Any:
+        if not current_user.is_authenticated:
+            return login_manager.unauthorized()
+        return view(*args, **kwargs)
+
+    return wrapped  # type: ignore[return-value]
+
+
+def admin_required(view: F) -> F:
+    @wraps(view)
+    def wrapped(*args: Any, **kwargs: Any) -> Any:
+        if not current_user.is_authenticated:
+            return login_manager.unauthorized()
+        if not account().is_admin:
+            abort(403)
+        return view(*args, **kwargs)
+
+    return wrapped  # type: ignore[return-value]
+
+
+def get_clinic_patient(patient_id: int) -> Patient:
+    """The patient if they belong to the signed-in user's clinic, else 404 (no existence leak)."""
+    patient = get_session().get(Patient, patient_id)
+    if patient is None or patient.clinic_id != account().clinic_id:
+        abort(404)
+    return patient
+
+
+def record(action: str, *, patient_id: int | None = None, **detail: Any) -> None:
+    """Audit what the signed-in user did; committed with the request's work."""
+    user = account().user
+    audit.record(
+        get_session(),
+        now=request_now(),
+        action=action,
+        actor_type="user",
+        actor_user_id=user.id,
+        clinic_id=user.clinic_id,
+        patient_id=patient_id,
+        detail=detail or None,
+        remote_addr=request.remote_addr,
+    )
+
+
+def safe_next(target: str | None) -> str | None:
+    """``target`` if it is a path on this site, else None (no open redirects)."""
+    if not target or not target.startswith("/") or target.startswith(("//", "/\\")):
+        return None
+    parts = urlsplit(target)
+    if parts.scheme or parts.netloc or any(c in target for c in "\r\n\\"):
+        return None
+    return target
+
+
+def _account_key() -> str:
+    email = (request.form.get("email") or "").strip().lower()[:254]
+    # The limiter's storage (Redis) sees a hash, not the address itself.
+    return "signin-account:" + hashlib.sha256(email.encode()).hexdigest()
+
+
+def _failed(response: Response) -> bool:
+    return response.status_code == 401
+
+
+_dummy_hash: str | None = None
+
+
+def _spend_verify_time(password: str) -> None:
+    """Verify against a throwaway hash so unknown emails take as long as wrong passwords."""
+    global _dummy_hash
+    if _dummy_hash is None:
+        _dummy_hash = hash_password("not-a-real-password-0000")
+    verify_password(_dummy_hash, password)
+
+
+def login() -> Any:
+    next_url = safe_next(request.values.get("next"))
+    if current_user.is_authenticated and request.method == "GET":
+        return redirect(next_url or url_for("coordinator.triage"))
+    if request.method == "GET":
+        return render_template("coordinator/login.html", next_url=next_url, email="")
+    email = (request.form.get("email") or "").strip()
+    password = request.form.get("password") or ""
+    db = get_session()
+    user = None
+    if email and len(email) <= 254 and len(password) <= 1024:
+        user = db.scalar(select(User).where(func.lower(User.email) == email.lower()))
+    if user is None:
+        _spend_verify_time(password[:1024])
+    if user is None or not user.is_active or not verify_password(user.password_hash, password):
+        return (
+            render_template(
+                "coordinator/login.html",
+                next_url=next_url,
+                email=email[:254],
+                error="That email and password do not match an active account.",
+            ),
+            401,
+        )
+    if needs_rehash(user.password_hash):
+        user.password_hash = hash_password(password)
+    now = request_now()
+    user.last_login_at = now
+    # A fresh session: nothing from before sign-in (a patient's session included) survives.
+    session.clear()
+    login_user(Account(user))
+    record("user.sign_in")
+    db.commit()
+    return redirect(next_url or url_for("coordinator.triage"))
+
+
+@bp.post("/logout")
+def logout() -> Any:
+    if current_user.is_authenticated:
+        user = account().user
+        user.session_version += 1  # every copy of this session cookie stops working
+        get_session().commit()
+    logout_user()
+    session.clear()
+    flash("You have signed out.", "info")
+    return redirect(url_for("coordinator_auth.login"))
+
+
+def too_many_requests(error: Any) -> tuple[str, int]:
+    if request.endpoint != "coordinator_auth.login":
+        return errors.error_page(429)
+    return (
+        render_template(
+            "coordinator/login.html",
+            next_url=None,
+            email="",
+            error=str(getattr(error, "description", "")) or "Too many attempts.",
+        ),
+        429,
+    )
+
+
+def _limited_login(limiter: Limiter) -> Callable[..., Any]:
+    """``login`` with its two limits; only failed attempts count (``deduct_when``)."""
+    per_account = limiter.limit(
+        lambda: current_app.config["SIGNIN_LIMIT_PER_ACCOUNT"],
+        key_func=_account_key,
+        methods=["POST"],
+        deduct_when=_failed,
+        error_message=SIGNIN_LIMITED,
+    )
+    per_address = limiter.limit(
+        lambda: current_app.config["SIGNIN_LIMIT_PER_ADDRESS"],
+        methods=["POST"],
+        deduct_when=_failed,
+        error_message=SIGNIN_LIMITED,
+    )
+    return per_address(per_account(login))
+
+
+def init_app(app: Flask) -> None:
+    for key, value in CONFIG_DEFAULTS.items():
+        app.config.setdefault(key, value)
+    login_manager.init_app(app)
+    # The app's one limiter (shared with the personal-link limits; see rate_limits.py).
+    limiter = rate_limits.limiter_for(app)
+    app.add_url_rule(
+        "/coordinator/login",
+        endpoint="coordinator_auth.login",
+        view_func=_limited_login(limiter),
+        methods=["GET", "POST"],
+    )
+    app.register_blueprint(bp)
+    app.register_error_handler(429, too_many_requests)
