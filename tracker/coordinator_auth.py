@@ -13,7 +13,7 @@ import hashlib
 from collections.abc import Callable
 from functools import wraps
 from typing import Any, TypeVar
-from urllib.parse import urlsplit
+from urllib.parse import unquote, urlsplit
 
 from flask import (
     Blueprint,
@@ -31,6 +31,7 @@ from flask import (
 from flask_limiter import Limiter
 from flask_login import LoginManager, UserMixin, current_user, login_user, logout_user
 from sqlalchemy import func, select
+from werkzeug.exceptions import HTTPException
 
 from tracker import audit, errors, rate_limits
 from tracker.clock import request_now
@@ -149,11 +150,29 @@ def record(action: str, *, patient_id: int | None = None, **detail: Any) -> None
 
 
 def safe_next(target: str | None) -> str | None:
-    """``target`` if it is a path on this site, else None (no open redirects)."""
-    if not target or not target.startswith("/") or target.startswith(("//", "/\\")):
+    """``target`` if it is one of this site's own pages, else None (no open redirects).
+
+    Refused: anything with a scheme or host (``https://evil``, ``//evil``), backslashes
+    (``\\evil``, ``/\\evil``: browsers read them as slashes), control characters (browsers drop
+    tabs and newlines, so ``/<tab>/evil`` would become ``//evil``), the same tricks percent-encoded
+    once or twice, and any path that is not a page of this app.
+    """
+    if not target or len(target) > 2000:
         return None
-    parts = urlsplit(target)
-    if parts.scheme or parts.netloc or any(c in target for c in "\r\n\\"):
+    decoded = target
+    for _ in range(3):  # %25252F -> %252F -> %2F -> /
+        decoded = unquote(decoded)
+    for candidate in (target, decoded):
+        if not candidate.startswith("/") or candidate.startswith("//"):
+            return None
+        if "\\" in candidate or any(ord(c) < 32 or ord(c) == 127 for c in candidate):
+            return None
+        parts = urlsplit(candidate)
+        if parts.scheme or parts.netloc:
+            return None
+    try:
+        current_app.url_map.bind("localhost").match(urlsplit(target).path, method="GET")
+    except HTTPException:  # not found, not a page (POST only), or a redirect elsewhere
         return None
     return target
 
@@ -210,6 +229,7 @@ def login() -> Any:
     # A fresh session: nothing from before sign-in (a patient's session included) survives.
     session.clear()
     login_user(Account(user))
+    session[SIGNED_IN_AT] = session[SEEN_AT] = _epoch(now)
     record("user.sign_in")
     db.commit()
     return redirect(next_url or url_for("coordinator.triage"))
@@ -259,6 +279,46 @@ def _limited_login(limiter: Limiter) -> Callable[..., Any]:
     return per_address(per_account(login))
 
 
+# --- session timeouts --------------------------------------------------------------------
+# The signed cookie carries when the session started and when it was last used (whole
+# seconds). A session without them, idle too long, or older than the longest allowed is
+# ended; a stolen copy of the cookie dies with it, since the times cannot be forged.
+SIGNED_IN_AT = "signed_in_at"
+SEEN_AT = "seen_at"
+# Requests that are not the coordinator's activity: they neither end nor extend a session.
+_PASSIVE_ENDPOINTS = frozenset({"static", "site.livez", "site.healthz"})
+SIGNED_OUT_IDLE = "You were signed out to keep patient data safe. Please sign in again."
+
+
+def _epoch(now: Any) -> int:
+    return int(now.timestamp())
+
+
+def expire_idle_session() -> Any:
+    if "_user_id" not in session or request.endpoint in _PASSIVE_ENDPOINTS:
+        return None
+    now = _epoch(request_now())
+    seen, since = session.get(SEEN_AT), session.get(SIGNED_IN_AT)
+    idle = current_app.config["COORDINATOR_IDLE_MINUTES"] * 60
+    longest = current_app.config["COORDINATOR_SESSION_HOURS"] * 3600
+    if (
+        isinstance(seen, int)
+        and isinstance(since, int)
+        and now - seen <= idle
+        and now - since <= longest
+    ):
+        if now - seen >= 60:  # refresh at most once a minute: fewer new cookies
+            session[SEEN_AT] = now
+        return None
+    logout_user()
+    session.clear()
+    flash(SIGNED_OUT_IDLE, "info")
+    if request.endpoint == "coordinator_auth.login":
+        return None
+    target = request.full_path.rstrip("?") if request.method == "GET" else None
+    return redirect(url_for("coordinator_auth.login", next=safe_next(target)))
+
+
 def init_app(app: Flask) -> None:
     for key, value in CONFIG_DEFAULTS.items():
         app.config.setdefault(key, value)
@@ -273,3 +333,4 @@ def init_app(app: Flask) -> None:
     )
     app.register_blueprint(bp)
     app.register_error_handler(429, too_many_requests)
+    app.before_request(expire_idle_session)
