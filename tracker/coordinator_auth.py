@@ -38,6 +38,7 @@ from tracker.clock import request_now
 from tracker.db import get_session
 from tracker.models import Patient, User
 from tracker.passwords import hash_password, needs_rehash, verify_password
+from tracker.whole_numbers import parse_whole_number
 
 bp = Blueprint("coordinator_auth", __name__, url_prefix="/coordinator")
 login_manager = LoginManager()
@@ -79,10 +80,11 @@ class Account(UserMixin):
 @login_manager.user_loader
 def load_account(user_id: str) -> Account | None:
     ident, _, version = user_id.partition(":")
-    if not ident.isdigit() or not version.isdigit():
+    user_number, version_number = parse_whole_number(ident), parse_whole_number(version)
+    if user_number is None or version_number is None:
         return None
-    user = get_session().get(User, int(ident))
-    if user is None or not user.is_active or user.session_version != int(version):
+    user = get_session().get(User, user_number)
+    if user is None or not user.is_active or user.session_version != version_number:
         return None
     return Account(user)
 
