@@ -1,6 +1,7 @@
-"""Logs never carry personal-link tokens or pain notes, at any level, from any logger.
+"""Logs never carry personal-link tokens, passwords or pain notes, at any level.
 
-Runs whole patient flows and a scheduler tick (reminders through the log channel) with the
+Runs whole patient flows, a care team sign-in (a wrong password, then the right one) and an
+export, and a scheduler tick (reminders through the log channel) with the
 root logger at DEBUG -- SQLAlchemy's statement log included -- and searches every record,
 formatted with its arguments and any traceback.
 """
@@ -15,11 +16,13 @@ from sqlalchemy import select
 from tests.conftest import NOW
 from tests.patient.conftest import post_form, sign_in
 from tracker.db import get_session
-from tracker.models import PainEntry, Reminder
+from tracker.models import PainEntry, Reminder, User
+from tracker.passwords import hash_password
 from tracker.tick import run_tick
 from tracker.warning_signs import load_signs, signs_path
 
 NOTE = "private-note-7d3f kept from logs"
+PASSWORD = "coordinator-password-5e1b never logged"
 CORRECTED_NOTE = "second-note-91ac also private"
 _ANY_LINK = re.compile(r"/p/[A-Za-z0-9_\-]{16,}")
 
@@ -29,7 +32,31 @@ def _everything(caplog) -> str:
     return "\n".join(formatter.format(record) for record in caplog.records)
 
 
-def test_patient_flows_and_reminders_log_no_tokens_or_notes(app, client, enrolled, caplog):
+def _coordinator_signs_in(app, session, clinic) -> None:
+    session.add(
+        User(
+            clinic_id=clinic.id,
+            email="care@log.example",
+            name="Care Coordinator",
+            password_hash=hash_password(PASSWORD),
+            created_at=NOW,
+        )
+    )
+    session.commit()
+    coordinator = app.test_client()
+    for password in (PASSWORD + " typo", PASSWORD):
+        post_form(
+            coordinator,
+            "/coordinator/login",
+            data={"email": "care@log.example", "password": password},
+        )
+    assert coordinator.get("/coordinator/").status_code == 200
+    coordinator.get("/coordinator/exports/pain.csv?start=2026-11-01&end=2026-11-21")
+
+
+def test_patient_flows_and_reminders_log_no_tokens_or_notes(
+    app, client, enrolled, session, clinic, caplog
+):
     caplog.set_level(logging.DEBUG)  # the root logger: every logger in the process
     # An operator turning on SQL statement logging still gets no parameters.
     caplog.set_level(logging.INFO, logger="sqlalchemy.engine")
@@ -45,6 +72,7 @@ def test_patient_flows_and_reminders_log_no_tokens_or_notes(app, client, enrolle
     post_form(client, "/me/warning-signs", data=yes)
     client.get("/me/progress")
     client.get(f"/p/{enrolled.link_token}x")  # a wrong link, too
+    _coordinator_signs_in(app, session, clinic)
     summary = run_tick(app, NOW, worker="log-test")
 
     with app.app_context():
@@ -55,6 +83,7 @@ def test_patient_flows_and_reminders_log_no_tokens_or_notes(app, client, enrolle
     assert "reminder" in logged
     assert enrolled.link_token not in logged
     assert NOTE not in logged and CORRECTED_NOTE not in logged
+    assert PASSWORD not in logged and "coordinator-password" not in logged
     assert "private-note" not in logged and "second-note" not in logged
     assert not _ANY_LINK.search(logged), _ANY_LINK.search(logged)
 
