@@ -62,6 +62,42 @@ def refusal(session: Session, original: PainEntry, *, today: date) -> str | None
     return None
 
 
+def report_refusal(session: Session, original: SymptomReport, *, today: date) -> str | None:
+    """Why the answers of ``original`` cannot be changed now; None if they can."""
+    if original.local_day != today:
+        return "Only today's answers can be changed. Answer the questions again instead."
+    if session.scalar(select(exists().where(SymptomReport.supersedes_id == original.id))):
+        return "These answers have already been changed."
+    return None
+
+
+def add_symptom_report(
+    session: Session,
+    *,
+    plan_id: int,
+    local_day: date,
+    now: datetime,
+    answers: dict[str, bool],
+    severity: str,
+    supersedes: SymptomReport | None = None,
+) -> SymptomReport:
+    """Store a report; with ``supersedes``, as the correction of that one (at most one)."""
+    report = SymptomReport(
+        plan_id=plan_id,
+        local_day=local_day,
+        recorded_at=now,
+        answers=answers,
+        severity=severity,
+        supersedes_id=supersedes.id if supersedes is not None else None,
+    )
+    try:
+        with session.begin_nested():
+            session.add(report)
+    except IntegrityError:
+        raise CorrectionRefused("These answers have already been changed.") from None
+    return report
+
+
 def correct_pain_entry(
     session: Session,
     original: PainEntry,

@@ -198,6 +198,9 @@ def _pages_to_audit(browser, live_server, enrolled):
             page.get_by_role("button", name="Send my answers").click()
             expect(page).to_have_url(re.compile(r"/me/warning-signs/\d+$"))
             yield f"warning signs result ({answer})", page
+        page.get_by_role("link", name=re.compile("Change my answers")).click()
+        expect(page.get_by_role("heading", name="Change your answers")).to_be_visible()
+        yield "change your answers", page
         page.goto(f"{live_server}/me/progress")
         yield "progress", page
     finally:
@@ -215,7 +218,7 @@ def test_every_patient_page_passes_the_axe_accessibility_audit(browser, live_ser
         if results.violations_count:
             failures.append(f"{name} ({page.url}):\n{results.generate_report()}")
     assert not failures, "\n\n".join(failures)
-    assert len(audited) == 13
+    assert len(audited) == 14
 
 
 def test_the_audit_does_find_violations(browser):

@@ -238,13 +238,16 @@ def test_full_patient_flows_never_update_or_delete_protected_rows(app, client, e
         yes = {f"q_{s.key}": "yes" if s.action == "call_team" else "no" for s in signs}
         post_form(client, "/me/warning-signs", data=yes)
         post_form(client, "/me/warning-signs", data=yes)  # a second red flag: same alert
+        report = session.scalars(select(SymptomReport).order_by(SymptomReport.id)).first()
+        no = {key: "no" for key in yes}
+        post_form(client, f"/me/warning-signs/{report.id}/change", data=no)
         client.get("/me/progress")
         client.post("/me/sign-out", data={"csrf_token": _csrf_today(client)})
         sign_in(client, enrolled)
     assert recorder.total > 20  # the recorder saw the flows' statements
     assert recorder.seen == []
     assert count(session, PainEntry) == 3
-    assert count(session, SymptomReport) == 2
+    assert count(session, SymptomReport) == 3
     # One red-flag alert for two red-flag reports (de-duplicated), one for the severe score.
     session.expire_all()
     assert sorted(a.rule for a in session.scalars(select(Alert))) == sorted(
@@ -265,3 +268,91 @@ def test_a_correction_to_severe_pain_alerts_the_care_team(patient_client, sessio
     session.expire_all()
     alert = session.scalars(select(Alert)).one()
     assert alert.rule == alerts.SEVERE_PAIN
+
+
+# --- warning-signs answers ----------------------------------------------------------------
+
+
+def _answers(app, *yes):
+    signs = load_signs(signs_path(app.config["SCHEDULES_DIR"]))
+    return {f"q_{s.key}": "yes" if s.key in yes else "no" for s in signs}
+
+
+def _only_report(session) -> SymptomReport:
+    session.expire_all()
+    return session.scalars(select(SymptomReport)).one()
+
+
+def test_changing_todays_answers_adds_a_report_and_keeps_both(app, patient_client, session):
+    post_form(patient_client, "/me/warning-signs", data=_answers(app, "fever"))
+    original = _only_report(session)
+    result = text_of(patient_client.get(f"/me/warning-signs/{original.id}"))
+    assert "Change my answers" in result
+    form = patient_client.get(f"/me/warning-signs/{original.id}/change")
+    assert form.status_code == 200
+    html = form.get_data(as_text=True)
+    assert "Change your answers" in text_of(form)
+    assert 'id="q_fever-yes" value="yes" checked' in html
+
+    sent = post_form(patient_client, f"/me/warning-signs/{original.id}/change", data=_answers(app))
+    assert sent.status_code == 302
+    session.expire_all()
+    rows = session.scalars(select(SymptomReport).order_by(SymptomReport.id)).all()
+    assert [(r.severity, r.supersedes_id) for r in rows] == [
+        ("call_team", None),
+        ("none", original.id),
+    ]
+    assert sent.location.endswith(f"/me/warning-signs/{rows[1].id}")
+    # The alert raised by the first answers stays for the care team to look at.
+    assert session.scalars(select(Alert)).one().rule == alerts.RED_FLAG
+    assert session.scalars(
+        select(AuditEvent).where(AuditEvent.action == "patient.symptom_report_corrected")
+    ).one().detail == {"symptom_report_id": rows[1].id, "supersedes_id": original.id}
+    # Changed once: the old answers cannot be changed again, the new ones can.
+    assert "Change my answers" not in text_of(
+        patient_client.get(f"/me/warning-signs/{original.id}")
+    )
+    again = post_form(patient_client, f"/me/warning-signs/{original.id}/change", data=_answers(app))
+    assert again.status_code == 409
+    assert "These answers have already been changed." in text_of(again)
+    assert count(session, SymptomReport) == 2
+
+
+def test_a_changed_answer_with_a_red_flag_alerts_the_care_team(app, patient_client, session):
+    post_form(patient_client, "/me/warning-signs", data=_answers(app))
+    original = _only_report(session)
+    assert count(session, Alert) == 0
+    post_form(
+        patient_client,
+        f"/me/warning-signs/{original.id}/change",
+        data=_answers(app, "chest_pain"),
+    )
+    session.expire_all()
+    assert session.scalars(select(Alert)).one().rule == alerts.RED_FLAG
+
+
+def test_only_todays_own_answers_can_be_changed(
+    app, patient_client, session, enrolled, enroll_patient
+):
+    old = SymptomReport(
+        plan_id=enrolled.plan.id,
+        local_day=TODAY - timedelta(days=1),
+        recorded_at=NOW,
+        answers={"fever": False},
+        severity="none",
+    )
+    other = enroll_patient(name="Someone Else")
+    theirs = SymptomReport(
+        plan_id=other.plan.id, local_day=TODAY, recorded_at=NOW, answers={}, severity="none"
+    )
+    session.add_all([old, theirs])
+    session.commit()
+    refused = patient_client.get(f"/me/warning-signs/{old.id}/change")
+    assert refused.status_code == 409
+    assert "Only today's answers can be changed." in text_of(refused)
+    assert patient_client.get(f"/me/warning-signs/{theirs.id}/change").status_code == 404
+    sent = post_form(
+        patient_client, "/me/warning-signs", f"/me/warning-signs/{theirs.id}/change", _answers(app)
+    )
+    assert sent.status_code == 404
+    assert count(session, SymptomReport) == 2
