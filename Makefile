@@ -25,6 +25,10 @@ services:
 	  echo "starting PostgreSQL"; \
 	  pg_ctlcluster --skip-systemctl-redirect $$(ls /etc/postgresql) main start || true; \
 	fi
+	@# Redis holds the shared rate-limit counts in the multi-worker tests (tests/hardening).
+	@command -v redis-server >/dev/null || (apt-get update && apt-get install -y redis-server)
+	@redis-cli -h 127.0.0.1 -p 6379 ping >/dev/null 2>&1 || \
+	  (echo "starting Redis" && redis-server --bind 127.0.0.1 --port 6379 --daemonize yes)
 
 # The browser tests drive Debian's chromium through Playwright (no browser download).
 chromium:

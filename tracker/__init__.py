@@ -29,9 +29,11 @@ def create_app(test_config: dict[str, Any] | None = None, *, serving: bool = Tru
         patient_views,
         plan_templates,
         site,
+        whole_numbers,
     )
 
     config.load(app, test_config, serving=serving)
+    whole_numbers.init_app(app)
     app.extensions["tracker.templates"] = plan_templates.load_directory(app.config["SCHEDULES_DIR"])
     log_redaction.install()
     if app.config["PROXY_FIX"]:

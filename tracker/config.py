@@ -55,6 +55,10 @@ def defaults(instance_path: str) -> dict[str, Any]:
         "SESSION_COOKIE_SECURE": True,
         # Number of trusted reverse proxies in front of the app (X-Forwarded-* headers).
         "PROXY_FIX": 0,
+        # Care team sessions end after this long without a request, and this long after
+        # sign-in whatever the activity (tracker/coordinator_auth.py).
+        "COORDINATOR_IDLE_MINUTES": 30,
+        "COORDINATOR_SESSION_HOURS": 12,
         # The health check turns red when the newest scheduler tick is older than this.
         "SCHEDULER_STALE_SECONDS": 300,
     }
@@ -86,6 +90,9 @@ def check_types(app: Flask, base: dict[str, Any]) -> None:
                 raise ConfigError(f"{ENV_PREFIX}_{key} must be true or false, not {value!r}")
         elif isinstance(default, int) and (isinstance(value, bool) or not isinstance(value, int)):
             raise ConfigError(f"{ENV_PREFIX}_{key} must be a whole number, not {value!r}")
+    for key in ("COORDINATOR_IDLE_MINUTES", "COORDINATOR_SESSION_HOURS"):
+        if app.config[key] < 1:
+            raise ConfigError(f"{ENV_PREFIX}_{key} must be at least 1, not {app.config[key]!r}")
     if app.config.get("ENV") not in ("production", "development"):
         raise ConfigError(f"{ENV_PREFIX}_ENV must be production or development")
 

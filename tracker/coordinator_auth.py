@@ -9,10 +9,11 @@ only), in the storage named by ``RATELIMIT_STORAGE_URI`` (``memory://`` by defau
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Callable
 from functools import wraps
 from typing import Any, TypeVar
-from urllib.parse import urlsplit
+from urllib.parse import unquote, urlsplit
 
 from flask import (
     Blueprint,
@@ -28,15 +29,16 @@ from flask import (
     url_for,
 )
 from flask_limiter import Limiter
-from flask_limiter.util import get_remote_address
 from flask_login import LoginManager, UserMixin, current_user, login_user, logout_user
 from sqlalchemy import func, select
+from werkzeug.exceptions import HTTPException
 
-from tracker import audit
+from tracker import audit, errors, rate_limits
 from tracker.clock import request_now
 from tracker.db import get_session
 from tracker.models import Patient, User
 from tracker.passwords import hash_password, needs_rehash, verify_password
+from tracker.whole_numbers import parse_whole_number
 
 bp = Blueprint("coordinator_auth", __name__, url_prefix="/coordinator")
 login_manager = LoginManager()
@@ -78,10 +80,11 @@ class Account(UserMixin):
 @login_manager.user_loader
 def load_account(user_id: str) -> Account | None:
     ident, _, version = user_id.partition(":")
-    if not ident.isdigit() or not version.isdigit():
+    user_number, version_number = parse_whole_number(ident), parse_whole_number(version)
+    if user_number is None or version_number is None:
         return None
-    user = get_session().get(User, int(ident))
-    if user is None or not user.is_active or user.session_version != int(version):
+    user = get_session().get(User, user_number)
+    if user is None or not user.is_active or user.session_version != version_number:
         return None
     return Account(user)
 
@@ -149,18 +152,37 @@ def record(action: str, *, patient_id: int | None = None, **detail: Any) -> None
 
 
 def safe_next(target: str | None) -> str | None:
-    """``target`` if it is a path on this site, else None (no open redirects)."""
-    if not target or not target.startswith("/") or target.startswith(("//", "/\\")):
+    """``target`` if it is one of this site's own pages, else None (no open redirects).
+
+    Refused: anything with a scheme or host (``https://evil``, ``//evil``), backslashes
+    (``\\evil``, ``/\\evil``: browsers read them as slashes), control characters (browsers drop
+    tabs and newlines, so ``/<tab>/evil`` would become ``//evil``), the same tricks percent-encoded
+    once or twice, and any path that is not a page of this app.
+    """
+    if not target or len(target) > 2000:
         return None
-    parts = urlsplit(target)
-    if parts.scheme or parts.netloc or any(c in target for c in "\r\n\\"):
+    decoded = target
+    for _ in range(3):  # %25252F -> %252F -> %2F -> /
+        decoded = unquote(decoded)
+    for candidate in (target, decoded):
+        if not candidate.startswith("/") or candidate.startswith("//"):
+            return None
+        if "\\" in candidate or any(ord(c) < 32 or ord(c) == 127 for c in candidate):
+            return None
+        parts = urlsplit(candidate)
+        if parts.scheme or parts.netloc:
+            return None
+    try:
+        current_app.url_map.bind("localhost").match(urlsplit(target).path, method="GET")
+    except HTTPException:  # not found, not a page (POST only), or a redirect elsewhere
         return None
     return target
 
 
 def _account_key() -> str:
     email = (request.form.get("email") or "").strip().lower()[:254]
-    return f"signin-account:{email}"
+    # The limiter's storage (Redis) sees a hash, not the address itself.
+    return "signin-account:" + hashlib.sha256(email.encode()).hexdigest()
 
 
 def _failed(response: Response) -> bool:
@@ -209,6 +231,7 @@ def login() -> Any:
     # A fresh session: nothing from before sign-in (a patient's session included) survives.
     session.clear()
     login_user(Account(user))
+    session[SIGNED_IN_AT] = session[SEEN_AT] = _epoch(now)
     record("user.sign_in")
     db.commit()
     return redirect(next_url or url_for("coordinator.triage"))
@@ -227,6 +250,8 @@ def logout() -> Any:
 
 
 def too_many_requests(error: Any) -> tuple[str, int]:
+    if request.endpoint != "coordinator_auth.login":
+        return errors.error_page(429)
     return (
         render_template(
             "coordinator/login.html",
@@ -256,14 +281,52 @@ def _limited_login(limiter: Limiter) -> Callable[..., Any]:
     return per_address(per_account(login))
 
 
+# --- session timeouts --------------------------------------------------------------------
+# The signed cookie carries when the session started and when it was last used (whole
+# seconds). A session without them, idle too long, or older than the longest allowed is
+# ended; a stolen copy of the cookie dies with it, since the times cannot be forged.
+SIGNED_IN_AT = "signed_in_at"
+SEEN_AT = "seen_at"
+# Requests that are not the coordinator's activity: they neither end nor extend a session.
+_PASSIVE_ENDPOINTS = frozenset({"static", "site.livez", "site.healthz"})
+SIGNED_OUT_IDLE = "You were signed out to keep patient data safe. Please sign in again."
+
+
+def _epoch(now: Any) -> int:
+    return int(now.timestamp())
+
+
+def expire_idle_session() -> Any:
+    if "_user_id" not in session or request.endpoint in _PASSIVE_ENDPOINTS:
+        return None
+    now = _epoch(request_now())
+    seen, since = session.get(SEEN_AT), session.get(SIGNED_IN_AT)
+    idle = current_app.config["COORDINATOR_IDLE_MINUTES"] * 60
+    longest = current_app.config["COORDINATOR_SESSION_HOURS"] * 3600
+    if (
+        isinstance(seen, int)
+        and isinstance(since, int)
+        and now - seen <= idle
+        and now - since <= longest
+    ):
+        if now - seen >= 60:  # refresh at most once a minute: fewer new cookies
+            session[SEEN_AT] = now
+        return None
+    logout_user()
+    session.clear()
+    flash(SIGNED_OUT_IDLE, "info")
+    if request.endpoint == "coordinator_auth.login":
+        return None
+    target = request.full_path.rstrip("?") if request.method == "GET" else None
+    return redirect(url_for("coordinator_auth.login", next=safe_next(target)))
+
+
 def init_app(app: Flask) -> None:
     for key, value in CONFIG_DEFAULTS.items():
         app.config.setdefault(key, value)
     login_manager.init_app(app)
-    # One limiter per app (Flask-Limiter keeps its storage and key prefix on the instance, so
-    # a module-level one would be shared by every app made in the process, e.g. in tests).
-    limiter = Limiter(key_func=get_remote_address, app=app)
-    app.extensions["tracker.limiter"] = limiter
+    # The app's one limiter (shared with the personal-link limits; see rate_limits.py).
+    limiter = rate_limits.limiter_for(app)
     app.add_url_rule(
         "/coordinator/login",
         endpoint="coordinator_auth.login",
@@ -272,3 +335,4 @@ def init_app(app: Flask) -> None:
     )
     app.register_blueprint(bp)
     app.register_error_handler(429, too_many_requests)
+    app.before_request(expire_idle_session)

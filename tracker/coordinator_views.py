@@ -410,7 +410,7 @@ def patient_link(patient_id: int) -> Any:
         heading="New personal link",
         rotated=True,
     )
-    return response, 200, {"Cache-Control": "no-store"}
+    return response, 200
 
 
 # --- enrolment ------------------------------------------------------------------------------
@@ -464,7 +464,6 @@ def enrol() -> Any:
                     heading="Patient enrolled",
                 ),
                 200,
-                {"Cache-Control": "no-store"},
             )
     return (
         render_template(
@@ -518,7 +517,6 @@ def export_pain_csv() -> Any:
         mimetype="text/csv",
         headers={
             "Content-Disposition": f'attachment; filename="{filename}"',
-            "Cache-Control": "no-store",
         },
     )
 
@@ -535,16 +533,8 @@ def export_fhir(patient_id: int) -> Any:
         mimetype="application/fhir+json",
         headers={
             "Content-Disposition": f'attachment; filename="patient-{patient.id}-fhir.json"',
-            "Cache-Control": "no-store",
         },
     )
-
-
-@bp.after_request
-def no_store(response: Response) -> Response:
-    # Patient data must not linger in shared or browser caches.
-    response.headers["Cache-Control"] = "no-store"
-    return response
 
 
 def init_app(app: Flask) -> None:

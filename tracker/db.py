@@ -71,6 +71,9 @@ def normalize_url(url: str) -> str:
 def make_engine(url: str, **kwargs: Any) -> Engine:
     """Create an engine with the settings this application relies on."""
     url = normalize_url(url)
+    # Statement parameters hold pain notes, names and token hashes: keep them out of SQL
+    # logging and out of the text of database errors (which end up in logs).
+    kwargs.setdefault("hide_parameters", True)
     if url.startswith("sqlite"):
         engine = create_engine(url, **kwargs)
         event.listen(engine, "connect", _sqlite_pragmas)

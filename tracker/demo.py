@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 import random
 import secrets
+import signal
 import subprocess
 import sys
 from dataclasses import dataclass
@@ -285,6 +286,9 @@ def run(*, host: str, port: int, serve: bool) -> None:
         # including each reminder on the log channel, appear in this console.
         scheduler = start_scheduler(app)
         click.echo(f"Reminder scheduler running (pid {scheduler.pid}); reminders are logged below.")
+        # SIGTERM (e.g. from a process manager) unwinds like Ctrl-C, so the scheduler child
+        # is stopped with us instead of being left running on its own.
+        signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
         try:
             # Werkzeug directly: Flask's app.run() refuses to serve inside a `flask`-style
             # CLI command (FlaskGroup sets FLASK_RUN_FROM_CLI), which `tracker` is.

@@ -64,9 +64,16 @@ def _optional(value: str | None) -> str | None:
     return value or None
 
 
+def has_control_characters(value: str) -> bool:
+    """C0/C1 control characters (NUL included, which PostgreSQL text cannot hold)."""
+    return any(ord(c) < 32 or 0x7F <= ord(c) <= 0x9F for c in value)
+
+
 def check_email(value: str | None) -> str | None:
     email = _optional(value)
-    if email is not None and (len(email) > 254 or not _EMAIL.fullmatch(email)):
+    if email is not None and (
+        len(email) > 254 or not _EMAIL.fullmatch(email) or has_control_characters(email)
+    ):
         raise EnrollmentError("email", f"{email!r} is not an email address")
     return email
 
@@ -95,7 +102,7 @@ def validate_request(
     name = _optional(name)
     if not name:
         raise EnrollmentError("name", "is required")
-    if len(name) > 200 or any(ord(c) < 32 for c in name):
+    if len(name) > 200 or has_control_characters(name):
         raise EnrollmentError("name", "must be at most 200 printable characters")
 
     procedure = _optional(procedure)

@@ -14,6 +14,10 @@ CONTENT_SECURITY_POLICY = (
 )
 
 
+# Responses that hold no one's data and may be cached: static files and the liveness probe.
+CACHEABLE_ENDPOINTS = frozenset({"static", "site.livez"})
+
+
 def init_app(app: Flask) -> None:
     csrf.init_app(app)
 
@@ -24,6 +28,10 @@ def init_app(app: Flask) -> None:
         headers.setdefault("X-Content-Type-Options", "nosniff")
         headers.setdefault("X-Frame-Options", "DENY")
         headers.setdefault("Referrer-Policy", "no-referrer")
+        # Health information on possibly shared computers and phones: no page is ever kept in
+        # a browser or proxy cache (patient, coordinator and export responses alike).
+        if request.endpoint not in CACHEABLE_ENDPOINTS:
+            headers["Cache-Control"] = "no-store"
         if request.is_secure:
             headers.setdefault("Strict-Transport-Security", "max-age=31536000; includeSubDomains")
         return response

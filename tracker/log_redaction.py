@@ -28,7 +28,17 @@ class RedactLinks(logging.Filter):
 REQUEST_LOGGERS = ("werkzeug", "gunicorn.access", "gunicorn.error")
 
 
+# SQLAlchemy logs result rows (pain notes, names) at DEBUG and statements at INFO whenever its
+# logger is enabled, which a root logger at DEBUG does implicitly. Pinned to WARNING unless an
+# operator sets it on purpose; statement parameters are hidden in any case (db.make_engine).
+QUIET_LOGGERS = ("sqlalchemy.engine", "sqlalchemy.pool")
+
+
 def install() -> None:
+    for name in QUIET_LOGGERS:
+        logger = logging.getLogger(name)
+        if logger.level == logging.NOTSET:
+            logger.setLevel(logging.WARNING)
     for name in REQUEST_LOGGERS:
         logger = logging.getLogger(name)
         if not any(isinstance(f, RedactLinks) for f in logger.filters):

@@ -186,11 +186,16 @@ class PainEntry(Base):
         CheckConstraint("score >= 0 AND score <= 10", name="score_range"),
         CheckConstraint(f"context IS NULL OR {_in('context', PAIN_CONTEXTS)}", name="context"),
         Index("ix_pain_entry_plan_day", "plan_id", "local_day"),
+        # A row is corrected at most once; also serves the "superseded?" lookup.
+        Index("uq_pain_entry_supersedes_id", "supersedes_id", unique=True),
     )
 
 
 class SymptomReport(Base):
-    """Answers to the warning-signs check, and the most serious advice they led to."""
+    """Answers to the warning-signs check, and the most serious advice they led to.
+
+    Never edited in place, like ``PainEntry``.
+    """
 
     __tablename__ = "symptom_report"
 
@@ -205,6 +210,7 @@ class SymptomReport(Base):
     __table_args__ = (
         CheckConstraint(_in("severity", SYMPTOM_SEVERITIES), name="severity"),
         Index("ix_symptom_report_plan_day", "plan_id", "local_day"),
+        Index("uq_symptom_report_supersedes_id", "supersedes_id", unique=True),
     )
 
 

@@ -1,6 +1,7 @@
 """A patient's own record over their recovery: daily pain, check-ins, and a chart of it.
 
-Pure reads: the daily summaries come from the stored pain entries and symptom reports; what
+Pure reads: the daily summaries come from the stored pain entries and symptom reports (only
+current ones: a corrected entry no longer counts, see ``corrections.py``); what
 was due on each day comes from ``agenda.agenda_for_day`` (the one place that decides it).
 """
 
@@ -14,6 +15,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from tracker.agenda import agenda_for_day
+from tracker.corrections import current_pain, current_symptom_reports
 from tracker.models import CarePlan, CheckOff, PainEntry, SymptomReport
 
 
@@ -35,7 +37,9 @@ class DayRecord:
 def pain_logged_on(session: Session, plan: CarePlan, day: date) -> bool:
     return (
         session.scalar(
-            select(PainEntry.id).where(PainEntry.plan_id == plan.id, PainEntry.local_day == day)
+            select(PainEntry.id).where(
+                PainEntry.plan_id == plan.id, PainEntry.local_day == day, current_pain()
+            )
         )
         is not None
     )
@@ -45,7 +49,9 @@ def warning_check_done_on(session: Session, plan: CarePlan, day: date) -> bool:
     return (
         session.scalar(
             select(SymptomReport.id).where(
-                SymptomReport.plan_id == plan.id, SymptomReport.local_day == day
+                SymptomReport.plan_id == plan.id,
+                SymptomReport.local_day == day,
+                current_symptom_reports(),
             )
         )
         is not None
@@ -73,6 +79,7 @@ def recovery_days(session: Session, plan: CarePlan, today: date) -> list[DayReco
             PainEntry.plan_id == plan.id,
             PainEntry.local_day >= plan.procedure_date,
             PainEntry.local_day <= last,
+            current_pain(),
         )
     ):
         scores[day].append(score)
@@ -82,6 +89,7 @@ def recovery_days(session: Session, plan: CarePlan, today: date) -> list[DayReco
                 SymptomReport.plan_id == plan.id,
                 SymptomReport.local_day >= plan.procedure_date,
                 SymptomReport.local_day <= last,
+                current_symptom_reports(),
             )
         )
     )

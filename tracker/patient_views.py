@@ -24,14 +24,23 @@ from flask import (
     url_for,
 )
 from flask_wtf.csrf import CSRFError
-from sqlalchemy import delete, insert, select
+from sqlalchemy import delete, insert
 from sqlalchemy.exc import IntegrityError
-from werkzeug.exceptions import HTTPException, NotFound, RequestEntityTooLarge
+from werkzeug.exceptions import HTTPException, NotFound, RequestEntityTooLarge, TooManyRequests
 
-from tracker import alerts, patient_session
+from tracker import alerts, audit, patient_session, rate_limits
 from tracker.agenda import Appointment, DayAgenda, Restriction, plan_today
 from tracker.alerts import evaluate_plan
 from tracker.clock import request_now
+from tracker.corrections import (
+    CorrectionRefused,
+    PainValues,
+    add_symptom_report,
+    correct_pain_entry,
+    current_pain_on,
+    refusal,
+    report_refusal,
+)
 from tracker.db import get_session
 from tracker.models import CheckOff, PainEntry, SymptomReport
 from tracker.patient_forms import (
@@ -209,14 +218,15 @@ def check_task(key: str) -> Response:
 # --- pain log --------------------------------------------------------------------------------
 
 
-def _render_pain(me, form: PainForm, status: int = 200, problem: str | None = None) -> Response:
+def _render_pain(
+    me,
+    form: PainForm,
+    status: int = 200,
+    problem: str | None = None,
+    correcting: PainEntry | None = None,
+) -> Response:
     db = get_session()
     day = local_day(request_now(), me.plan.timezone)
-    entries = db.scalars(
-        select(PainEntry)
-        .where(PainEntry.plan_id == me.plan.id, PainEntry.local_day == day)
-        .order_by(PainEntry.recorded_at)
-    ).all()
     return make_response(
         render_template(
             "patient/pain.html",
@@ -224,7 +234,8 @@ def _render_pain(me, form: PainForm, status: int = 200, problem: str | None = No
             form=form,
             score_words=SCORE_WORDS,
             context_choices=CONTEXT_CHOICES,
-            entries=entries,
+            entries=current_pain_on(db, me.plan, day),
+            correcting=correcting,
             problem=problem,
         ),
         status,
@@ -261,10 +272,66 @@ def pain() -> Response:
     return redirect(url_for(".today"))
 
 
+@bp.route("/pain/<int:entry_id>/fix", methods=["GET", "POST"])
+def fix_pain(entry_id: int) -> Response:
+    """Correct one of today's scores: a new entry supersedes it, and both are kept."""
+    db = get_session()
+    me = patient_session.current_patient(db)
+    original = db.get(PainEntry, entry_id)
+    if original is None or original.plan_id not in {plan.id for plan in me.patient.plans}:
+        abort(404)
+    now = request_now()
+    today = local_day(now, me.plan.timezone)
+    if request.method == "GET":
+        problem = refusal(db, original, today=today)
+        if problem is not None:
+            return _render_pain(me, PainForm(formdata=None), 409, problem=problem)
+        form = PainForm(
+            formdata=None,
+            data={
+                "score": str(original.score),
+                "context": original.context or "",
+                "note": original.note or "",
+            },
+        )
+        return _render_pain(me, form, correcting=original)
+    form = PainForm()
+    if not form.validate():
+        return _render_pain(
+            me, form, 400, problem="Your correction was not saved.", correcting=original
+        )
+    try:
+        replacement = correct_pain_entry(
+            db,
+            original,
+            PainValues(form.score_value, form.context.data or None, form.note.data),
+            today=today,
+            now=now,
+            patient_id=me.patient.id,
+            clinic_id=me.patient.clinic_id,
+            remote_addr=request.remote_addr,
+        )
+    except CorrectionRefused as refused:
+        db.rollback()
+        return _render_pain(me, PainForm(formdata=None), 409, problem=str(refused))
+    db.flush()
+    # A corrected score counts like a new one: severe or worsening pain alerts at once.
+    evaluate_plan(db, me.plan, now)
+    db.commit()
+    flash(
+        f"Corrected. Your pain score is now {replacement.score} "
+        f"(it was {original.score}; both are kept in your record).",
+        "success",
+    )
+    return redirect(url_for(".pain"))
+
+
 # --- warning-signs check ---------------------------------------------------------------------
 
 
-def _render_warning_signs(me, form, status: int = 200, problem: str | None = None) -> Response:
+def _render_warning_signs(
+    me, form, status: int = 200, problem: str | None = None, correcting=None
+) -> Response:
     db = get_session()
     day = local_day(request_now(), me.plan.timezone)
     signs = _signs()
@@ -278,34 +345,27 @@ def _render_warning_signs(me, form, status: int = 200, problem: str | None = Non
             answer_choices=ANSWER_CHOICES,
             done_today=warning_check_done_on(db, me.plan, day),
             problem=problem,
+            correcting=correcting,
         ),
         status,
     )
 
 
-@bp.route("/warning-signs", methods=["GET", "POST"])
-def warning_signs() -> Response:
-    db = get_session()
-    me = patient_session.current_patient(db)
-    signs = _signs()
-    form = warning_signs_form_class(signs)()
-    if request.method == "GET":
-        return _render_warning_signs(me, form)
-    if not form.validate():
-        return _render_warning_signs(
-            me, form, 400, problem="Please answer every question, then send your answers again."
-        )
+def _store_answers(db, me, signs, form, original: SymptomReport | None = None) -> SymptomReport:
+    """Store the answers (as a correction of ``original`` if given), alert on red flags,
+    and commit. Raises CorrectionRefused when ``original`` was already corrected."""
     now = request_now()
     answers = answers_of(form, signs)
     level = severity(signs, answers)
-    report = SymptomReport(
+    report = add_symptom_report(
+        db,
         plan_id=me.plan.id,
-        local_day=local_day(now, me.plan.timezone),
-        recorded_at=now,
+        local_day=original.local_day if original else local_day(now, me.plan.timezone),
+        now=now,
         answers=answers,
         severity=level,
+        supersedes=original,
     )
-    db.add(report)
     db.flush()
     if level != "none":
         flagged = [s for s in signs if answers[s.key]]
@@ -324,7 +384,36 @@ def warning_signs() -> Response:
                 "signs": [s.key for s in flagged],
             },
         )
+    if original is not None:
+        # A red-flag alert already raised stays open: the care team decides, not the change.
+        audit.record(
+            db,
+            now=now,
+            action="patient.symptom_report_corrected",
+            actor_type="patient",
+            actor_patient_id=me.patient.id,
+            clinic_id=me.patient.clinic_id,
+            patient_id=me.patient.id,
+            detail={"symptom_report_id": report.id, "supersedes_id": original.id},
+            remote_addr=request.remote_addr,
+        )
     db.commit()
+    return report
+
+
+@bp.route("/warning-signs", methods=["GET", "POST"])
+def warning_signs() -> Response:
+    db = get_session()
+    me = patient_session.current_patient(db)
+    signs = _signs()
+    form = warning_signs_form_class(signs)()
+    if request.method == "GET":
+        return _render_warning_signs(me, form)
+    if not form.validate():
+        return _render_warning_signs(
+            me, form, 400, problem="Please answer every question, then send your answers again."
+        )
+    report = _store_answers(db, me, signs, form)
     return redirect(url_for(".warning_signs_result", report_id=report.id))
 
 
@@ -337,13 +426,52 @@ def warning_signs_result(report_id: int) -> str:
         abort(404)
     signs = _signs()
     flagged = [s for s in signs if report.answers.get(s.key)]
+    today = local_day(request_now(), me.plan.timezone)
     return render_template(
         "patient/warning_signs_result.html",
         me=me,
         report=report,
+        can_change=report_refusal(db, report, today=today) is None,
         call_911=[s for s in flagged if s.action == "call_911"],
         call_team=[s for s in flagged if s.action == "call_team"],
     )
+
+
+@bp.route("/warning-signs/<int:report_id>/change", methods=["GET", "POST"])
+def change_warning_signs(report_id: int) -> Response:
+    """Change today's answers after a mistake: a new report supersedes, both are kept."""
+    db = get_session()
+    me = patient_session.current_patient(db)
+    original = db.get(SymptomReport, report_id)
+    if original is None or original.plan_id not in {plan.id for plan in me.patient.plans}:
+        abort(404)
+    signs = _signs()
+    form_class = warning_signs_form_class(signs)
+    problem = report_refusal(db, original, today=local_day(request_now(), me.plan.timezone))
+    if problem is not None:
+        return _render_warning_signs(me, form_class(formdata=None), 409, problem=problem)
+    if request.method == "GET":
+        given = {
+            field_name(s): "yes" if original.answers.get(s.key) else "no"
+            for s in signs
+            if s.key in original.answers
+        }
+        return _render_warning_signs(me, form_class(formdata=None, data=given), correcting=original)
+    form = form_class()
+    if not form.validate():
+        return _render_warning_signs(
+            me,
+            form,
+            400,
+            problem="Please answer every question, then send your answers again.",
+            correcting=original,
+        )
+    try:
+        report = _store_answers(db, me, signs, form, original)
+    except CorrectionRefused as refused:
+        db.rollback()
+        return _render_warning_signs(me, form_class(formdata=None), 409, problem=str(refused))
+    return redirect(url_for(".warning_signs_result", report_id=report.id))
 
 
 # --- progress --------------------------------------------------------------------------------
@@ -396,10 +524,10 @@ def _form_problem(message: str, status: int) -> Response:
         me = patient_session.current_patient(db)
     except HTTPException as signed_out:  # raised inside an error handler: answer with it here
         return signed_out.get_response()
-    if request.endpoint == "patient.pain":
+    if request.endpoint in ("patient.pain", "patient.fix_pain"):
         form = PainForm(formdata=None)
         return _render_pain(me, form, status, problem=message)
-    if request.endpoint == "patient.warning_signs":
+    if request.endpoint in ("patient.warning_signs", "patient.change_warning_signs"):
         form = warning_signs_form_class(_signs())(formdata=None)
         return _render_warning_signs(me, form, status, problem=message)
     return make_response(render_template("patient/problem.html", me=me, message=message), status)
@@ -410,17 +538,15 @@ def not_found(_error: NotFound) -> Response:
     return make_response(render_template("patient/not_found.html"), 404)
 
 
-@bp.after_request
-@link_bp.after_request
-def no_store(response: Response) -> Response:
-    # Health information on a possibly shared phone: never keep these pages in a cache.
-    response.headers["Cache-Control"] = "no-store"
-    return response
+@link_bp.errorhandler(TooManyRequests)
+def link_limited(_error: TooManyRequests) -> Response:
+    return make_response(render_template("patient/link_limited.html"), 429)
 
 
 def init_app(app: Flask) -> None:
     app.register_blueprint(link_bp)
     app.register_blueprint(bp)
+    rate_limits.limit_link_sign_in(app, "patient_link.link_sign_in")
     app.add_template_filter(long_day, "long_day")
     app.add_template_filter(short_day, "short_day")
     app.add_template_filter(tel_href, "tel_href")

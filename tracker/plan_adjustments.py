@@ -6,6 +6,7 @@ copy of the template's activities, so the original plan stays visible beside the
 
 from __future__ import annotations
 
+import re
 from datetime import date, datetime, timedelta
 from typing import Any
 
@@ -131,7 +132,7 @@ def set_restriction_end(
     activity = _activity(plan, key, "restriction")
     text = (raw_end_day or "").strip()
     lowest = activity.start_day - 1
-    if not (text.lstrip("-").isdigit() and len(text) <= 4):
+    if not re.fullmatch(r"-?[0-9]{1,4}", text):  # ASCII digits: int() refuses "²"
         raise AdjustmentError("end_day", "Enter the last day as a whole number of days.")
     end_day = int(text)
     if not lowest <= end_day <= MAX_DAYS_AFTER_PROCEDURE:

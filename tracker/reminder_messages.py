@@ -16,6 +16,7 @@ from sqlalchemy import select, union
 from sqlalchemy.orm import Session
 
 from tracker.agenda import Appointment, DayAgenda, agenda_for_day
+from tracker.corrections import current_pain, current_symptom_reports
 from tracker.models import CarePlan, CheckOff, Clinic, PainEntry, Patient, Reminder, SymptomReport
 
 PROCEDURE_NAMES = {"kyphoplasty": "kyphoplasty", "vertebroplasty": "vertebroplasty"}
@@ -59,13 +60,20 @@ def missed_yesterdays(
         return set()
     plan_ids = {plan_id for plan_id, _ in asked}
     days = {day for _, day in asked}
+    # Only what still counts: a corrected pain score or symptom report is replaced by its
+    # correction (which is on the same day), not counted twice.
     recorded = union(
-        *(
-            select(model.plan_id, model.local_day).where(
-                model.plan_id.in_(plan_ids), model.local_day.in_(days)
-            )
-            for model in (PainEntry, SymptomReport, CheckOff)
-        )
+        select(PainEntry.plan_id, PainEntry.local_day).where(
+            PainEntry.plan_id.in_(plan_ids), PainEntry.local_day.in_(days), current_pain()
+        ),
+        select(SymptomReport.plan_id, SymptomReport.local_day).where(
+            SymptomReport.plan_id.in_(plan_ids),
+            SymptomReport.local_day.in_(days),
+            current_symptom_reports(),
+        ),
+        select(CheckOff.plan_id, CheckOff.local_day).where(
+            CheckOff.plan_id.in_(plan_ids), CheckOff.local_day.in_(days)
+        ),
     )
     active = {(plan_id, day) for plan_id, day in session.execute(recorded)}
     return {(plan_id, day + timedelta(days=1)) for plan_id, day in asked - active}

@@ -38,6 +38,7 @@ from tracker.pain_trends import (
 )
 from tracker.plan_templates import Activity as PlanActivity
 from tracker.timeutil import local_day
+from tracker.whole_numbers import parse_whole_number
 
 PAGE_SIZE = 25
 MAX_DAY_FILTER = 400
@@ -78,10 +79,10 @@ def parse_filters(args: Mapping[str, str]) -> tuple[TriageFilters, dict[str, str
         raw = (args.get(name) or "").strip()
         if not raw:
             return None
-        if not raw.isdigit() or int(raw) > MAX_DAY_FILTER:
+        value = parse_whole_number(raw, high=MAX_DAY_FILTER)
+        if value is None:
             errors[name] = f"Enter a whole number of days from 0 to {MAX_DAY_FILTER}."
-            return None
-        return int(raw)
+        return value
 
     procedure = (args.get("procedure") or "").strip() or None
     if procedure is not None and procedure not in PROCEDURES:
@@ -95,8 +96,7 @@ def parse_filters(args: Mapping[str, str]) -> tuple[TriageFilters, dict[str, str
     if min_day is not None and max_day is not None and min_day > max_day:
         errors["max_day"] = "The last day must not be before the first day."
         min_day = max_day = None
-    raw_page = (args.get("page") or "1").strip()
-    page = int(raw_page) if raw_page.isdigit() and 0 < int(raw_page) < 100_000 else 1
+    page = parse_whole_number(args.get("page"), low=1, high=99_999) or 1
     return (
         TriageFilters(
             has_alerts=args.get("has_alerts") in ("1", "on", "true"),

@@ -84,6 +84,9 @@ def sign_in_as(client: FlaskClient, user: User) -> FlaskClient:
         sess.clear()
         sess["_user_id"] = f"{user.id}:{user.session_version}"
         sess["_fresh"] = True
+        # Session times as sign-in sets them, on the app's request clock (idle timeout).
+        now = client.application.config.get("FIXED_NOW") or datetime.now(UTC)
+        sess["signed_in_at"] = sess["seen_at"] = int(now.timestamp())
     return client
 
 

@@ -176,6 +176,12 @@ def _pages_to_audit(browser, live_server, enrolled):
         expect(page.get_by_text("Your pain score of 3 is saved.")).to_be_visible()
         page.goto(f"{live_server}/me/pain")
         yield "pain log with today's scores", page
+        page.get_by_role("link", name=re.compile(r"^Fix a mistake")).first.click()
+        expect(page.get_by_role("heading", name="Fix a pain score")).to_be_visible()
+        yield "fix a pain score", page
+        page.get_by_label("2", exact=True).check()
+        page.get_by_role("button", name="Save the correction").click()
+        expect(page.get_by_text("Corrected. Your pain score is now 2")).to_be_visible()
         page.goto(f"{live_server}/me/warning-signs")
         yield "warning signs", page
         page.get_by_role("button", name="Send my answers").click()
@@ -192,6 +198,9 @@ def _pages_to_audit(browser, live_server, enrolled):
             page.get_by_role("button", name="Send my answers").click()
             expect(page).to_have_url(re.compile(r"/me/warning-signs/\d+$"))
             yield f"warning signs result ({answer})", page
+        page.get_by_role("link", name=re.compile("Change my answers")).click()
+        expect(page.get_by_role("heading", name="Change your answers")).to_be_visible()
+        yield "change your answers", page
         page.goto(f"{live_server}/me/progress")
         yield "progress", page
     finally:
@@ -209,7 +218,7 @@ def test_every_patient_page_passes_the_axe_accessibility_audit(browser, live_ser
         if results.violations_count:
             failures.append(f"{name} ({page.url}):\n{results.generate_report()}")
     assert not failures, "\n\n".join(failures)
-    assert len(audited) == 12
+    assert len(audited) == 14
 
 
 def test_the_audit_does_find_violations(browser):
@@ -264,7 +273,7 @@ def test_patient_pages_fit_a_360_px_phone_with_large_targets(
             assert font >= 16, f"{path} body text is {font}px"
             targets = page.locator(
                 "main button, main .button, .patient-nav a, footer button, "
-                ".scale-option label, .choice label"
+                ".scale-option label, .choice label, main .fix-link"
             )
             assert targets.count() > 0
             for i in range(targets.count()):

@@ -1,0 +1,69 @@
+"""`tracker demo` as a real process: serves pages, runs one scheduler, and stops it on SIGTERM."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+from tests.reminders.conftest import free_port
+
+
+def _children(pid: int) -> list[int]:
+    path = Path(f"/proc/{pid}/task/{pid}/children")
+    return [int(c) for c in path.read_text().split()] if path.exists() else []
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    stat = Path(f"/proc/{pid}/stat")
+    return stat.exists() and stat.read_text().split()[2] != "Z"
+
+
+def test_it_serves_and_stops_its_scheduler_on_sigterm(tmp_path):
+    port = free_port()
+    env = {**os.environ, "TRACKER_DATABASE_URL": f"sqlite:///{tmp_path}/demo.db"}
+    log = tmp_path / "demo.log"
+    with log.open("wb") as out:
+        demo = subprocess.Popen(
+            [sys.executable, "-m", "tracker", "demo", "--port", str(port)],
+            env=env,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            cwd=tmp_path,
+        )
+    schedulers: list[int] = []
+    try:
+        deadline = time.monotonic() + 90
+        while True:
+            assert time.monotonic() < deadline, "demo did not start serving"
+            assert demo.poll() is None, log.read_text()
+            try:
+                with urllib.request.urlopen(f"http://127.0.0.1:{port}/livez", timeout=2) as r:
+                    if r.status == 200:
+                        break
+            except OSError:
+                time.sleep(0.5)
+        schedulers = _children(demo.pid)
+        assert len(schedulers) == 1, schedulers
+
+        demo.send_signal(signal.SIGTERM)
+        demo.wait(timeout=30)
+        deadline = time.monotonic() + 30
+        while _alive(schedulers[0]) and time.monotonic() < deadline:
+            time.sleep(0.2)
+        assert not _alive(schedulers[0]), "the scheduler outlived the demo"
+    finally:
+        for pid in schedulers:
+            if _alive(pid):
+                os.kill(pid, signal.SIGKILL)
+        if demo.poll() is None:
+            demo.kill()
+            demo.wait()
