@@ -53,3 +53,18 @@ def test_pages_carry_security_headers(client):
     assert "script-src 'self'" in response.headers["Content-Security-Policy"]
     assert response.headers["X-Frame-Options"] == "DENY"
     assert response.headers["X-Content-Type-Options"] == "nosniff"
+
+
+def test_the_test_clock_is_ignored_outside_testing(monkeypatch, tmp_path):
+    from datetime import UTC, datetime
+
+    from tracker.clock import request_now
+
+    monkeypatch.setenv("TRACKER_DATABASE_URL", f"sqlite:///{tmp_path}/clock.db")
+    monkeypatch.setenv("TRACKER_SECRET_KEY", "a-real-secret-from-the-environment-123")
+    app = create_app({"FIXED_NOW": datetime(2020, 1, 1, tzinfo=UTC)})
+    with app.app_context():
+        assert request_now().year >= 2026
+    app.testing = True
+    with app.app_context():
+        assert request_now() == datetime(2020, 1, 1, tzinfo=UTC)
