@@ -13,6 +13,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, defer, joinedload
 
 from tracker.agenda import plan_last_day
+from tracker.corrections import PAIN_ROW_COLUMNS
 from tracker.models import (
     Alert,
     CarePlan,
@@ -367,17 +368,7 @@ def _load_evidence(session: Session, plan_ids: Select) -> dict[int, Evidence]:
     evidence: dict[int, Evidence] = defaultdict(Evidence)
     # Plain rows with the attributes the rules read, not ORM objects: this runs on every
     # pain score posted and, for every active plan, on every tick.
-    for entry in session.execute(
-        select(
-            PainEntry.id,
-            PainEntry.plan_id,
-            PainEntry.score,
-            PainEntry.context,
-            PainEntry.local_day,
-            PainEntry.recorded_at,
-            PainEntry.supersedes_id,
-        ).where(PainEntry.plan_id.in_(plan_ids))
-    ):
+    for entry in session.execute(select(*PAIN_ROW_COLUMNS).where(PainEntry.plan_id.in_(plan_ids))):
         evidence[entry.plan_id].pain.append(entry)  # type: ignore[arg-type]
     for report in session.scalars(select(SymptomReport).where(SymptomReport.plan_id.in_(plan_ids))):
         evidence[report.plan_id].reports.append(report)

@@ -18,6 +18,18 @@ from sqlalchemy.orm import Session, aliased
 from tracker import audit
 from tracker.models import CarePlan, PainEntry, SymptomReport
 
+# The pain-entry columns that summaries and alert rules read, selected as plain rows rather
+# than ORM objects: a triage page or a tick reads thousands of them.
+PAIN_ROW_COLUMNS = (
+    PainEntry.id,
+    PainEntry.plan_id,
+    PainEntry.score,
+    PainEntry.context,
+    PainEntry.local_day,
+    PainEntry.recorded_at,
+    PainEntry.supersedes_id,
+)
+
 
 def current_pain() -> ColumnElement[bool]:
     """A WHERE clause: the pain entry has not been corrected by a later one."""

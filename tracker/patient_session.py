@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from typing import TypeVar
 
 from flask import abort, make_response, render_template, session
 from sqlalchemy import select
@@ -17,7 +18,7 @@ from sqlalchemy.orm import Session
 
 from tracker import audit
 from tracker.links import find_valid_token
-from tracker.models import CarePlan, Patient
+from tracker.models import CarePlan, PainEntry, Patient, SymptomReport
 
 SESSION_PATIENT = "patient_id"
 SESSION_VERSION = "patient_v"
@@ -66,6 +67,17 @@ def sign_out() -> None:
 
 def signed_out_page(status: int = 401):
     return make_response(render_template("patient/signed_out.html"), status)
+
+
+Owned = TypeVar("Owned", PainEntry, SymptomReport)
+
+
+def own_row_or_404(db: Session, me: SignedInPatient, model: type[Owned], row_id: int) -> Owned:
+    """One of the signed-in patient's own rows; anyone else's (or none) is a 404."""
+    row = db.get(model, row_id)
+    if row is None or row.plan_id not in {plan.id for plan in me.patient.plans}:
+        abort(404)
+    return row
 
 
 def current_patient(db: Session) -> SignedInPatient:

@@ -277,9 +277,7 @@ def fix_pain(entry_id: int) -> Response:
     """Correct one of today's scores: a new entry supersedes it, and both are kept."""
     db = get_session()
     me = patient_session.current_patient(db)
-    original = db.get(PainEntry, entry_id)
-    if original is None or original.plan_id not in {plan.id for plan in me.patient.plans}:
-        abort(404)
+    original = patient_session.own_row_or_404(db, me, PainEntry, entry_id)
     now = request_now()
     today = local_day(now, me.plan.timezone)
     if request.method == "GET":
@@ -421,9 +419,7 @@ def warning_signs() -> Response:
 def warning_signs_result(report_id: int) -> str:
     db = get_session()
     me = patient_session.current_patient(db)
-    report = db.get(SymptomReport, report_id)
-    if report is None or report.plan_id not in {plan.id for plan in me.patient.plans}:
-        abort(404)
+    report = patient_session.own_row_or_404(db, me, SymptomReport, report_id)
     signs = _signs()
     flagged = [s for s in signs if report.answers.get(s.key)]
     today = local_day(request_now(), me.plan.timezone)
@@ -442,9 +438,7 @@ def change_warning_signs(report_id: int) -> Response:
     """Change today's answers after a mistake: a new report supersedes, both are kept."""
     db = get_session()
     me = patient_session.current_patient(db)
-    original = db.get(SymptomReport, report_id)
-    if original is None or original.plan_id not in {plan.id for plan in me.patient.plans}:
-        abort(404)
+    original = patient_session.own_row_or_404(db, me, SymptomReport, report_id)
     signs = _signs()
     form_class = warning_signs_form_class(signs)
     problem = report_refusal(db, original, today=local_day(request_now(), me.plan.timezone))

@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 from sqlalchemy.sql import Subquery
 
 from tracker.agenda import agenda_for_day, plan_activities, plan_last_day
+from tracker.corrections import PAIN_ROW_COLUMNS
 from tracker.models import (
     PLAN_STATUSES,
     PROCEDURES,
@@ -220,15 +221,7 @@ def _load_activity(session: Session, plan_ids: Iterable[int]) -> dict[int, Activ
     # Plain rows with the attributes the page reads, not ORM objects: a page of 25 patients
     # can carry thousands of scores, and building an object for each dominated the page.
     for entry in session.connection().execute(
-        select(
-            PainEntry.id,
-            PainEntry.plan_id,
-            PainEntry.score,
-            PainEntry.context,
-            PainEntry.local_day,
-            PainEntry.recorded_at,
-            PainEntry.supersedes_id,
-        ).where(PainEntry.plan_id.in_(ids))
+        select(*PAIN_ROW_COLUMNS).where(PainEntry.plan_id.in_(ids))
     ):
         acts[entry.plan_id].pain.append(entry)  # type: ignore[arg-type]
     for plan_id, day in session.execute(
