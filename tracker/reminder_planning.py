@@ -114,8 +114,11 @@ def _candidate_chunks(session: Session, now: datetime, size: int) -> Iterator[li
         .order_by(CarePlan.id)
         .limit(size)
     )
+    # Core rows through the session's connection: the ORM's result machinery would cost
+    # more than the query itself for 100,000 plain tuples. (The connection is asked for per
+    # chunk: the caller commits between chunks, which returns it to the pool.)
     after = 0
-    while chunk := session.execute(query.where(CarePlan.id > after)).all():
+    while chunk := session.connection().execute(query.where(CarePlan.id > after)).all():
         yield chunk
         after = chunk[-1][0]
 
@@ -147,6 +150,9 @@ def _due_in_chunk(
     session: Session, chunk: list[Any], now: datetime, settings: ChannelSettings
 ) -> Iterator[dict[str, Any]]:
     existing = _existing(session, now, [row[0] for row in chunk])
+    # Patients share a handful of zones and reminder times: today's local date and due
+    # instant are worked out once per (zone, wall time), not once per plan.
+    days: dict[tuple[str, time], tuple[date, datetime]] = {}
     for (
         plan_id,
         tz_name,
@@ -157,9 +163,12 @@ def _due_in_chunk(
         email,
         clinic_channel,
     ) in chunk:
-        tz = _zone(tz_name)
-        today = _local_today(now, tz)
-        due = _due_at(today, wall, tz)
+        local = days.get((tz_name, wall))
+        if local is None:
+            tz = _zone(tz_name)
+            today = _local_today(now, tz)
+            local = days[tz_name, wall] = (today, _due_at(today, wall, tz))
+        today, due = local
         if now < due:
             continue
         channel = None
@@ -222,18 +231,6 @@ _PG_INSERT = text(
 )
 
 
-_COLUMNS = (
-    "plan_id",
-    "kind",
-    "local_day",
-    "channel",
-    "status",
-    "attempts",
-    "due_at",
-    "next_attempt_at",
-    "idempotency_key",
-    "created_at",
-)
 _SQLITE_INSERT = """
     INSERT INTO reminder (plan_id, kind, local_day, channel, status, attempts, due_at,
                           next_attempt_at, idempotency_key, created_at)
@@ -243,26 +240,42 @@ _SQLITE_INSERT = """
 
 
 def _sqlite_values(session: Session, rows: list[dict[str, Any]]) -> list[tuple[Any, ...]]:
+    """Driver tuples in the INSERT's column order, each date and instant converted by the column's
+    own bind processor once: many rows share a day and a due instant (one per zone and
+    reminder time)."""
     dialect = session.get_bind().dialect
     table = Reminder.__table__
-    processors = {
-        name: table.c[name].type.dialect_impl(dialect).bind_processor(dialect)
-        for name in ("local_day", "due_at", "next_attempt_at", "created_at")
-    }
-    # Many rows share a day and a due instant (one per zone and reminder time): convert once.
-    converted: dict[Any, Any] = {}
 
-    def convert(name: str, value: Any) -> Any:
-        processor = processors[name]
-        if processor is None or value is None:
-            return value
-        key = (name, value)
-        if key not in converted:
-            converted[key] = processor(value)
-        return converted[key]
+    def converter(name: str) -> Any:
+        processor = table.c[name].type.dialect_impl(dialect).bind_processor(dialect)
+        if processor is None:
+            return lambda value: value
+        done: dict[Any, Any] = {}
 
+        def convert(value: Any) -> Any:
+            if value is None:
+                return None
+            if value not in done:
+                done[value] = processor(value)
+            return done[value]
+
+        return convert
+
+    day, instant = converter("local_day"), converter("due_at")
     return [
-        tuple(convert(c, row[c]) if c in processors else row[c] for c in _COLUMNS) for row in rows
+        (
+            row["plan_id"],
+            row["kind"],
+            day(row["local_day"]),
+            row["channel"],
+            row["status"],
+            row["attempts"],
+            instant(row["due_at"]),
+            instant(row["next_attempt_at"]),
+            row["idempotency_key"],
+            instant(row["created_at"]),
+        )
+        for row in rows
     ]
 
 
