@@ -30,6 +30,9 @@ POSTGRES_URL = os.environ.get(
     "TRACKER_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 )
 IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
+
+# The headless Chromium fixtures (browser, live_server) for the end-to-end tests.
+pytest_plugins = ["tests.browser"]
 # A fixed instant for tests: Saturday 2026-11-21 15:00 UTC (10:00 in New York).
 NOW = datetime(2026, 11, 21, 15, 0, tzinfo=UTC)
 TEST_SECRET_KEY = "test-secret-key-that-is-long-enough-0123456789"

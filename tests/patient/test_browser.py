@@ -1,83 +1,21 @@
 """End to end in a real headless Chromium: a patient from the link to a red flag, an
 accessibility audit of every patient page (axe-core), and a 360 px phone screen.
 
-Debian's ``chromium`` is driven by Playwright with its executable path set: no browser
-download. Outside CI the tests skip when it is missing; in CI they fail loudly.
+The browser fixtures live in ``tests/browser.py`` (Debian's chromium, no download).
 """
 
 from __future__ import annotations
 
-import os
 import re
-import threading
-from collections.abc import Iterator
 from datetime import date, timedelta
-from pathlib import Path
 
-import pytest
 from sqlalchemy import select
-from werkzeug.serving import make_server
 
-from tests.conftest import IN_CI, NOW
+from tests.browser import axe_failures, new_page
+from tests.conftest import NOW
 from tests.patient.conftest import count
 from tracker import alerts
 from tracker.models import Alert, CheckOff, PainEntry, SymptomReport
-
-CHROMIUM = os.environ.get("TRACKER_TEST_CHROMIUM", "/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
-
-
-def _require_browser() -> None:
-    problems = []
-    if not Path(CHROMIUM).exists():
-        problems.append(f"{CHROMIUM} is missing (apt-get install chromium)")
-    try:
-        import axe_playwright_python  # noqa: F401
-        import playwright  # noqa: F401
-    except ImportError as exc:
-        problems.append(f"{exc.name} is not installed (pip install -e '.[test]')")
-    if problems:
-        message = "browser tests need " + "; ".join(problems)
-        if IN_CI:
-            pytest.fail(f"{message} (CI requires the browser tests)", pytrace=False)
-        pytest.skip(message)
-
-
-@pytest.fixture(scope="session")
-def browser():
-    _require_browser()
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        yield browser
-        browser.close()
-
-
-@pytest.fixture
-def live_server(app) -> Iterator[str]:
-    """The app served by a real HTTP server on 127.0.0.1 and a free port."""
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_port}"
-    server.shutdown()
-    thread.join(timeout=10)
-
-
-def _page(browser, **context_options):
-    context = browser.new_context(**context_options)
-    context.set_default_timeout(10_000)
-    return context, context.new_page()
 
 
 def test_a_patient_goes_from_the_link_to_a_red_flag_without_javascript(
@@ -85,7 +23,7 @@ def test_a_patient_goes_from_the_link_to_a_red_flag_without_javascript(
 ):
     from playwright.sync_api import expect
 
-    context, page = _page(
+    context, page = new_page(
         browser, java_script_enabled=False, viewport={"width": 360, "height": 740}
     )
     try:
@@ -155,7 +93,7 @@ def _pages_to_audit(browser, live_server, enrolled):
     """Visit every patient page state once; yields (name, page) while each is showing."""
     from playwright.sync_api import expect
 
-    context, page = _page(browser)
+    context, page = new_page(browser)
     try:
         page.goto(f"{live_server}/p/not-a-real-token-{'x' * 30}")
         yield "link not working", page
@@ -208,15 +146,7 @@ def _pages_to_audit(browser, live_server, enrolled):
 
 
 def test_every_patient_page_passes_the_axe_accessibility_audit(browser, live_server, enrolled):
-    from axe_playwright_python.sync_playwright import Axe
-
-    axe = Axe()
-    audited, failures = [], []
-    for name, page in _pages_to_audit(browser, live_server, enrolled):
-        results = axe.run(page)
-        audited.append(name)
-        if results.violations_count:
-            failures.append(f"{name} ({page.url}):\n{results.generate_report()}")
+    audited, failures = axe_failures(_pages_to_audit(browser, live_server, enrolled))
     assert not failures, "\n\n".join(failures)
     assert len(audited) == 14
 
@@ -225,7 +155,7 @@ def test_the_audit_does_find_violations(browser):
     # Guards the audit itself: a page with known problems must fail it.
     from axe_playwright_python.sync_playwright import Axe
 
-    context, page = _page(browser)
+    context, page = new_page(browser)
     try:
         page.set_content('<html><body><img src="x.png"><input type="text"></body></html>')
         ids = {v["id"] for v in Axe().run(page).response["violations"]}
@@ -256,7 +186,7 @@ def test_patient_pages_fit_a_360_px_phone_with_large_targets(
     )
     session.commit()
     report_id = session.scalar(select(SymptomReport.id))
-    context, page = _page(browser, viewport={"width": 360, "height": 740}, device_scale_factor=2)
+    context, page = new_page(browser, viewport={"width": 360, "height": 740}, device_scale_factor=2)
     try:
         page.goto(f"{live_server}/p/{enrolled.link_token}")
         for path in (
