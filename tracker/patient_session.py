@@ -9,16 +9,16 @@ ends sessions already open on other devices, including copied cookies.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
-from typing import TypeVar
+from datetime import date, datetime
+from typing import Any, TypeVar
 
 from flask import abort, make_response, render_template, session
-from sqlalchemy import select
+from sqlalchemy import Row, select
 from sqlalchemy.orm import Session
 
 from tracker import audit
 from tracker.links import find_valid_token
-from tracker.models import CarePlan, PainEntry, Patient, SymptomReport
+from tracker.models import CarePlan, Clinic, PainEntry, Patient, SymptomReport
 
 SESSION_PATIENT = "patient_id"
 SESSION_VERSION = "patient_v"
@@ -80,22 +80,62 @@ def own_row_or_404(db: Session, me: SignedInPatient, model: type[Owned], row_id:
     return row
 
 
-def current_patient(db: Session) -> SignedInPatient:
-    """The signed-in patient and their plan (the latest), or abort with the kind page."""
+def _signed_in(db: Session, *columns: Any, with_clinic: bool = False) -> Row[Any]:
+    """The row of ``columns`` for the signed-in patient and their latest plan (``plans[-1]``),
+    one round trip; or sign out and abort with the kind page. ``session_version`` is checked
+    against the cookie's, so a revoked or rotated link ends this session too."""
     patient_id = session.get(SESSION_PATIENT)
     version = session.get(SESSION_VERSION)
     row = None
     if isinstance(patient_id, int):
-        # One round trip for the patient and their latest plan (``plans[-1]``): this runs
-        # on every patient request, including each pain score posted.
-        row = db.execute(
-            select(Patient, CarePlan)
+        query = (
+            select(*columns, Patient.session_version.label("checked_version"))
+            .select_from(Patient)
             .join(CarePlan, CarePlan.patient_id == Patient.id)
-            .where(Patient.id == patient_id)
-            .order_by(CarePlan.id.desc())
-            .limit(1)
+        )
+        if with_clinic:
+            query = query.join(Clinic, Clinic.id == CarePlan.clinic_id)
+        row = db.execute(
+            query.where(Patient.id == patient_id).order_by(CarePlan.id.desc()).limit(1)
         ).first()
-    if row is None or version != row.Patient.session_version:
+    if row is None or version != row.checked_version:
         sign_out()
         abort(signed_out_page())
+    return row
+
+
+def current_patient(db: Session) -> SignedInPatient:
+    """The signed-in patient and their plan (the latest), or abort with the kind page."""
+    row = _signed_in(db, Patient, CarePlan)
     return SignedInPatient(patient=row.Patient, plan=row.CarePlan)
+
+
+@dataclass(frozen=True)
+class PlanFacts:
+    """What recording a score needs to know about the signed-in patient's plan: plain
+    values from one query, without loading the plan's activities or the patient."""
+
+    id: int
+    patient_id: int
+    clinic_id: int
+    procedure_date: date
+    timezone: str
+    status: str
+    severe_pain_threshold: int
+
+
+def signed_in_plan(db: Session) -> PlanFacts:
+    """The same check as ``current_patient`` for a write that needs only the plan's facts
+    (the busiest one: each pain score posted), or abort with the kind page."""
+    row = _signed_in(
+        db,
+        CarePlan.id,
+        CarePlan.patient_id,
+        CarePlan.clinic_id,
+        CarePlan.procedure_date,
+        CarePlan.timezone,
+        CarePlan.status,
+        Clinic.severe_pain_threshold,
+        with_clinic=True,
+    )
+    return PlanFacts(*row[:-1])
