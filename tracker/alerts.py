@@ -8,7 +8,18 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any, NamedTuple, Protocol
 
-from sqlalchemy import Select, bindparam, func, or_, select, update
+from sqlalchemy import (
+    Integer,
+    Select,
+    bindparam,
+    cast,
+    column,
+    func,
+    or_,
+    select,
+    update,
+    values,
+)
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, defer, joinedload
@@ -576,6 +587,39 @@ def raise_severe_pain_now(
         )
 
 
+def _set_next_due(session: Session, rows: list[tuple[int, datetime | None, datetime]]) -> None:
+    """For each (plan id, value read, next due): set the plan's ``alerts_due_at`` to next due
+    if it still holds the value read. PostgreSQL: one UPDATE ... FROM (VALUES ...) for the
+    batch (an executemany would be a round trip per plan); SQLite: an executemany."""
+    table = CarePlan.__table__
+    if session.get_bind().dialect.name == "postgresql":
+        batch = values(
+            column("plan", Integer),
+            column("seen", UTCDateTime()),
+            column("due", UTCDateTime()),
+            name="batch",
+        ).data(rows)
+        session.execute(
+            update(table)
+            .where(
+                table.c.id == batch.c.plan,
+                # A VALUES column holding NULLs is untyped (text) without a cast.
+                table.c.alerts_due_at.is_not_distinct_from(cast(batch.c.seen, UTCDateTime())),
+            )
+            .values(alerts_due_at=cast(batch.c.due, UTCDateTime()))
+        )
+        return
+    session.execute(
+        update(table)
+        .where(
+            table.c.id == bindparam("plan"),
+            table.c.alerts_due_at.is_not_distinct_from(bindparam("seen", type_=UTCDateTime())),
+        )
+        .values(alerts_due_at=bindparam("due", type_=UTCDateTime())),
+        [{"plan": plan, "seen": seen, "due": due} for plan, seen, due in rows],
+    )
+
+
 def evaluate_due_plans(
     session: Session, now: datetime, *, after: int = 0, limit: int = 500
 ) -> tuple[list[Alert], list[int]]:
@@ -600,20 +644,10 @@ def evaluate_due_plans(
     if not due:
         return [], []
     raised = evaluate_active_plans(session, now, plan_ids=[row.id for row in due])
-    table = CarePlan.__table__
-    session.execute(
-        update(table)
-        .where(
-            table.c.id == bindparam("plan"),
-            table.c.alerts_due_at.is_not_distinct_from(bindparam("seen", type_=UTCDateTime())),
-        )
-        .values(alerts_due_at=bindparam("due", type_=UTCDateTime())),
+    _set_next_due(
+        session,
         [
-            {
-                "plan": row.id,
-                "seen": row.alerts_due_at,
-                "due": next_daily_evaluation(row.id, row.timezone, now),
-            }
+            (row.id, row.alerts_due_at, next_daily_evaluation(row.id, row.timezone, now))
             for row in due
         ],
     )
