@@ -514,10 +514,16 @@ def evaluate_active_plans(
 DAILY_SPREAD_MINUTES = 60
 
 
+_MARK_DUE = (
+    update(CarePlan.__table__)
+    .where(CarePlan.__table__.c.id == bindparam("plan"))
+    .values(alerts_due_at=bindparam("due", type_=UTCDateTime()))
+)
+
+
 def mark_due(session: Session, plan_id: int, now: datetime) -> None:
     """The plan has new evidence: the next tick evaluates its rules (one UPDATE)."""
-    table = CarePlan.__table__
-    session.execute(update(table).where(table.c.id == plan_id).values(alerts_due_at=now))
+    session.connection().execute(_MARK_DUE, {"plan": plan_id, "due": now})
 
 
 def mark_clinic_due(session: Session, clinic_id: int, now: datetime) -> None:

@@ -242,6 +242,10 @@ def _render_pain(
     )
 
 
+# Built once, run on the session's connection: no ORM work per score.
+_INSERT_PAIN = insert(PainEntry.__table__)
+
+
 @bp.route("/pain", methods=["GET", "POST"])
 def pain() -> Response:
     db = get_session()
@@ -267,15 +271,16 @@ def pain() -> Response:
         context=form.context.data or None,
         local_day=local_day(now, plan.timezone),
     )
-    result = db.execute(
-        insert(PainEntry).values(
-            plan_id=plan.id,
-            score=entry.score,
-            context=entry.context,
-            note=form.note.data,
-            local_day=entry.local_day,
-            recorded_at=now,
-        )
+    result = db.connection().execute(
+        _INSERT_PAIN,
+        {
+            "plan_id": plan.id,
+            "score": entry.score,
+            "context": entry.context,
+            "note": form.note.data,
+            "local_day": entry.local_day,
+            "recorded_at": now,
+        },
     )
     # Severe pain reaches the care team's triage list at once; worsening and the other
     # rules at the scheduler's next tick (alerts.py, "When the rules run").
