@@ -18,6 +18,7 @@ from flask import (
 )
 from sqlalchemy import false, func, or_, select
 
+from tracker.alerts import mark_clinic_due
 from tracker.clock import request_now
 from tracker.coordinator_auth import account, admin_required, record
 from tracker.db import get_session
@@ -210,6 +211,9 @@ def clinic_settings() -> Any:
                 setattr(clinic, key, value)
             if changed:
                 record("clinic.update", changes=changed)
+            if any(t.name in changed for t in THRESHOLDS):
+                # New thresholds apply to every active plan at the scheduler's next tick.
+                mark_clinic_due(get_session(), clinic.id, request_now())
             get_session().commit()
             flash("Clinic settings saved." if changed else "Nothing changed.", "info")
             return redirect(url_for("admin.clinic_settings"))

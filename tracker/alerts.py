@@ -6,14 +6,27 @@ from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
-from typing import Any
+from typing import Any, NamedTuple, Protocol
 
-from sqlalchemy import Select, func, select, update
+from sqlalchemy import (
+    Integer,
+    Select,
+    bindparam,
+    cast,
+    column,
+    func,
+    or_,
+    select,
+    update,
+    values,
+)
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, defer, joinedload
 
 from tracker.agenda import plan_last_day
 from tracker.corrections import PAIN_ROW_COLUMNS
+from tracker.db import UTCDateTime
 from tracker.models import (
     Alert,
     CarePlan,
@@ -24,7 +37,7 @@ from tracker.models import (
     SymptomReport,
 )
 from tracker.pain_trends import Window, daily_summaries, effective_entries, three_day_windows
-from tracker.timeutil import local_day
+from tracker.timeutil import local_day, start_of_local_day_utc
 
 RED_FLAG = "red_flag"
 SEVERE_PAIN = "severe_pain"
@@ -188,7 +201,7 @@ def _after(at: datetime, since: datetime | None) -> bool:
     return since is None or at > since
 
 
-def _context(entry: PainEntry) -> str:
+def _context(entry: PainEntry | PainScore) -> str:
     return (
         f" ({'at rest' if entry.context == 'rest' else 'with activity'})" if entry.context else ""
     )
@@ -218,6 +231,40 @@ def find_red_flag(plan: CarePlan, evidence: Evidence) -> Finding | None:
     )
 
 
+class PainScore(NamedTuple):
+    """The parts of one pain entry the severe-pain summary reads."""
+
+    id: int
+    score: int
+    context: str | None
+    local_day: date
+
+
+class PlanFacts(Protocol):
+    """The parts of a plan that raising an alert for it reads (a CarePlan has them)."""
+
+    id: int
+    patient_id: int
+    clinic_id: int
+    procedure_date: date
+    status: str
+
+
+def severe_pain_finding(
+    procedure_date: date, threshold: int, entry: PainEntry | PainScore
+) -> Finding | None:
+    """Severe pain for one score, if it is one."""
+    if entry.score < threshold:
+        return None
+    n = (entry.local_day - procedure_date).days
+    return Finding(
+        SEVERE_PAIN,
+        URGENCY[SEVERE_PAIN],
+        f"Pain {entry.score}/10 on day {n}{_context(entry)}",
+        {"pain_entry_id": entry.id, "score": entry.score, "threshold": threshold},
+    )
+
+
 def find_severe_pain(
     plan: CarePlan, clinic: Clinic, evidence: Evidence, today: date
 ) -> Finding | None:
@@ -233,17 +280,7 @@ def find_severe_pain(
     if not severe:
         return None
     entry = max(severe, key=lambda e: (e.recorded_at, e.id))
-    n = (entry.local_day - plan.procedure_date).days
-    return Finding(
-        SEVERE_PAIN,
-        URGENCY[SEVERE_PAIN],
-        f"Pain {entry.score}/10 on day {n}{_context(entry)}",
-        {
-            "pain_entry_id": entry.id,
-            "score": entry.score,
-            "threshold": clinic.severe_pain_threshold,
-        },
-    )
+    return severe_pain_finding(plan.procedure_date, clinic.severe_pain_threshold, entry)
 
 
 def _current_window(windows: list[Window], today: date) -> Window | None:
@@ -459,3 +496,165 @@ def evaluate_active_plans(
     for plan in plans:
         raised.extend(_apply(session, plan, evidence[plan.id], now))
     return raised
+
+
+# --- When the rules run ---------------------------------------------------------------------
+# Only what a new pain score can make urgent by itself is decided in the request that records
+# it: a score at or above the clinic's threshold raises severe pain at once (red flags are
+# raised by the symptom report itself, warning_signs in patient_views.py). Everything else is
+# decided by the scheduler's tick, for the plans that are *due*: ``CarePlan.alerts_due_at``
+# is set to "now" by every write that adds evidence the rules read (``mark_due``), and after
+# each evaluation to the plan's next local day, when the time-based rules (missed check-in,
+# not improving) can newly become true. No other rule can become true with time alone, so a
+# plan nobody touched is evaluated once a day instead of every minute, and worsening pain
+# reaches the triage list at the first tick after the score (within about a minute).
+
+# The daily evaluations of one local midnight are spread over this many minutes (by plan
+# id), so a large clinic's midnight does not become one tick longer than the interval.
+DAILY_SPREAD_MINUTES = 60
+
+
+_MARK_DUE = (
+    update(CarePlan.__table__)
+    .where(CarePlan.__table__.c.id == bindparam("plan"))
+    .values(alerts_due_at=bindparam("due", type_=UTCDateTime()))
+)
+
+
+def mark_due(session: Session, plan_id: int, now: datetime) -> None:
+    """The plan has new evidence: the next tick evaluates its rules (one UPDATE)."""
+    session.connection().execute(_MARK_DUE, {"plan": plan_id, "due": now})
+
+
+def mark_clinic_due(session: Session, clinic_id: int, now: datetime) -> None:
+    """The clinic's thresholds changed: the next tick evaluates all its active plans."""
+    table = CarePlan.__table__
+    session.execute(
+        update(table)
+        .where(table.c.clinic_id == clinic_id, table.c.status == "active")
+        .values(alerts_due_at=now)
+    )
+
+
+def next_daily_evaluation(plan_id: int, tz_name: str, now: datetime) -> datetime:
+    """When a plan evaluated at ``now`` is next due without new evidence: its next local
+    day, a few minutes in (spread by plan id)."""
+    tomorrow = local_day(now, tz_name) + timedelta(days=1)
+    return start_of_local_day_utc(tomorrow, tz_name) + timedelta(
+        minutes=plan_id % DAILY_SPREAD_MINUTES
+    )
+
+
+def raise_severe_pain_now(
+    session: Session,
+    *,
+    plan: PlanFacts,
+    threshold: int,
+    entry: PainEntry | PainScore,
+    now: datetime,
+) -> None:
+    """Raise severe pain for the score just recorded (``entry``), if it is severe.
+
+    Nothing is read and nothing is written below the threshold. At or above it, one
+    INSERT that does nothing when the plan already has an unresolved severe-pain alert
+    (the partial unique index). The score was recorded at ``now``, so it is newer than any
+    resolution: the same result as evaluating the rule over all the plan's evidence.
+    """
+    if plan.status != "active":
+        return
+    finding = severe_pain_finding(plan.procedure_date, threshold, entry)
+    if finding is None:
+        return
+    values = {
+        "clinic_id": plan.clinic_id,
+        "patient_id": plan.patient_id,
+        "plan_id": plan.id,
+        "rule": finding.rule,
+        "urgency": finding.urgency,
+        "status": "open",
+        "summary": finding.summary[:500],
+        "detail": finding.detail,
+        "raised_at": now,
+    }
+    dialect = session.get_bind().dialect.name
+    if dialect == "postgresql":
+        session.execute(postgresql.insert(Alert.__table__).values(values).on_conflict_do_nothing())
+    elif dialect == "sqlite":
+        session.execute(sqlite.insert(Alert.__table__).values(values).on_conflict_do_nothing())
+    else:
+        raise_alert(
+            session,
+            plan=plan,
+            rule=finding.rule,
+            urgency=finding.urgency,
+            summary=finding.summary,
+            now=now,
+            detail=finding.detail,
+        )
+
+
+def _set_next_due(session: Session, rows: list[tuple[int, datetime | None, datetime]]) -> None:
+    """For each (plan id, value read, next due): set the plan's ``alerts_due_at`` to next due
+    if it still holds the value read. PostgreSQL: one UPDATE ... FROM (VALUES ...) for the
+    batch (an executemany would be a round trip per plan); SQLite: an executemany."""
+    table = CarePlan.__table__
+    if session.get_bind().dialect.name == "postgresql":
+        batch = values(
+            column("plan", Integer),
+            column("seen", UTCDateTime()),
+            column("due", UTCDateTime()),
+            name="batch",
+        ).data(rows)
+        session.execute(
+            update(table)
+            .where(
+                table.c.id == batch.c.plan,
+                # A VALUES column holding NULLs is untyped (text) without a cast.
+                table.c.alerts_due_at.is_not_distinct_from(cast(batch.c.seen, UTCDateTime())),
+            )
+            .values(alerts_due_at=cast(batch.c.due, UTCDateTime()))
+        )
+        return
+    session.execute(
+        update(table)
+        .where(
+            table.c.id == bindparam("plan"),
+            table.c.alerts_due_at.is_not_distinct_from(bindparam("seen", type_=UTCDateTime())),
+        )
+        .values(alerts_due_at=bindparam("due", type_=UTCDateTime())),
+        [{"plan": plan, "seen": seen, "due": due} for plan, seen, due in rows],
+    )
+
+
+def evaluate_due_plans(
+    session: Session, now: datetime, *, after: int = 0, limit: int = 500
+) -> tuple[list[Alert], list[int]]:
+    """Evaluate the next ``limit`` due active plans (id above ``after``), for the tick.
+
+    Returns the alerts raised and the ids of the plans evaluated (none: no plan was due). Each
+    evaluated plan is then due again on its next local day, unless new evidence arrived
+    meanwhile: the UPDATE only applies if ``alerts_due_at`` still holds the value read
+    before the evidence, so a score recorded during the evaluation is evaluated next tick.
+    Adds to ``session``; the caller commits.
+    """
+    due = session.execute(
+        select(CarePlan.id, CarePlan.timezone, CarePlan.alerts_due_at)
+        .where(
+            CarePlan.status == "active",
+            or_(CarePlan.alerts_due_at.is_(None), CarePlan.alerts_due_at <= now),
+            CarePlan.id > after,
+        )
+        .order_by(CarePlan.id)
+        .limit(limit)
+    ).all()
+    if not due:
+        return [], []
+    raised = evaluate_active_plans(session, now, plan_ids=[row.id for row in due])
+    _set_next_due(
+        session,
+        [
+            (row.id, row.alerts_due_at, next_daily_evaluation(row.id, row.timezone, now))
+            for row in due
+        ],
+    )
+    return raised, [row.id for row in due]

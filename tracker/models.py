@@ -129,6 +129,10 @@ class CarePlan(Base):
     status: Mapped[str] = mapped_column(String(20), default="active")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
     ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # When the scheduler's tick must next evaluate this plan's alert rules (alerts.py):
+    # set to "now" by whatever adds evidence the rules read, and after each evaluation to
+    # the plan's next local day. NULL: never evaluated yet, so due.
+    alerts_due_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
     patient: Mapped[Patient] = relationship(back_populates="plans")
     clinic: Mapped[Clinic] = relationship()
@@ -137,6 +141,7 @@ class CarePlan(Base):
         CheckConstraint(_in("status", PLAN_STATUSES), name="status"),
         CheckConstraint(_in("procedure", PROCEDURES), name="procedure"),
         Index("ix_care_plan_clinic_status", "clinic_id", "status"),
+        Index("ix_care_plan_alerts_due", "status", "alerts_due_at"),
     )
 
 

@@ -30,7 +30,7 @@ from werkzeug.exceptions import HTTPException, NotFound, RequestEntityTooLarge, 
 
 from tracker import alerts, audit, patient_session, rate_limits
 from tracker.agenda import Appointment, DayAgenda, Restriction, plan_today
-from tracker.alerts import evaluate_plan
+from tracker.alerts import PainScore
 from tracker.clock import request_now
 from tracker.corrections import (
     CorrectionRefused,
@@ -242,31 +242,56 @@ def _render_pain(
     )
 
 
+# Built once, run on the session's connection: no ORM work per score.
+_INSERT_PAIN = insert(PainEntry.__table__)
+
+
 @bp.route("/pain", methods=["GET", "POST"])
 def pain() -> Response:
     db = get_session()
-    me = patient_session.current_patient(db)
-    form = PainForm()
     if request.method == "GET":
-        return _render_pain(me, form)
+        return _render_pain(patient_session.current_patient(db), PainForm())
+    # The busiest write patients make: one query for the session check and the plan's
+    # facts, one INSERT (no unit-of-work flush for an object nobody reads back), one UPDATE
+    # marking the plan's alert rules due, and a second INSERT only for a severe score.
+    plan = patient_session.signed_in_plan(db)
+    form = PainForm()
     if not form.validate():
-        return _render_pain(me, form, 400, problem="Your pain score was not saved.")
+        return _render_pain(
+            patient_session.current_patient(db),
+            form,
+            400,
+            problem="Your pain score was not saved.",
+        )
     now = request_now()
     score = form.score_value
-    # One INSERT (no unit-of-work flush for an object nobody reads back): this is the
-    # busiest write patients make.
-    db.execute(
-        insert(PainEntry).values(
-            plan_id=me.plan.id,
-            score=score,
-            context=form.context.data or None,
-            note=form.note.data,
-            local_day=local_day(now, me.plan.timezone),
-            recorded_at=now,
-        )
+    entry = PainScore(
+        id=0,
+        score=score,
+        context=form.context.data or None,
+        local_day=local_day(now, plan.timezone),
     )
-    # Severe or worsening pain reaches the care team's triage list at once.
-    evaluate_plan(db, me.plan, now)
+    result = db.connection().execute(
+        _INSERT_PAIN,
+        {
+            "plan_id": plan.id,
+            "score": entry.score,
+            "context": entry.context,
+            "note": form.note.data,
+            "local_day": entry.local_day,
+            "recorded_at": now,
+        },
+    )
+    # Severe pain reaches the care team's triage list at once; worsening and the other
+    # rules at the scheduler's next tick (alerts.py, "When the rules run").
+    alerts.mark_due(db, plan.id, now)
+    alerts.raise_severe_pain_now(
+        db,
+        plan=plan,
+        threshold=plan.severe_pain_threshold,
+        entry=entry._replace(id=result.inserted_primary_key[0]),
+        now=now,
+    )
     db.commit()
     flash(f"Thank you. Your pain score of {score} is saved.", "success")
     return redirect(url_for(".today"))
@@ -313,8 +338,16 @@ def fix_pain(entry_id: int) -> Response:
         db.rollback()
         return _render_pain(me, PainForm(formdata=None), 409, problem=str(refused))
     db.flush()
-    # A corrected score counts like a new one: severe or worsening pain alerts at once.
-    evaluate_plan(db, me.plan, now)
+    # A corrected score counts like a new one: severe pain alerts at once, worsening and
+    # the other rules at the scheduler's next tick.
+    alerts.mark_due(db, me.plan.id, now)
+    alerts.raise_severe_pain_now(
+        db,
+        plan=me.plan,
+        threshold=me.plan.clinic.severe_pain_threshold,
+        entry=replacement,
+        now=now,
+    )
     db.commit()
     flash(
         f"Corrected. Your pain score is now {replacement.score} "
@@ -365,6 +398,9 @@ def _store_answers(db, me, signs, form, original: SymptomReport | None = None) -
         supersedes=original,
     )
     db.flush()
+    # The rules read symptom reports too (red flags, days with a check-in): the next tick
+    # evaluates the plan; a red flag is raised here and now as well.
+    alerts.mark_due(db, me.plan.id, now)
     if level != "none":
         flagged = [s for s in signs if answers[s.key]]
         advice = "call 911" if level == "call_911" else "call the care team"

@@ -64,6 +64,9 @@ def _record(
         created_at=now,
     )
     session.add(adjustment)
+    # A resumed plan, a moved day: the alert rules read the plan, so the next tick
+    # evaluates it (in the same UPDATE of the plan as the change itself).
+    plan.alerts_due_at = now
     return adjustment
 
 

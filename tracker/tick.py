@@ -15,14 +15,12 @@ from datetime import datetime
 from typing import Any
 
 from flask import Flask
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from tracker.alerts import evaluate_active_plans
+from tracker.alerts import evaluate_due_plans
 from tracker.channels import Channels
 from tracker.config import INSECURE_SECRET_KEYS, ConfigError
 from tracker.db import session_factory
-from tracker.models import CarePlan
 from tracker.reminder_delivery import DeliverySettings, deliver_reminders, worker_name
 from tracker.reminder_planning import ChannelSettings, plan_reminders
 from tracker.timeutil import require_aware
@@ -79,23 +77,21 @@ ALERT_BATCH_SIZE = 500
 
 
 def alerts_step(ctx: TickContext) -> dict[str, int]:
-    """Time-based alert rules (e.g. no check-in for two days) need the clock, not a patient
-    action: evaluate every active plan, a batch of plans per transaction."""
-    raised, after = 0, 0
+    """Evaluate the alert rules of the plans that are due (alerts.py, "When the rules run"):
+    those with new evidence since their last evaluation, and once a local day every active
+    plan, for the time-based rules (e.g. no check-in for two days). A batch per transaction.
+    """
+    raised, evaluated, after = 0, 0, 0
     while not ctx.stop.is_set():
         with ctx.session() as session:
-            ids = session.scalars(
-                select(CarePlan.id)
-                .where(CarePlan.status == "active", CarePlan.id > after)
-                .order_by(CarePlan.id)
-                .limit(ALERT_BATCH_SIZE)
-            ).all()
+            new, ids = evaluate_due_plans(session, ctx.now, after=after, limit=ALERT_BATCH_SIZE)
             if not ids:
                 break
-            raised += len(evaluate_active_plans(session, ctx.now, plan_ids=ids))
             session.commit()
+        raised += len(new)
+        evaluated += len(ids)
         after = ids[-1]
-    return {"alerts_raised": raised}
+    return {"alerts_raised": raised, "alerts_evaluated": evaluated}
 
 
 TICK_STEPS: list[tuple[str, Step]] = [
