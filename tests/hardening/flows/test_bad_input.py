@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 import urllib.parse
 
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import delete, func, select
 
@@ -125,6 +125,7 @@ def test_the_warning_signs_form_stores_only_complete_yes_no_answers(
 
 
 @EXAMPLES
+@example(key="/0", action="done", day=TODAY)  # found by Hypothesis: a 308, not a 404
 @given(
     key=st.one_of(st.sampled_from(["walk", "no_such_task"]), st.text(min_size=1, max_size=30)),
     action=st.one_of(st.sampled_from(["done", "undo"]), junk),
@@ -149,7 +150,10 @@ def test_task_check_offs_store_only_todays_known_tasks(patient_client, session, 
     else:
         assert stored == set()
         if key != "walk":
-            assert response.status_code in (404, 405)
+            # A key with a slash ("/0") makes a path with "//", which Werkzeug redirects to
+            # the merged path (308) before any view runs: nothing stored either way.
+            allowed = (404, 405, 308) if "/" in key else (404, 405)
+            assert response.status_code in allowed
         elif action not in ("done", "undo"):
             assert response.status_code == 400
         else:
