@@ -58,7 +58,13 @@ class DayAgenda:
 
     @property
     def adherence_items(self) -> tuple[Activity, ...]:
-        return tuple(a for a in self.tasks + self.check_ins if a.adherence)
+        return tuple(a for a in self.tasks + self.check_ins if counts_for_adherence(a))
+
+
+def counts_for_adherence(activity: Activity) -> bool:
+    """Whether an occurrence of ``activity`` is an adherence item: a task or check-in marked
+    so. Due on a day exactly when it is in that day's ``DayAgenda.adherence_items``."""
+    return activity.adherence and activity.kind in ("task", "check_in")
 
 
 def day_number(plan: CarePlan, day: date) -> int:

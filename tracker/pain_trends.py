@@ -33,6 +33,15 @@ class DaySummary:
 
 
 @dataclass(frozen=True)
+class DayMax:
+    """A local day's highest score: all a sparkline draws."""
+
+    day: date
+    day_number: int
+    max: int
+
+
+@dataclass(frozen=True)
 class Window:
     """The mean of the daily means of the three local days ending on ``end``."""
 
@@ -105,7 +114,9 @@ def _fmt(value: float) -> str:
     return f"{value:.1f}".rstrip("0").rstrip(".")
 
 
-def sparkline_svg(summaries: Sequence[DaySummary], today: date, *, days: int = 14) -> Markup:
+def sparkline_svg(
+    summaries: Sequence[DaySummary | DayMax], today: date, *, days: int = 14
+) -> Markup:
     """A small line of daily maxima over the last ``days`` local days, ending today."""
     width, height, pad = 140, 32, 3
     start = today - timedelta(days=days - 1)

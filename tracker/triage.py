@@ -2,23 +2,36 @@
 
 A page costs the same number of queries whatever the number of patients: one count, one
 page of plans (ordered in SQL by their unresolved alerts), then one query each for the page's
-pain entries, symptom-report days, check-offs and unresolved alerts.
+pain scores (summed up by day in SQL), symptom-report days, check-offs and unresolved alerts.
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
+from functools import cache
+from typing import Any
 
 from markupsafe import Markup
-from sqlalchemy import and_, case, func, select
-from sqlalchemy.orm import Session
+from sqlalchemy import (
+    Connection,
+    ScalarSelect,
+    Select,
+    and_,
+    bindparam,
+    case,
+    func,
+    literal,
+    select,
+    union_all,
+)
+from sqlalchemy.orm import InstrumentedAttribute, Session, aliased
 from sqlalchemy.sql import Subquery
 
-from tracker.agenda import agenda_for_day, plan_activities, plan_last_day
-from tracker.corrections import PAIN_ROW_COLUMNS
+from tracker.agenda import agenda_for_day, counts_for_adherence, plan_activities, plan_last_day
+from tracker.corrections import current_pain
 from tracker.models import (
     PLAN_STATUSES,
     PROCEDURES,
@@ -30,13 +43,7 @@ from tracker.models import (
     Patient,
     SymptomReport,
 )
-from tracker.pain_trends import (
-    DaySummary,
-    daily_summaries,
-    effective_entries,
-    latest,
-    sparkline_svg,
-)
+from tracker.pain_trends import DayMax, sparkline_svg
 from tracker.plan_templates import Activity as PlanActivity
 from tracker.timeutil import local_day
 from tracker.whole_numbers import parse_whole_number
@@ -125,16 +132,17 @@ class Adherence:
 class Activity:
     """What one plan's patient did, by local day (loaded in bulk)."""
 
-    pain: list[PainEntry] = field(default_factory=list)
+    # Local days with a current (not superseded) pain score.
+    pain_days: set[date] = field(default_factory=set)
     report_days: set[date] = field(default_factory=set)
     checkoffs: set[tuple[str, date]] = field(default_factory=set)
 
 
-def item_done(item: PlanActivity, day: date, acts: Activity, pain_days: set[date]) -> bool:
+def item_done(item: PlanActivity, day: date, acts: Activity) -> bool:
     """Whether an adherence item was done on ``day``: a task needs a check-off, the pain
     check-in a pain score that day, the warning-signs check a symptom report that day."""
     if item.kind == "check_in" and item.check_in == "pain":
-        return day in pain_days
+        return day in acts.pain_days
     if item.kind == "check_in" and item.check_in == "warning_signs":
         return day in acts.report_days or (item.key, day) in acts.checkoffs
     return (item.key, day) in acts.checkoffs
@@ -146,15 +154,24 @@ def adherence(plan: CarePlan, today: date, acts: Activity) -> Adherence:
     first = max(plan.procedure_date, local_day(plan.created_at, plan.timezone))
     last = min(today - timedelta(days=1), plan_last_day(plan))
     due = done = 0
-    pain_days = {e.local_day for e in acts.pain}
-    activities = plan_activities(plan)
-    day = first
+    # The items of ``agenda_for_day(plan, day).adherence_items``, without building the rest
+    # of each day's agenda.
+    items = [a for a in plan_activities(plan) if counts_for_adherence(a)]
+    day, n = first, (first - plan.procedure_date).days
     while day <= last:
-        for item in agenda_for_day(plan, day, activities).adherence_items:
-            due += 1
-            done += item_done(item, day, acts, pain_days)
-        day += timedelta(days=1)
+        for item in items:
+            if item.occurs_on(n):
+                due += 1
+                done += item_done(item, day, acts)
+        day += ONE_DAY
+        n += 1
     return Adherence(due=due, done=done)
+
+
+@dataclass(frozen=True)
+class LatestPain:
+    score: int
+    local_day: date
 
 
 @dataclass(frozen=True)
@@ -163,8 +180,8 @@ class TriageRow:
     plan: CarePlan
     rank: int
     day_number: int
-    latest_pain: PainEntry | None
-    summaries: list[DaySummary]  # the sparkline's days only
+    latest_pain: LatestPain | None
+    summaries: list[DayMax]  # the sparkline's days only
     sparkline: Markup
     adherence: Adherence
     alerts: list[Alert]
@@ -192,6 +209,7 @@ def alert_order(alert: Alert) -> tuple[bool, int, datetime]:
 
 
 SPARKLINE_DAYS = 14
+ONE_DAY = timedelta(days=1)
 
 
 def _rank_subquery(clinic_id: int) -> Subquery:
@@ -213,32 +231,87 @@ def _rank_subquery(clinic_id: int) -> Subquery:
     )
 
 
-def _load_activity(session: Session, plan_ids: Iterable[int]) -> dict[int, Activity]:
-    ids = list(plan_ids)
-    acts: dict[int, Activity] = defaultdict(Activity)
-    if not ids:
-        return acts
-    # Plain rows with the attributes the page reads, not ORM objects: a page of 25 patients
-    # can carry thousands of scores, and building an object for each dominated the page.
-    for entry in session.connection().execute(
-        select(*PAIN_ROW_COLUMNS).where(PainEntry.plan_id.in_(ids))
-    ):
-        acts[entry.plan_id].pain.append(entry)  # type: ignore[arg-type]
-    for plan_id, day in session.execute(
-        select(SymptomReport.plan_id, SymptomReport.local_day)
-        .where(SymptomReport.plan_id.in_(ids))
-        .distinct()
-    ):
-        acts[plan_id].report_days.add(day)
-    for plan_id, key, day in session.execute(
-        select(CheckOff.plan_id, CheckOff.activity_key, CheckOff.local_day).where(
-            CheckOff.plan_id.in_(ids)
+@dataclass
+class PainDays:
+    """A plan's current pain scores, summed up in SQL: the highest score of each local day
+    (oldest day first) and the latest score."""
+
+    maxima: list[tuple[date, int]] = field(default_factory=list)
+    latest: LatestPain | None = None
+
+
+@cache
+def _pain_days_statement() -> Select[Any]:
+    """The highest current score of each local day, and the latest current score, of the
+    plans ``:plan_ids``, in one statement: the page reads days, never every score.
+
+    Built once (statement construction, not data): aliases and correlated subqueries take
+    longer to build than the database takes to answer them."""
+    ids = bindparam("plan_ids", expanding=True)
+    daily = (
+        select(
+            literal(False).label("is_latest"),
+            PainEntry.plan_id,
+            PainEntry.local_day,
+            func.max(PainEntry.score),
         )
-    ):
+        .where(PainEntry.plan_id.in_(ids), current_pain())
+        .group_by(PainEntry.plan_id, PainEntry.local_day)
+    )
+    candidate = aliased(PainEntry)
+
+    def of_latest(column: InstrumentedAttribute[Any]) -> ScalarSelect[Any]:
+        # Read backwards along ix_pain_entry_plan_recorded until the first current score.
+        return (
+            select(column)
+            .where(candidate.plan_id == CarePlan.id, current_pain(candidate))
+            .order_by(candidate.recorded_at.desc(), candidate.id.desc())
+            .limit(1)
+            .correlate(CarePlan)
+            .scalar_subquery()
+        )
+
+    latest = select(
+        literal(True),
+        CarePlan.id,
+        of_latest(candidate.local_day),
+        of_latest(candidate.score),
+    ).where(CarePlan.id.in_(ids))
+    both = union_all(daily, latest).subquery()
+    return select(both).order_by(both.c.plan_id, both.c.local_day)
+
+
+def _pain_days(connection: Connection, ids: list[int]) -> dict[int, PainDays]:
+    result: dict[int, PainDays] = defaultdict(PainDays)
+    for is_latest, plan_id, day, score in connection.execute(
+        _pain_days_statement(), {"plan_ids": ids}
+    ).all():
+        if is_latest:
+            if score is not None:
+                result[plan_id].latest = LatestPain(score=score, local_day=day)
+        else:
+            result[plan_id].maxima.append((day, score))
+    return result
+
+
+def _load_activity(
+    connection: Connection, plan_ids: list[int], pain: Mapping[int, PainDays]
+) -> dict[int, Activity]:
+    acts: dict[int, Activity] = defaultdict(Activity)
+    for plan_id in plan_ids:
+        acts[plan_id].pain_days = {day for day, _ in pain[plan_id].maxima}
+    for plan_id, day in connection.execute(
+        select(SymptomReport.plan_id, SymptomReport.local_day)
+        .where(SymptomReport.plan_id.in_(plan_ids))
+        .distinct()
+    ).all():
+        acts[plan_id].report_days.add(day)
+    for plan_id, key, day in connection.execute(
+        select(CheckOff.plan_id, CheckOff.activity_key, CheckOff.local_day).where(
+            CheckOff.plan_id.in_(plan_ids)
+        )
+    ).all():
         acts[plan_id].checkoffs.add((key, day))
-    for acts_of_plan in acts.values():
-        # Superseded scores are corrections: count and chart only what stands.
-        acts_of_plan.pain = effective_entries(acts_of_plan.pain)
     return acts
 
 
@@ -266,24 +339,41 @@ def triage_page(
     if filters.max_day is not None:
         conditions.append(CarePlan.procedure_date >= clinic_today - timedelta(filters.max_day))
 
-    base = (
-        select(CarePlan, Patient, rank.label("rank"))
+    listed = (
+        select(CarePlan.id)
         .join(Patient, Patient.id == CarePlan.patient_id)
         .outerjoin(ranks, ranks.c.plan_id == CarePlan.id)
         .where(*conditions)
     )
-    total = session.scalar(select(func.count()).select_from(base.subquery())) or 0
+    # Every plan has its patient, and the alert ranks matter only to the alerts filter: the
+    # count reads the care_plan index alone unless that filter is on.
+    counted = listed if filters.has_alerts else select(CarePlan.id).where(*conditions)
+    total = session.scalar(select(func.count()).select_from(counted.subquery())) or 0
     page = min(filters.page, max(1, -(-total // page_size)))
-    rows = session.execute(
-        base.order_by(rank, ranks.c.oldest, Patient.name, CarePlan.id)
+    # The page is chosen over narrow rows (id and sort keys); only its plans and patients
+    # are then read whole.
+    chosen = (
+        listed.add_columns(rank.label("rank"), ranks.c.oldest, Patient.name)
+        .order_by(rank, ranks.c.oldest, Patient.name, CarePlan.id)
         .limit(page_size)
         .offset((page - 1) * page_size)
+        .subquery()
+    )
+    rows = session.execute(
+        select(CarePlan, Patient, chosen.c.rank)
+        .join(chosen, chosen.c.id == CarePlan.id)
+        .join(Patient, Patient.id == CarePlan.patient_id)
+        .order_by(chosen.c.rank, chosen.c.oldest, chosen.c.name, CarePlan.id)
     ).all()
 
     plan_ids = [plan.id for plan, _, _ in rows]
-    acts = _load_activity(session, plan_ids)
+    pain: dict[int, PainDays] = defaultdict(PainDays)
+    acts: dict[int, Activity] = defaultdict(Activity)
     alerts: dict[int, list[Alert]] = defaultdict(list)
     if plan_ids:
+        connection = session.connection()
+        pain.update(_pain_days(connection, plan_ids))
+        acts.update(_load_activity(connection, plan_ids, pain))
         for alert in session.scalars(
             select(Alert).where(Alert.plan_id.in_(plan_ids), Alert.status != "resolved")
         ):
@@ -292,30 +382,25 @@ def triage_page(
     result = []
     for plan, patient, plan_rank in rows:
         today = local_day(now, plan.timezone)
-        plan_acts = acts[plan.id]
+        plan_pain = pain[plan.id]
         # Only the sparkline's days are summarised: the page shows nothing of the others.
         first_shown = today - timedelta(days=SPARKLINE_DAYS - 1)
-        summaries = daily_summaries(
-            [e for e in plan_acts.pain if e.local_day >= first_shown], plan.procedure_date
-        )
+        shown = [
+            DayMax(day=day, day_number=(day - plan.procedure_date).days, max=highest)
+            for day, highest in plan_pain.maxima
+            if first_shown <= day <= today
+        ]
         result.append(
             TriageRow(
                 patient=patient,
                 plan=plan,
                 rank=plan_rank,
                 day_number=(today - plan.procedure_date).days,
-                latest_pain=latest(plan_acts.pain),
-                summaries=summaries,
-                sparkline=sparkline_svg(summaries, today, days=SPARKLINE_DAYS),
-                adherence=adherence(plan, today, plan_acts),
-                alerts=sorted(
-                    alerts[plan.id],
-                    key=lambda a: (
-                        a.status != "open",
-                        URGENCY_ORDER.get(a.urgency, 9),
-                        a.raised_at,
-                    ),
-                ),
+                latest_pain=plan_pain.latest,
+                summaries=shown,
+                sparkline=sparkline_svg(shown, today, days=SPARKLINE_DAYS),
+                adherence=adherence(plan, today, acts[plan.id]),
+                alerts=sorted(alerts[plan.id], key=alert_order),
             )
         )
     return TriagePage(rows=result, total=total, page=page, page_size=page_size)
@@ -342,7 +427,6 @@ def check_in_calendar(
     plan: CarePlan, today: date, acts: Activity
 ) -> list[list[CalendarDay | None]]:
     """The plan's days as weeks (Monday first) of what was due and what was done."""
-    pain_days = {e.local_day for e in acts.pain}
     first, last = plan.procedure_date, plan_last_day(plan)
     activities = plan_activities(plan)
     weeks: list[list[CalendarDay | None]] = []
@@ -351,7 +435,7 @@ def check_in_calendar(
     while day <= last:
         items = agenda_for_day(plan, day, activities).adherence_items
         due = tuple(a.title for a in items)
-        done = tuple(a.title for a in items if item_done(a, day, acts, pain_days))
+        done = tuple(a.title for a in items if item_done(a, day, acts))
         if day > today:
             state = "future"
         elif not due:
