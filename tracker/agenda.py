@@ -14,6 +14,9 @@ from tracker.models import CarePlan
 from tracker.plan_templates import Activity
 from tracker.timeutil import local_day
 
+# The kinds of activity whose occurrences can be adherence items.
+ADHERENCE_KINDS = ("task", "check_in")
+
 
 @dataclass(frozen=True)
 class Restriction:
@@ -64,15 +67,16 @@ class DayAgenda:
 def counts_for_adherence(activity: Activity) -> bool:
     """Whether an occurrence of ``activity`` is an adherence item: a task or check-in marked
     so. Due on a day exactly when it is in that day's ``DayAgenda.adherence_items``."""
-    return activity.adherence and activity.kind in ("task", "check_in")
+    return activity.adherence and activity.kind in ADHERENCE_KINDS
 
 
 def day_number(plan: CarePlan, day: date) -> int:
     return (day - plan.procedure_date).days
 
 
-def plan_activities(plan: CarePlan) -> list[Activity]:
-    """The plan's activities with its overrides applied.
+def plan_activities(plan: CarePlan, *, adherence_only: bool = False) -> list[Activity]:
+    """The plan's activities with its overrides applied; with ``adherence_only``, only those
+    that ``counts_for_adherence`` (the others are not even parsed).
 
     Supported overrides per activity key: ``end_day`` (extend a restriction or task, or
     release it early) and ``date`` (an appointment's actual date, ISO format).
@@ -80,6 +84,9 @@ def plan_activities(plan: CarePlan) -> list[Activity]:
     overrides = plan.overrides or {}
     activities = []
     for data in plan.activities:
+        # Overrides change days, never kind or adherence, so the stored values decide.
+        if adherence_only and not (data.get("adherence") and data.get("kind") in ADHERENCE_KINDS):
+            continue
         activity = Activity.from_dict(data)
         change = overrides.get(activity.key) or {}
         if "end_day" in change:

@@ -1,8 +1,9 @@
 """The triage list: which of a clinic's patients need attention, most urgent first.
 
 A page costs the same number of queries whatever the number of patients: one count, one
-page of plans (ordered in SQL by their unresolved alerts), then one query each for the page's
-pain scores (summed up by day in SQL), symptom-report days, check-offs and unresolved alerts.
+page of plans (ordered in SQL by their unresolved alerts), one for what the page's patients
+did by day (pain summed up by day in SQL, symptom-report days, check-offs) and one for their
+unresolved alerts.
 """
 
 from __future__ import annotations
@@ -12,25 +13,30 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from functools import cache
-from typing import Any
+from typing import Any, NamedTuple
 
 from markupsafe import Markup
 from sqlalchemy import (
     Connection,
+    Date,
+    Integer,
     ScalarSelect,
     Select,
+    String,
     and_,
     bindparam,
     case,
     func,
     literal,
+    null,
+    or_,
     select,
     union_all,
 )
 from sqlalchemy.orm import InstrumentedAttribute, Session, aliased
 from sqlalchemy.sql import Subquery
 
-from tracker.agenda import agenda_for_day, counts_for_adherence, plan_activities, plan_last_day
+from tracker.agenda import agenda_for_day, plan_activities, plan_last_day
 from tracker.corrections import current_pain
 from tracker.models import (
     PLAN_STATUSES,
@@ -148,7 +154,7 @@ def item_done(item: PlanActivity, day: date, acts: Activity) -> bool:
     return (item.key, day) in acts.checkoffs
 
 
-def adherence(plan: CarePlan, today: date, acts: Activity) -> Adherence:
+def adherence(plan: CarePlan | PlanRow, today: date, acts: Activity) -> Adherence:
     """Adherence items done over the whole days so far (today is not over, so not counted),
     from the later of the procedure day and the enrolment day."""
     first = max(plan.procedure_date, local_day(plan.created_at, plan.timezone))
@@ -156,7 +162,7 @@ def adherence(plan: CarePlan, today: date, acts: Activity) -> Adherence:
     due = done = 0
     # The items of ``agenda_for_day(plan, day).adherence_items``, without building the rest
     # of each day's agenda.
-    items = [a for a in plan_activities(plan) if counts_for_adherence(a)]
+    items = plan_activities(plan, adherence_only=True)
     day, n = first, (first - plan.procedure_date).days
     while day <= last:
         for item in items:
@@ -174,20 +180,50 @@ class LatestPain:
     local_day: date
 
 
+class PlanRow(NamedTuple):
+    """The care-plan columns the triage page reads (a plain row, not an ORM object)."""
+
+    id: int
+    procedure: str
+    levels: str | None
+    status: str
+    procedure_date: date
+    timezone: str
+    created_at: datetime
+    duration_days: int
+    activities: list[dict[str, Any]]
+    overrides: dict[str, Any]
+
+
+class PatientRow(NamedTuple):
+    id: int
+    name: str
+    phone: str | None
+
+
+class AlertRow(NamedTuple):
+    plan_id: int
+    rule: str
+    urgency: str
+    status: str
+    summary: str
+    raised_at: datetime
+
+
 @dataclass(frozen=True)
 class TriageRow:
-    patient: Patient
-    plan: CarePlan
+    patient: PatientRow
+    plan: PlanRow
     rank: int
     day_number: int
     latest_pain: LatestPain | None
     summaries: list[DayMax]  # the sparkline's days only
     sparkline: Markup
     adherence: Adherence
-    alerts: list[Alert]
+    alerts: list[AlertRow]
 
     @property
-    def open_alerts(self) -> list[Alert]:
+    def open_alerts(self) -> list[AlertRow]:
         return [a for a in self.alerts if a.status == "open"]
 
 
@@ -203,7 +239,7 @@ class TriagePage:
         return max(1, -(-self.total // self.page_size))
 
 
-def alert_order(alert: Alert) -> tuple[bool, int, datetime]:
+def alert_order(alert: Alert | AlertRow) -> tuple[bool, int, datetime]:
     """Unacknowledged first, then by urgency, then oldest first."""
     return (alert.status != "open", URGENCY_ORDER.get(alert.urgency, 9), alert.raised_at)
 
@@ -211,8 +247,12 @@ def alert_order(alert: Alert) -> tuple[bool, int, datetime]:
 SPARKLINE_DAYS = 14
 ONE_DAY = timedelta(days=1)
 
+# The statements below are built once per shape and take their values as parameters:
+# building SQLAlchemy statements (aliases, subqueries) costs more than the database takes
+# to answer them. Only statement structure is kept, never data.
 
-def _rank_subquery(clinic_id: int) -> Subquery:
+
+def _rank_subquery() -> Subquery:
     rank = case(
         (and_(Alert.status == "open", Alert.urgency == "urgent"), RANK_URGENT),
         (and_(Alert.status == "open", Alert.urgency == "high"), RANK_HIGH),
@@ -225,37 +265,102 @@ def _rank_subquery(clinic_id: int) -> Subquery:
             func.min(rank).label("rank"),
             func.min(Alert.raised_at).label("oldest"),
         )
-        .where(Alert.clinic_id == clinic_id, Alert.status != "resolved")
+        .where(Alert.clinic_id == bindparam("clinic_id"), Alert.status != "resolved")
         .group_by(Alert.plan_id)
         .subquery()
     )
 
 
-@dataclass
-class PainDays:
-    """A plan's current pain scores, summed up in SQL: the highest score of each local day
-    (oldest day first) and the latest score."""
+@cache
+def _list_statements(
+    *, has_alerts: bool, status: bool, procedure: bool, min_day: bool, max_day: bool
+) -> tuple[Select[Any], Select[Any]]:
+    """(count, page) for one combination of filters, with parameters ``clinic_id``,
+    ``status``, ``procedure``, ``latest_procedure``, ``earliest_procedure``, ``limit`` and
+    ``offset``. The page rows are PlanRow + PatientRow columns, then the rank."""
+    ranks = _rank_subquery()
+    rank = func.coalesce(ranks.c.rank, RANK_NONE)
+    conditions = [CarePlan.clinic_id == bindparam("clinic_id")]
+    if status:
+        conditions.append(CarePlan.status == bindparam("status"))
+    if procedure:
+        conditions.append(CarePlan.procedure == bindparam("procedure"))
+    if has_alerts:
+        conditions.append(ranks.c.rank.is_not(None))
+    if min_day:
+        conditions.append(CarePlan.procedure_date <= bindparam("latest_procedure", type_=Date))
+    if max_day:
+        conditions.append(CarePlan.procedure_date >= bindparam("earliest_procedure", type_=Date))
+    listed = (
+        select(CarePlan.id)
+        .join(Patient, Patient.id == CarePlan.patient_id)
+        .outerjoin(ranks, ranks.c.plan_id == CarePlan.id)
+        .where(*conditions)
+    )
+    # Every plan has its patient, and the alert ranks matter only to the alerts filter: the
+    # count reads the care_plan index alone unless that filter is on.
+    counted = listed if has_alerts else select(CarePlan.id).where(*conditions)
+    count = select(func.count()).select_from(counted.subquery())
+    # The page is chosen over narrow rows (id and sort keys); only its plans and patients
+    # are then read, and only the columns the page shows.
+    chosen = (
+        listed.add_columns(rank.label("rank"), ranks.c.oldest, Patient.name)
+        .order_by(rank, ranks.c.oldest, Patient.name, CarePlan.id)
+        .limit(bindparam("limit", type_=Integer))
+        .offset(bindparam("offset", type_=Integer))
+        .subquery()
+    )
+    page = (
+        select(
+            *(getattr(CarePlan, name) for name in PlanRow._fields),
+            Patient.id,
+            Patient.name,
+            Patient.phone,
+            chosen.c.rank,
+        )
+        .join(chosen, chosen.c.id == CarePlan.id)
+        .join(Patient, Patient.id == CarePlan.patient_id)
+        .order_by(chosen.c.rank, chosen.c.oldest, chosen.c.name, CarePlan.id)
+    )
+    return count, page
 
-    maxima: list[tuple[date, int]] = field(default_factory=list)
-    latest: LatestPain | None = None
+
+# What one row of the activity statement is.
+PAIN_DAY, LATEST_PAIN, REPORT_DAY, CHECK_OFF = 0, 1, 2, 3
 
 
 @cache
-def _pain_days_statement() -> Select[Any]:
-    """The highest current score of each local day, and the latest current score, of the
-    plans ``:plan_ids``, in one statement: the page reads days, never every score.
+def _activity_statement() -> Select[Any]:
+    """What the plans ``:plan_ids`` did, by local day, in one statement of
+    (kind, plan_id, local_day, score, activity_key) rows:
 
-    Built once (statement construction, not data): aliases and correlated subqueries take
-    longer to build than the database takes to answer them."""
+    - PAIN_DAY: the highest current pain score of a day, for the days the page uses (from
+      the procedure day, for adherence, or from ``:since``, for the sparklines): the page
+      reads days, never every score;
+    - LATEST_PAIN: the plan's latest current score (none: day and score are NULL);
+    - REPORT_DAY: a day with a symptom report;
+    - CHECK_OFF: a check-off of ``activity_key`` on a day.
+    """
     ids = bindparam("plan_ids", expanding=True)
-    daily = (
+    no_key = null().cast(String)
+    pain_days = (
         select(
-            literal(False).label("is_latest"),
+            literal(PAIN_DAY).label("kind"),
             PainEntry.plan_id,
             PainEntry.local_day,
-            func.max(PainEntry.score),
+            func.max(PainEntry.score).label("score"),
+            no_key.label("activity_key"),
         )
-        .where(PainEntry.plan_id.in_(ids), current_pain())
+        .join(CarePlan, CarePlan.id == PainEntry.plan_id)
+        .where(
+            PainEntry.plan_id.in_(ids),
+            CarePlan.id.in_(ids),  # implied by the join; said so the planner knows it
+            or_(
+                PainEntry.local_day >= CarePlan.procedure_date,
+                PainEntry.local_day >= bindparam("since", type_=Date),
+            ),
+            current_pain(),
+        )
         .group_by(PainEntry.plan_id, PainEntry.local_day)
     )
     candidate = aliased(PainEntry)
@@ -272,47 +377,67 @@ def _pain_days_statement() -> Select[Any]:
         )
 
     latest = select(
-        literal(True),
+        literal(LATEST_PAIN),
         CarePlan.id,
         of_latest(candidate.local_day),
         of_latest(candidate.score),
+        no_key,
     ).where(CarePlan.id.in_(ids))
-    both = union_all(daily, latest).subquery()
+    report_days = (
+        select(
+            literal(REPORT_DAY),
+            SymptomReport.plan_id,
+            SymptomReport.local_day,
+            null().cast(Integer),
+            no_key,
+        )
+        .where(SymptomReport.plan_id.in_(ids))
+        .distinct()
+    )
+    checkoffs = select(
+        literal(CHECK_OFF),
+        CheckOff.plan_id,
+        CheckOff.local_day,
+        null().cast(Integer),
+        CheckOff.activity_key,
+    ).where(CheckOff.plan_id.in_(ids))
+    both = union_all(pain_days, latest, report_days, checkoffs).subquery()
     return select(both).order_by(both.c.plan_id, both.c.local_day)
 
 
-def _pain_days(connection: Connection, ids: list[int]) -> dict[int, PainDays]:
-    result: dict[int, PainDays] = defaultdict(PainDays)
-    for is_latest, plan_id, day, score in connection.execute(
-        _pain_days_statement(), {"plan_ids": ids}
-    ).all():
-        if is_latest:
+@dataclass
+class PlanDays:
+    """One listed plan's activity, as the page uses it."""
+
+    acts: Activity = field(default_factory=Activity)
+    # The highest current score of each local day, oldest day first.
+    maxima: list[tuple[date, int]] = field(default_factory=list)
+    latest: LatestPain | None = None
+
+
+def _load_activity(connection: Connection, plan_ids: list[int], since: date) -> dict[int, PlanDays]:
+    result: dict[int, PlanDays] = defaultdict(PlanDays)
+    rows = connection.execute(_activity_statement(), {"plan_ids": plan_ids, "since": since})
+    for kind, plan_id, day, score, key in rows.all():
+        of_plan = result[plan_id]
+        if kind == PAIN_DAY:
+            of_plan.maxima.append((day, score))
+            of_plan.acts.pain_days.add(day)
+        elif kind == LATEST_PAIN:
             if score is not None:
-                result[plan_id].latest = LatestPain(score=score, local_day=day)
+                of_plan.latest = LatestPain(score=score, local_day=day)
+        elif kind == REPORT_DAY:
+            of_plan.acts.report_days.add(day)
         else:
-            result[plan_id].maxima.append((day, score))
+            of_plan.acts.checkoffs.add((key, day))
     return result
 
 
-def _load_activity(
-    connection: Connection, plan_ids: list[int], pain: Mapping[int, PainDays]
-) -> dict[int, Activity]:
-    acts: dict[int, Activity] = defaultdict(Activity)
-    for plan_id in plan_ids:
-        acts[plan_id].pain_days = {day for day, _ in pain[plan_id].maxima}
-    for plan_id, day in connection.execute(
-        select(SymptomReport.plan_id, SymptomReport.local_day)
-        .where(SymptomReport.plan_id.in_(plan_ids))
-        .distinct()
-    ).all():
-        acts[plan_id].report_days.add(day)
-    for plan_id, key, day in connection.execute(
-        select(CheckOff.plan_id, CheckOff.activity_key, CheckOff.local_day).where(
-            CheckOff.plan_id.in_(plan_ids)
-        )
-    ).all():
-        acts[plan_id].checkoffs.add((key, day))
-    return acts
+@cache
+def _alerts_statement() -> Select[Any]:
+    return select(*(getattr(Alert, name) for name in AlertRow._fields)).where(
+        Alert.plan_id.in_(bindparam("plan_ids", expanding=True)), Alert.status != "resolved"
+    )
 
 
 def triage_page(
@@ -323,71 +448,51 @@ def triage_page(
     *,
     page_size: int = PAGE_SIZE,
 ) -> TriagePage:
-    ranks = _rank_subquery(clinic.id)
-    rank = func.coalesce(ranks.c.rank, RANK_NONE)
-    conditions = [CarePlan.clinic_id == clinic.id]
-    if filters.status != "all":
-        conditions.append(CarePlan.status == filters.status)
-    if filters.procedure:
-        conditions.append(CarePlan.procedure == filters.procedure)
-    if filters.has_alerts:
-        conditions.append(ranks.c.rank.is_not(None))
     # Day ranges use the clinic's calendar day; a patient in another zone may be one day off.
     clinic_today = local_day(now, clinic.timezone)
-    if filters.min_day is not None:
-        conditions.append(CarePlan.procedure_date <= clinic_today - timedelta(filters.min_day))
-    if filters.max_day is not None:
-        conditions.append(CarePlan.procedure_date >= clinic_today - timedelta(filters.max_day))
-
-    listed = (
-        select(CarePlan.id)
-        .join(Patient, Patient.id == CarePlan.patient_id)
-        .outerjoin(ranks, ranks.c.plan_id == CarePlan.id)
-        .where(*conditions)
+    count, listing = _list_statements(
+        has_alerts=filters.has_alerts,
+        status=filters.status != "all",
+        procedure=filters.procedure is not None,
+        min_day=filters.min_day is not None,
+        max_day=filters.max_day is not None,
     )
-    # Every plan has its patient, and the alert ranks matter only to the alerts filter: the
-    # count reads the care_plan index alone unless that filter is on.
-    counted = listed if filters.has_alerts else select(CarePlan.id).where(*conditions)
-    total = session.scalar(select(func.count()).select_from(counted.subquery())) or 0
+    params: dict[str, Any] = {
+        "clinic_id": clinic.id,
+        "status": filters.status,
+        "procedure": filters.procedure,
+        "latest_procedure": clinic_today - timedelta(filters.min_day or 0),
+        "earliest_procedure": clinic_today - timedelta(filters.max_day or 0),
+    }
+    connection = session.connection()
+    total = connection.execute(count, params).scalar_one()
     page = min(filters.page, max(1, -(-total // page_size)))
-    # The page is chosen over narrow rows (id and sort keys); only its plans and patients
-    # are then read whole.
-    chosen = (
-        listed.add_columns(rank.label("rank"), ranks.c.oldest, Patient.name)
-        .order_by(rank, ranks.c.oldest, Patient.name, CarePlan.id)
-        .limit(page_size)
-        .offset((page - 1) * page_size)
-        .subquery()
-    )
-    rows = session.execute(
-        select(CarePlan, Patient, chosen.c.rank)
-        .join(chosen, chosen.c.id == CarePlan.id)
-        .join(Patient, Patient.id == CarePlan.patient_id)
-        .order_by(chosen.c.rank, chosen.c.oldest, chosen.c.name, CarePlan.id)
-    ).all()
+    plans, patients, ranks = [], [], []
+    for row in connection.execute(
+        listing, {**params, "limit": page_size, "offset": (page - 1) * page_size}
+    ).all():
+        plans.append(PlanRow._make(row[:10]))
+        patients.append(PatientRow._make(row[10:13]))
+        ranks.append(row[13])
 
-    plan_ids = [plan.id for plan, _, _ in rows]
-    pain: dict[int, PainDays] = defaultdict(PainDays)
-    acts: dict[int, Activity] = defaultdict(Activity)
-    alerts: dict[int, list[Alert]] = defaultdict(list)
-    if plan_ids:
-        connection = session.connection()
-        pain.update(_pain_days(connection, plan_ids))
-        acts.update(_load_activity(connection, plan_ids, pain))
-        for alert in session.scalars(
-            select(Alert).where(Alert.plan_id.in_(plan_ids), Alert.status != "resolved")
-        ):
-            alerts[alert.plan_id].append(alert)
+    todays = [local_day(now, plan.timezone) for plan in plans]
+    activity: dict[int, PlanDays] = defaultdict(PlanDays)
+    alerts: dict[int, list[AlertRow]] = defaultdict(list)
+    if plans:
+        plan_ids = [plan.id for plan in plans]
+        since = min(todays) - timedelta(days=SPARKLINE_DAYS - 1)
+        activity.update(_load_activity(connection, plan_ids, since))
+        for alert in connection.execute(_alerts_statement(), {"plan_ids": plan_ids}).all():
+            alerts[alert.plan_id].append(AlertRow._make(alert))
 
     result = []
-    for plan, patient, plan_rank in rows:
-        today = local_day(now, plan.timezone)
-        plan_pain = pain[plan.id]
+    for plan, patient, plan_rank, today in zip(plans, patients, ranks, todays, strict=True):
+        of_plan = activity[plan.id]
         # Only the sparkline's days are summarised: the page shows nothing of the others.
         first_shown = today - timedelta(days=SPARKLINE_DAYS - 1)
         shown = [
             DayMax(day=day, day_number=(day - plan.procedure_date).days, max=highest)
-            for day, highest in plan_pain.maxima
+            for day, highest in of_plan.maxima
             if first_shown <= day <= today
         ]
         result.append(
@@ -396,10 +501,10 @@ def triage_page(
                 plan=plan,
                 rank=plan_rank,
                 day_number=(today - plan.procedure_date).days,
-                latest_pain=plan_pain.latest,
+                latest_pain=of_plan.latest,
                 summaries=shown,
                 sparkline=sparkline_svg(shown, today, days=SPARKLINE_DAYS),
-                adherence=adherence(plan, today, acts[plan.id]),
+                adherence=adherence(plan, today, of_plan.acts),
                 alerts=sorted(alerts[plan.id], key=alert_order),
             )
         )
