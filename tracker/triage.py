@@ -8,11 +8,12 @@ unresolved alerts.
 
 from __future__ import annotations
 
+import json
 from collections import defaultdict
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
-from functools import cache
+from functools import cache, lru_cache
 from typing import Any, NamedTuple
 
 from markupsafe import Markup
@@ -23,20 +24,27 @@ from sqlalchemy import (
     ScalarSelect,
     Select,
     String,
+    Text,
     and_,
     bindparam,
     case,
+    cast,
     func,
     literal,
     null,
-    or_,
     select,
     union_all,
 )
 from sqlalchemy.orm import InstrumentedAttribute, Session, aliased
 from sqlalchemy.sql import Subquery
 
-from tracker.agenda import agenda_for_day, plan_activities, plan_last_day
+from tracker.agenda import (
+    agenda_for_day,
+    plan_activities,
+    plan_last_day,
+    stored_counts_for_adherence,
+    with_override,
+)
 from tracker.corrections import current_pain
 from tracker.models import (
     PLAN_STATUSES,
@@ -154,15 +162,22 @@ def item_done(item: PlanActivity, day: date, acts: Activity) -> bool:
     return (item.key, day) in acts.checkoffs
 
 
-def adherence(plan: CarePlan | PlanRow, today: date, acts: Activity) -> Adherence:
+def adherence(
+    plan: CarePlan | PlanRow,
+    today: date,
+    acts: Activity,
+    items: Sequence[PlanActivity] | None = None,
+) -> Adherence:
     """Adherence items done over the whole days so far (today is not over, so not counted),
-    from the later of the procedure day and the enrolment day."""
+    from the later of the procedure day and the enrolment day. ``items``: the plan's
+    activities that count for adherence, overrides applied, when the caller has them."""
     first = max(plan.procedure_date, local_day(plan.created_at, plan.timezone))
     last = min(today - timedelta(days=1), plan_last_day(plan))
     due = done = 0
     # The items of ``agenda_for_day(plan, day).adherence_items``, without building the rest
     # of each day's agenda.
-    items = plan_activities(plan, adherence_only=True)
+    if items is None:
+        items = plan_activities(plan, adherence_only=True)  # type: ignore[arg-type]
     day, n = first, (first - plan.procedure_date).days
     while day <= last:
         for item in items:
@@ -191,7 +206,7 @@ class PlanRow(NamedTuple):
     timezone: str
     created_at: datetime
     duration_days: int
-    activities: list[dict[str, Any]]
+    activities_json: str  # the stored text: see _adherence_activities
     overrides: dict[str, Any]
 
 
@@ -312,7 +327,9 @@ def _list_statements(
     )
     page = (
         select(
-            *(getattr(CarePlan, name) for name in PlanRow._fields),
+            *(getattr(CarePlan, name) for name in PlanRow._fields[:8]),
+            cast(CarePlan.activities, Text),
+            CarePlan.overrides,
             Patient.id,
             Patient.name,
             Patient.phone,
@@ -342,6 +359,7 @@ def _activity_statement() -> Select[Any]:
     - CHECK_OFF: a check-off of ``activity_key`` on a day.
     """
     ids = bindparam("plan_ids", expanding=True)
+    since = bindparam("since", type_=Date)
     no_key = null().cast(String)
     pain_days = (
         select(
@@ -351,14 +369,13 @@ def _activity_statement() -> Select[Any]:
             func.max(PainEntry.score).label("score"),
             no_key.label("activity_key"),
         )
-        .join(CarePlan, CarePlan.id == PainEntry.plan_id)
+        .select_from(CarePlan)
+        .join(PainEntry, PainEntry.plan_id == CarePlan.id)
         .where(
-            PainEntry.plan_id.in_(ids),
-            CarePlan.id.in_(ids),  # implied by the join; said so the planner knows it
-            or_(
-                PainEntry.local_day >= CarePlan.procedure_date,
-                PainEntry.local_day >= bindparam("since", type_=Date),
-            ),
+            CarePlan.id.in_(ids),
+            # The earlier of the two, so both databases read a range of ix_pain_entry_plan_day.
+            PainEntry.local_day
+            >= case((CarePlan.procedure_date < since, CarePlan.procedure_date), else_=since),
             current_pain(),
         )
         .group_by(PainEntry.plan_id, PainEntry.local_day)
@@ -440,6 +457,26 @@ def _alerts_statement() -> Select[Any]:
     )
 
 
+@lru_cache(maxsize=64)
+def _adherence_activities(activities_json: str) -> tuple[PlanActivity, ...]:
+    """The activities that count for adherence in a plan's stored activities (JSON text),
+    parsed. Kept by their exact text, which is all the result depends on: plans enrolled
+    from the same template version share it, and changed text is a new key, so nothing
+    kept can be out of date. Overrides are applied per plan, after."""
+    return tuple(
+        PlanActivity.from_dict(data)
+        for data in json.loads(activities_json)
+        if stored_counts_for_adherence(data)
+    )
+
+
+def _plan_adherence(plan: PlanRow, today: date, acts: Activity) -> Adherence:
+    items: Sequence[PlanActivity] = _adherence_activities(plan.activities_json)
+    if plan.overrides:
+        items = [with_override(a, plan.overrides, plan.procedure_date) for a in items]
+    return adherence(plan, today, acts, items)
+
+
 def triage_page(
     session: Session,
     clinic: Clinic,
@@ -504,7 +541,7 @@ def triage_page(
                 latest_pain=of_plan.latest,
                 summaries=shown,
                 sparkline=sparkline_svg(shown, today, days=SPARKLINE_DAYS),
-                adherence=adherence(plan, today, of_plan.acts),
+                adherence=_plan_adherence(plan, today, of_plan.acts),
                 alerts=sorted(alerts[plan.id], key=alert_order),
             )
         )
