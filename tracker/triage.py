@@ -21,6 +21,7 @@ from sqlalchemy import (
     Connection,
     Date,
     Integer,
+    Row,
     ScalarSelect,
     Select,
     String,
@@ -292,7 +293,8 @@ def _list_statements(
 ) -> tuple[Select[Any], Select[Any]]:
     """(count, page) for one combination of filters, with parameters ``clinic_id``,
     ``status``, ``procedure``, ``latest_procedure``, ``earliest_procedure``, ``limit`` and
-    ``offset``. The page rows are PlanRow + PatientRow columns, then the rank."""
+    ``offset``. The page rows are PlanRow + PatientRow columns, then the rank and the number
+    of plans on all pages (``total``)."""
     ranks = _rank_subquery()
     rank = func.coalesce(ranks.c.rank, RANK_NONE)
     conditions = [CarePlan.clinic_id == bindparam("clinic_id")]
@@ -319,7 +321,9 @@ def _list_statements(
     # The page is chosen over narrow rows (id and sort keys); only its plans and patients
     # are then read, and only the columns the page shows.
     chosen = (
-        listed.add_columns(rank.label("rank"), ranks.c.oldest, Patient.name)
+        listed.add_columns(
+            rank.label("rank"), ranks.c.oldest, Patient.name, func.count().over().label("total")
+        )
         .order_by(rank, ranks.c.oldest, Patient.name, CarePlan.id)
         .limit(bindparam("limit", type_=Integer))
         .offset(bindparam("offset", type_=Integer))
@@ -334,6 +338,7 @@ def _list_statements(
             Patient.name,
             Patient.phone,
             chosen.c.rank,
+            chosen.c.total,
         )
         .join(chosen, chosen.c.id == CarePlan.id)
         .join(Patient, Patient.id == CarePlan.patient_id)
@@ -502,15 +507,28 @@ def triage_page(
         "earliest_procedure": clinic_today - timedelta(filters.max_day or 0),
     }
     connection = session.connection()
-    total = connection.execute(count, params).scalar_one()
-    page = min(filters.page, max(1, -(-total // page_size)))
+
+    def read_page(page: int) -> list[Row[Any]]:
+        offset = (page - 1) * page_size
+        return connection.execute(listing, {**params, "limit": page_size, "offset": offset}).all()
+
+    # The page's rows carry the total; only a page past the end (a stale link, an edited URL)
+    # needs the count on its own, to show the last page instead.
+    page = filters.page
+    rows = read_page(page)
+    if rows:
+        total = rows[0].total
+    else:
+        total = connection.execute(count, params).scalar_one()
+        last = max(1, -(-total // page_size))
+        if page > last:
+            page = last
+            rows = read_page(page)
     plans, patients, ranks = [], [], []
-    for row in connection.execute(
-        listing, {**params, "limit": page_size, "offset": (page - 1) * page_size}
-    ).all():
+    for row in rows:
         plans.append(PlanRow._make(row[:10]))
         patients.append(PatientRow._make(row[10:13]))
-        ranks.append(row[13])
+        ranks.append(row.rank)
 
     todays = [local_day(now, plan.timezone) for plan in plans]
     activity: dict[int, PlanDays] = defaultdict(PlanDays)
