@@ -545,11 +545,13 @@ def triage_page(
         of_plan = activity[plan.id]
         # Only the sparkline's days are summarised: the page shows nothing of the others.
         first_shown = today - timedelta(days=SPARKLINE_DAYS - 1)
-        shown = [
-            DayMax(day=day, day_number=(day - plan.procedure_date).days, max=highest)
-            for day, highest in of_plan.maxima
-            if first_shown <= day <= today
-        ]
+        shown = []
+        for day, highest in reversed(of_plan.maxima):  # newest day first; stop at the window
+            if day < first_shown:
+                break
+            if day <= today:
+                shown.append(DayMax(day, (day - plan.procedure_date).days, highest))
+        shown.reverse()
         result.append(
             TriageRow(
                 patient=patient,
