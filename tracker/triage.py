@@ -1,9 +1,9 @@
 """The triage list: which of a clinic's patients need attention, most urgent first.
 
-A page costs the same number of queries whatever the number of patients: one count, one
-page of plans (ordered in SQL by their unresolved alerts), one for what the page's patients
-did by day (pain summed up by day in SQL, symptom-report days, check-offs) and one for their
-unresolved alerts.
+A page costs the same number of queries whatever the number of patients: one page of plans
+(ordered in SQL by their unresolved alerts, carrying the total for the pager), one for what
+the page's patients did by day (pain summed up by day in SQL, symptom-report days,
+check-offs) and one for their unresolved alerts. Pain scores are never read one by one.
 """
 
 from __future__ import annotations
@@ -423,8 +423,8 @@ def _activity_statement() -> Select[Any]:
         null().cast(Integer),
         CheckOff.activity_key,
     ).where(CheckOff.plan_id.in_(ids))
-    both = union_all(pain_days, latest, report_days, checkoffs).subquery()
-    return select(both).order_by(both.c.plan_id, both.c.local_day)
+    days = union_all(pain_days, latest, report_days, checkoffs).subquery()
+    return select(days).order_by(days.c.plan_id, days.c.local_day)
 
 
 @dataclass
