@@ -9,10 +9,14 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
+from typing import Any
 
 from tracker.models import CarePlan
 from tracker.plan_templates import Activity
 from tracker.timeutil import local_day
+
+# The kinds of activity whose occurrences can be adherence items.
+ADHERENCE_KINDS = ("task", "check_in")
 
 
 @dataclass(frozen=True)
@@ -58,35 +62,53 @@ class DayAgenda:
 
     @property
     def adherence_items(self) -> tuple[Activity, ...]:
-        return tuple(a for a in self.tasks + self.check_ins if a.adherence)
+        return tuple(a for a in self.tasks + self.check_ins if counts_for_adherence(a))
+
+
+def counts_for_adherence(activity: Activity) -> bool:
+    """Whether an occurrence of ``activity`` is an adherence item: a task or check-in marked
+    so. Due on a day exactly when it is in that day's ``DayAgenda.adherence_items``."""
+    return activity.adherence and activity.kind in ADHERENCE_KINDS
 
 
 def day_number(plan: CarePlan, day: date) -> int:
     return (day - plan.procedure_date).days
 
 
-def plan_activities(plan: CarePlan) -> list[Activity]:
-    """The plan's activities with its overrides applied.
+def plan_activities(plan: CarePlan, *, adherence_only: bool = False) -> list[Activity]:
+    """The plan's activities with its overrides applied; with ``adherence_only``, only those
+    that ``counts_for_adherence`` (the others are not even parsed)."""
+    overrides = plan.overrides or {}
+    return [
+        with_override(Activity.from_dict(data), overrides, plan.procedure_date)
+        for data in plan.activities
+        if not adherence_only or stored_counts_for_adherence(data)
+    ]
+
+
+def stored_counts_for_adherence(data: dict[str, Any]) -> bool:
+    """``counts_for_adherence`` of a stored activity (a dict), before parsing it. Overrides
+    change days, never kind or adherence, so the stored values decide."""
+    return bool(data.get("adherence")) and data.get("kind") in ADHERENCE_KINDS
+
+
+def with_override(activity: Activity, overrides: dict[str, Any], procedure_date: date) -> Activity:
+    """``activity`` with the plan's override for it, if any.
 
     Supported overrides per activity key: ``end_day`` (extend a restriction or task, or
     release it early) and ``date`` (an appointment's actual date, ISO format).
     """
-    overrides = plan.overrides or {}
-    activities = []
-    for data in plan.activities:
-        activity = Activity.from_dict(data)
-        change = overrides.get(activity.key) or {}
-        if "end_day" in change:
-            activity = replace(
-                activity,
-                end_day=int(change["end_day"]),
-                cadence=_stretch(activity, int(change["end_day"])),
-            )
-        if "date" in change and activity.kind == "appointment":
-            n = (date.fromisoformat(change["date"]) - plan.procedure_date).days
-            activity = replace(activity, start_day=n, end_day=n)
-        activities.append(activity)
-    return activities
+    change = overrides.get(activity.key) or {}
+    if "end_day" in change:
+        activity = replace(
+            activity,
+            end_day=int(change["end_day"]),
+            cadence=_stretch(activity, int(change["end_day"])),
+        )
+    if "date" in change and activity.kind == "appointment":
+        n = (date.fromisoformat(change["date"]) - procedure_date).days
+        activity = replace(activity, start_day=n, end_day=n)
+    return activity
 
 
 def _stretch(activity: Activity, end_day: int) -> tuple:

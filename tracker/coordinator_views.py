@@ -163,7 +163,7 @@ def _patient_context(patient: Patient) -> dict[str, Any]:
         .order_by(SymptomReport.recorded_at.desc(), SymptomReport.id.desc())
     ).all()
     acts = Activity(
-        pain=effective_entries(pain),
+        pain_days={e.local_day for e in effective_entries(pain)},
         report_days={r.local_day for r in reports},
         checkoffs={
             (key, day)

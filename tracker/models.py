@@ -191,6 +191,8 @@ class PainEntry(Base):
         CheckConstraint("score >= 0 AND score <= 10", name="score_range"),
         CheckConstraint(f"context IS NULL OR {_in('context', PAIN_CONTEXTS)}", name="context"),
         Index("ix_pain_entry_plan_day", "plan_id", "local_day"),
+        # A plan's latest score (triage), read backwards from the newest.
+        Index("ix_pain_entry_plan_recorded", "plan_id", "recorded_at", "id"),
         # A row is corrected at most once; also serves the "superseded?" lookup.
         Index("uq_pain_entry_supersedes_id", "supersedes_id", unique=True),
     )

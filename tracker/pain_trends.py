@@ -33,6 +33,15 @@ class DaySummary:
 
 
 @dataclass(frozen=True)
+class DayMax:
+    """A local day's highest score: all a sparkline draws."""
+
+    day: date
+    day_number: int
+    max: int
+
+
+@dataclass(frozen=True)
 class Window:
     """The mean of the daily means of the three local days ending on ``end``."""
 
@@ -105,17 +114,23 @@ def _fmt(value: float) -> str:
     return f"{value:.1f}".rstrip("0").rstrip(".")
 
 
-def sparkline_svg(summaries: Sequence[DaySummary], today: date, *, days: int = 14) -> Markup:
+def sparkline_svg(
+    summaries: Sequence[DaySummary | DayMax], today: date, *, days: int = 14
+) -> Markup:
     """A small line of daily maxima over the last ``days`` local days, ending today."""
     width, height, pad = 140, 32, 3
     start = today - timedelta(days=days - 1)
     step = (width - 2 * pad) / max(days - 1, 1)
-    points = []
-    for s in summaries:
-        if start <= s.day <= today:
-            x = pad + (s.day - start).days * step
-            y = height - pad - s.max * (height - 2 * pad) / 10
-            points.append((x, y, s))
+    # (x, y) as drawn, formatted once for both the line and the dots, and the day.
+    points = [
+        (
+            f"{pad + (s.day - start).days * step:.1f}",
+            f"{height - pad - s.max * (height - 2 * pad) / 10:.1f}",
+            s,
+        )
+        for s in summaries
+        if start <= s.day <= today
+    ]
     if points:
         values = ", ".join(f"day {s.day_number}: {s.max}" for _, _, s in points)
         label = f"Highest daily pain, last {days} days: {values}"
@@ -128,11 +143,11 @@ def sparkline_svg(summaries: Sequence[DaySummary], today: date, *, days: int = 1
         f'y2="{height - pad}"/>',
     ]
     if len(points) > 1:
-        path = " ".join(f"{x:.1f},{y:.1f}" for x, y, _ in points)
+        path = " ".join(f"{x},{y}" for x, y, _ in points)
         parts.append(f'<polyline class="spark-line" points="{path}"/>')
     for x, y, s in points:
         danger = " spark-high" if s.max >= 7 else ""
-        parts.append(f'<circle class="spark-dot{danger}" cx="{x:.1f}" cy="{y:.1f}" r="2"/>')
+        parts.append(f'<circle class="spark-dot{danger}" cx="{x}" cy="{y}" r="2"/>')
     parts.append("</svg>")
     # Every text interpolated above is escaped; the rest are formatted numbers.
     return Markup("".join(parts))  # noqa: S704
