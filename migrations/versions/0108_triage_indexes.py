@@ -5,7 +5,7 @@ database finds it by reading the plan's newest entries backwards, instead of rea
 sorting every score the plan has.
 
 Revision ID: 0108_triage_indexes
-Revises: 0106_hardening
+Revises: 0107_alert_evaluation
 Create Date: 2026-11-21 17:30:00
 """
 
@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from alembic import op
 
 revision: str = "0108_triage_indexes"
-down_revision: str | None = "0106_hardening"
+down_revision: str | None = "0107_alert_evaluation"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
