@@ -10,14 +10,21 @@ receiver can drop the duplicate that a crash in mid-send may cause.
 from __future__ import annotations
 
 import http.client
+import io
 import json
 import logging
+import re
 import smtplib
 import socket
 import ssl
 import urllib.error
-from email.message import EmailMessage
-from email.utils import formatdate
+from email.charset import QP, Charset
+from email.generator import BytesGenerator
+from email.header import Header
+from email.message import EmailMessage, Message
+from email.mime.text import MIMEText
+from email.policy import compat32
+from email.utils import formatdate, getaddresses
 from typing import Any, Protocol
 from urllib.parse import SplitResult, urlsplit
 
@@ -64,8 +71,29 @@ class LogChannel:
         )
 
 
+# UTF-8 text parts, quoted-printable (readable in the raw message; the same encoding the
+# email package picks for these messages, whose safety line is long and has a "°").
+_UTF8_QP = Charset("utf-8")
+_UTF8_QP.body_encoding = QP
+_WIRE = compat32.clone(linesep="\r\n")  # SMTP wants CRLF line ends
+_LINE_ENDS = re.compile(r"\r\n?")
+
+
+def _text_body(text: str) -> str:
+    """Line ends as ``EmailMessage.set_content`` leaves them: \\n, and one at the end."""
+    text = _LINE_ENDS.sub("\n", text)
+    return text if text.endswith("\n") else text + "\n"
+
+
 class EmailChannel:
-    """Plain-text and HTML parts over SMTP; the idempotency key is the Message-ID."""
+    """Plain-text and HTML parts over SMTP; the idempotency key is the Message-ID.
+
+    Messages are put together with the email package's ``email.mime`` classes and its
+    ``compat32`` policy, which keep headers as plain strings: the ``EmailMessage`` API
+    parses every header it is given (and again to write it out), and that cost several
+    times more than everything else about sending a reminder. Addresses that need
+    SMTPUTF8 (non-ASCII) still go through ``EmailMessage``, which knows how to send them.
+    """
 
     name = "email"
 
@@ -91,7 +119,34 @@ class EmailChannel:
         self.base_url = base_url
         self._smtp: smtplib.SMTP | None = None
 
-    def build(self, message: OutgoingMessage) -> EmailMessage:
+    def build(self, message: OutgoingMessage) -> Message:
+        """The message as it goes out: From, To, Subject, Date, Message-ID and the
+        idempotency key, then a multipart/alternative of the text and HTML parts."""
+        to = message.email or ""
+        if not (to.isascii() and self.sender.isascii()):
+            return self._build_international(message)
+        headers = {
+            "From": self.sender,
+            "To": to,
+            "Subject": message.subject,
+            "Date": formatdate(localtime=False),
+            "Message-ID": message_id(message.idempotency_key, self.base_url),
+            "X-Idempotency-Key": message.idempotency_key,
+        }
+        email = Message(policy=compat32)
+        for name, value in headers.items():
+            if "\r" in value or "\n" in value:
+                # As EmailMessage refuses them: a line break would start a new header.
+                raise ValueError(f"the {name} header may not contain a line break")
+            # Non-ASCII (a translated activity title in the subject) as RFC 2047 words.
+            email[name] = value if value.isascii() else Header(value, "utf-8", header_name=name)
+        email["MIME-Version"] = "1.0"
+        email["Content-Type"] = "multipart/alternative"
+        email.attach(MIMEText(_text_body(message.text), "plain", _UTF8_QP, policy=compat32))
+        email.attach(MIMEText(_text_body(message.html), "html", _UTF8_QP, policy=compat32))
+        return email
+
+    def _build_international(self, message: OutgoingMessage) -> EmailMessage:
         email = EmailMessage()
         email["From"] = self.sender
         email["To"] = message.email or ""
@@ -130,7 +185,7 @@ class EmailChannel:
             try:
                 if self._smtp is None:
                     self._smtp = self._connect()
-                self._smtp.send_message(email)
+                self._transmit(self._smtp, email)
                 return
             except smtplib.SMTPRecipientsRefused as exc:
                 # The session is still good (smtplib has reset it): keep it.
@@ -149,6 +204,19 @@ class EmailChannel:
                 # The session's state is unknown after an error: start the next one afresh.
                 self.close()
                 raise DeliveryError(f"SMTP {self.host}:{self.port}: {_describe(exc)}") from exc
+
+    @staticmethod
+    def _transmit(smtp: smtplib.SMTP, email: Message) -> None:
+        if isinstance(email, EmailMessage):
+            smtp.send_message(email)  # SMTPUTF8 when needed
+            return
+        # What send_message does for this message, without parsing its headers again:
+        # the envelope from the From and To headers, the message written with CRLFs.
+        sender = getaddresses([email["From"]])[0][1]
+        recipients = [address for _, address in getaddresses([email["To"]])]
+        wire = io.BytesIO()
+        BytesGenerator(wire, mangle_from_=False, policy=_WIRE).flatten(email)
+        smtp.sendmail(sender, recipients, wire.getvalue())
 
     def close(self) -> None:
         """End the kept connection, if any (politely; a dead one is just dropped)."""
