@@ -14,6 +14,7 @@ import io
 import json
 import logging
 import re
+import secrets
 import smtplib
 import socket
 import ssl
@@ -117,6 +118,8 @@ class EmailChannel:
         self.timeout = float(timeout)
         self.sender = sender
         self.base_url = base_url
+        # The envelope sender (MAIL FROM), as send_message takes it from the From header.
+        self._envelope_from = getaddresses([sender])[0][1]
         self._smtp: smtplib.SMTP | None = None
 
     def build(self, message: OutgoingMessage) -> Message:
@@ -141,7 +144,12 @@ class EmailChannel:
             # Non-ASCII (a translated activity title in the subject) as RFC 2047 words.
             email[name] = value if value.isascii() else Header(value, "utf-8", header_name=name)
         email["MIME-Version"] = "1.0"
-        email["Content-Type"] = "multipart/alternative"
+        # A boundary like the email package's own. It need not be searched for in the
+        # parts (the package compiles a regular expression per message for that): they
+        # are quoted-printable, where "=" is always followed by two hex digits or ends
+        # the line, so no line of theirs can start with "--==".
+        boundary = "=" * 15 + f"{secrets.randbelow(10**19):019d}=="
+        email["Content-Type"] = f'multipart/alternative; boundary="{boundary}"'
         email.attach(MIMEText(_text_body(message.text), "plain", _UTF8_QP, policy=compat32))
         email.attach(MIMEText(_text_body(message.html), "html", _UTF8_QP, policy=compat32))
         return email
@@ -205,18 +213,16 @@ class EmailChannel:
                 self.close()
                 raise DeliveryError(f"SMTP {self.host}:{self.port}: {_describe(exc)}") from exc
 
-    @staticmethod
-    def _transmit(smtp: smtplib.SMTP, email: Message) -> None:
+    def _transmit(self, smtp: smtplib.SMTP, email: Message) -> None:
         if isinstance(email, EmailMessage):
             smtp.send_message(email)  # SMTPUTF8 when needed
             return
         # What send_message does for this message, without parsing its headers again:
         # the envelope from the From and To headers, the message written with CRLFs.
-        sender = getaddresses([email["From"]])[0][1]
         recipients = [address for _, address in getaddresses([email["To"]])]
         wire = io.BytesIO()
         BytesGenerator(wire, mangle_from_=False, policy=_WIRE).flatten(email)
-        smtp.sendmail(sender, recipients, wire.getvalue())
+        smtp.sendmail(self._envelope_from, recipients, wire.getvalue())
 
     def close(self) -> None:
         """End the kept connection, if any (politely; a dead one is just dropped)."""
