@@ -72,18 +72,27 @@ class LogChannel:
         )
 
 
-# UTF-8 text parts, quoted-printable (readable in the raw message; the same encoding the
-# email package picks for these messages, whose safety line is long and has a "°").
+# UTF-8 text parts: quoted-printable (the encoding the email package picks for these
+# messages, whose safety line is long and has a "°"), or base64 when that is shorter (a
+# text mostly in a non-Latin script), as the email package decides too.
 _UTF8_QP = Charset("utf-8")
 _UTF8_QP.body_encoding = QP
+_UTF8_BASE64 = Charset("utf-8")  # base64 is its default
+_ASCII = bytes(range(128))
 _WIRE = compat32.clone(linesep="\r\n")  # SMTP wants CRLF line ends
 _LINE_ENDS = re.compile(r"\r\n?")
 
 
-def _text_body(text: str) -> str:
-    """Line ends as ``EmailMessage.set_content`` leaves them: \\n, and one at the end."""
+def _text_part(text: str, subtype: str) -> MIMEText:
+    # Line ends as EmailMessage.set_content leaves them: "\n", and one at the end.
     text = _LINE_ENDS.sub("\n", text)
-    return text if text.endswith("\n") else text + "\n"
+    if not text.endswith("\n"):
+        text += "\n"
+    raw = text.encode("utf-8")
+    # Quoted-printable writes each byte outside ASCII as three characters.
+    quoted_size = len(raw) + 2 * len(raw.translate(None, _ASCII))
+    charset = _UTF8_QP if quoted_size <= len(raw) * 4 / 3 else _UTF8_BASE64
+    return MIMEText(text, subtype, charset, policy=compat32)
 
 
 class EmailChannel:
@@ -147,11 +156,11 @@ class EmailChannel:
         # A boundary like the email package's own. It need not be searched for in the
         # parts (the package compiles a regular expression per message for that): they
         # are quoted-printable, where "=" is always followed by two hex digits or ends
-        # the line, so no line of theirs can start with "--==".
+        # the line, or base64, which has no "-"; no line of theirs can start with "--==".
         boundary = "=" * 15 + f"{secrets.randbelow(10**19):019d}=="
         email["Content-Type"] = f'multipart/alternative; boundary="{boundary}"'
-        email.attach(MIMEText(_text_body(message.text), "plain", _UTF8_QP, policy=compat32))
-        email.attach(MIMEText(_text_body(message.html), "html", _UTF8_QP, policy=compat32))
+        email.attach(_text_part(message.text, "plain"))
+        email.attach(_text_part(message.html, "html"))
         return email
 
     def _build_international(self, message: OutgoingMessage) -> EmailMessage:

@@ -84,7 +84,9 @@ def readable(email: EmailMessage) -> dict[str, object]:
     for kind in ("plain", "html"):
         part = email.get_body((kind,))
         assert part is not None
-        parts[kind] = (part.get_content_type(), part.get_content_charset(), part.get_content())
+        # Line ends as a reader sees them (a base64 part keeps "\n", others come as CRLF).
+        content = part.get_content().replace("\r\n", "\n")
+        parts[kind] = (part.get_content_type(), part.get_content_charset(), content)
     headers = {
         name: str(email[name])
         for name in ("From", "To", "Subject", "Message-ID", "X-Idempotency-Key", "MIME-Version")
@@ -117,7 +119,15 @@ def test_it_writes_the_headers_and_parts_a_reader_expects() -> None:
     sent = parsedate_to_datetime(email["Date"])
     assert sent.utcoffset() == timedelta(0) or sent.tzinfo is None
     # The raw message is 7-bit (quoted-printable), readable by any server.
-    assert on_the_wire(channel().build(message)).isascii()
+    wire = on_the_wire(channel().build(message))
+    assert wire.isascii() and wire.count(b"Content-Transfer-Encoding: quoted-printable") == 2
+
+
+def test_it_sends_a_text_mostly_in_a_non_latin_script_as_base64() -> None:
+    message = outgoing(text="Здравствуйте, Зоя! Сегодня первый день восстановления.")
+    email = received(channel().build(message))
+    assert email.get_body(("plain",))["Content-Transfer-Encoding"] == "base64"
+    assert readable(email) == readable(received(reference(message)))
 
 
 def test_it_encodes_a_non_ascii_subject_so_the_reader_sees_it_unchanged() -> None:
