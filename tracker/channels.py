@@ -19,6 +19,7 @@ import smtplib
 import socket
 import ssl
 import urllib.error
+from collections.abc import Callable
 from email.charset import QP, Charset
 from email.generator import BytesGenerator
 from email.header import Header
@@ -41,6 +42,12 @@ class DeliveryError(Exception):
         self.permanent = permanent
 
 
+# What is left of sending a message once it is written out: handing it to the receiver.
+# ``Channels.prepare`` returns one, so the deliver step can write the next message while
+# this one is on its way (see reminder_delivery); calling it raises DeliveryError too.
+Handover = Callable[[], None]
+
+
 class Channel(Protocol):
     name: str
 
@@ -59,6 +66,9 @@ class LogChannel:
 
     def __init__(self, logger: logging.Logger | None = None) -> None:
         self.logger = logger or log
+
+    def prepare(self, message: OutgoingMessage) -> Handover:
+        return lambda: self.send(message)
 
     def send(self, message: OutgoingMessage) -> None:
         self.logger.info(
@@ -187,6 +197,23 @@ class EmailChannel:
             raise
         return smtp
 
+    def prepare(self, message: OutgoingMessage) -> Handover:
+        """Write ``message`` out now; returns the call that sends it (see ``send``)."""
+        if not message.email:
+            raise DeliveryError("the patient has no email address", permanent=True)
+        email = self.build(message)
+        if isinstance(email, EmailMessage):
+            return lambda: self._deliver(lambda smtp: smtp.send_message(email))  # SMTPUTF8
+        # What send_message does for this message, without parsing its headers again: the
+        # envelope from the From and To headers, the message written with CRLF line ends.
+        recipients = [address for _, address in getaddresses([email["To"]])]
+        wire = io.BytesIO()
+        BytesGenerator(wire, mangle_from_=False, policy=_WIRE).flatten(email)
+        data = wire.getvalue()
+        return lambda: self._deliver(
+            lambda smtp: smtp.sendmail(self._envelope_from, recipients, data)
+        )
+
     def send(self, message: OutgoingMessage) -> None:
         """Send over the open connection (opened on first use, kept for the next message).
 
@@ -194,15 +221,15 @@ class EmailChannel:
         and login) for all of them, instead of one per message. A kept connection the
         server has dropped meanwhile is reopened once; ``close()`` ends it.
         """
-        if not message.email:
-            raise DeliveryError("the patient has no email address", permanent=True)
-        email = self.build(message)
+        self.prepare(message)()
+
+    def _deliver(self, transmit: Callable[[smtplib.SMTP], object]) -> None:
         while True:
             reused = self._smtp is not None
             try:
                 if self._smtp is None:
                     self._smtp = self._connect()
-                self._transmit(self._smtp, email)
+                transmit(self._smtp)
                 return
             except smtplib.SMTPRecipientsRefused as exc:
                 # The session is still good (smtplib has reset it): keep it.
@@ -221,17 +248,6 @@ class EmailChannel:
                 # The session's state is unknown after an error: start the next one afresh.
                 self.close()
                 raise DeliveryError(f"SMTP {self.host}:{self.port}: {_describe(exc)}") from exc
-
-    def _transmit(self, smtp: smtplib.SMTP, email: Message) -> None:
-        if isinstance(email, EmailMessage):
-            smtp.send_message(email)  # SMTPUTF8 when needed
-            return
-        # What send_message does for this message, without parsing its headers again:
-        # the envelope from the From and To headers, the message written with CRLFs.
-        recipients = [address for _, address in getaddresses([email["To"]])]
-        wire = io.BytesIO()
-        BytesGenerator(wire, mangle_from_=False, policy=_WIRE).flatten(email)
-        smtp.sendmail(self._envelope_from, recipients, wire.getvalue())
 
     def close(self) -> None:
         """End the kept connection, if any (politely; a dead one is just dropped)."""
@@ -271,6 +287,10 @@ class WebhookChannel:
         }
 
     def send(self, message: OutgoingMessage, *, url: str | None = None) -> None:
+        self.prepare(message, url=url)()
+
+    def prepare(self, message: OutgoingMessage, *, url: str | None = None) -> Handover:
+        """Check the URL and write the JSON body now; returns the call that POSTs it."""
         target = url or self.url
         if not target:
             raise DeliveryError("no webhook URL is configured", permanent=True)
@@ -283,6 +303,9 @@ class WebhookChannel:
             "Idempotency-Key": message.idempotency_key,
             "User-Agent": "recovery-tracker-reminders",
         }
+        return lambda: self._post(target, parts, body, headers)
+
+    def _post(self, target: str, parts: SplitResult, body: bytes, headers: dict[str, str]) -> None:
         path = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
         key = (parts.scheme, parts.hostname, parts.port)
         while True:
@@ -378,18 +401,26 @@ class Channels:
         self.webhook.close()
 
     def send(self, channel: str, message: OutgoingMessage, *, webhook_url: str | None) -> None:
+        self.prepare(channel, message, webhook_url=webhook_url)()
+
+    def prepare(
+        self, channel: str, message: OutgoingMessage, *, webhook_url: str | None
+    ) -> Handover:
+        """Write ``message`` out for ``channel``; returns the call that hands it over.
+
+        Raises DeliveryError (as the hand-over itself may) when it cannot be sent.
+        """
         if channel == "log":
-            self.log.send(message)
-        elif channel == "email":
+            return self.log.prepare(message)
+        if channel == "email":
             if self.email is None:
                 # SMTP may come back in the configuration; until then this is a failure to
                 # retry, not a reason to drop the reminder.
                 raise DeliveryError("email is not configured (TRACKER_SMTP_HOST)")
-            self.email.send(message)
-        elif channel == "webhook":
-            self.webhook.send(message, url=webhook_url)
-        else:
-            raise DeliveryError(f"unknown channel {channel!r}", permanent=True)
+            return self.email.prepare(message)
+        if channel == "webhook":
+            return self.webhook.prepare(message, url=webhook_url)
+        raise DeliveryError(f"unknown channel {channel!r}", permanent=True)
 
 
 __all__ = [
@@ -397,6 +428,7 @@ __all__ = [
     "Channels",
     "DeliveryError",
     "EmailChannel",
+    "Handover",
     "LogChannel",
     "WebhookChannel",
     "message_id",
