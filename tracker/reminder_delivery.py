@@ -10,7 +10,10 @@ before anything is sent, so:
   claimed again: nothing is lost, and only a message that was in flight at the moment of
   the crash can go out twice (it carries the same idempotency key both times);
 - sending happens outside any transaction, and the result is recorded only while the
-  lease is still ours.
+  lease is still ours;
+- the network part of a send runs on a sender thread while the next message is composed
+  here, but a message is handed over only once the previous outcome is committed, so at
+  most one message is ever out and not yet recorded.
 
 A failed send is retried with exponential backoff; after ``max_attempts`` (or at once for
 a permanent failure) the reminder is dead and an "undeliverable" alert tells the care team.
