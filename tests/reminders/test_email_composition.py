@@ -72,10 +72,45 @@ def on_the_wire(email: Message) -> bytes:
     return out.getvalue()
 
 
-def received(email: Message) -> EmailMessage:
-    parsed = message_from_bytes(on_the_wire(email), policy=policy.default)
+class SMTPRecorder:
+    """Stands in for the channel's SMTP session: keeps what would have gone to the server."""
+
+    def __init__(self) -> None:
+        self.sent: list[tuple[str, list[str], bytes]] = []
+
+    def sendmail(self, sender: str, recipients: list[str], data: bytes) -> None:
+        self.sent.append((sender, recipients, data))
+
+    def send_message(self, email: EmailMessage) -> None:
+        self.sent.append(("", [], on_the_wire(email)))
+
+    def quit(self) -> None:
+        pass
+
+    def close(self) -> None:
+        pass
+
+
+def sent_by(channel: EmailChannel, message: OutgoingMessage) -> bytes:
+    """The bytes the channel hands to the SMTP server for ``message``."""
+    recorder = SMTPRecorder()
+    channel._smtp = recorder  # type: ignore[assignment]
+    channel.send(message)
+    return recorder.sent[-1][2]
+
+
+def parse(data: bytes) -> EmailMessage:
+    parsed = message_from_bytes(data, policy=policy.default)
     assert isinstance(parsed, EmailMessage)
     return parsed
+
+
+def received(message: OutgoingMessage) -> EmailMessage:
+    return parse(sent_by(channel(), message))
+
+
+def expected(message: OutgoingMessage) -> EmailMessage:
+    return parse(on_the_wire(reference(message)))
 
 
 def readable(email: EmailMessage) -> dict[str, object]:
@@ -105,9 +140,9 @@ def channel() -> EmailChannel:
 
 def test_it_writes_the_headers_and_parts_a_reader_expects() -> None:
     message = outgoing()
-    email = received(channel().build(message))
+    email = received(message)
 
-    assert readable(email) == readable(received(reference(message)))
+    assert readable(email) == readable(expected(message))
     assert email["From"] == SENDER and email["To"] == "zoe@example.org"
     assert email["Message-ID"] == "<reminder-7-daily-2026-11-21@tracker.clinic.example>"
     assert email["X-Idempotency-Key"] == "reminder-7-daily-2026-11-21"
@@ -119,22 +154,29 @@ def test_it_writes_the_headers_and_parts_a_reader_expects() -> None:
     sent = parsedate_to_datetime(email["Date"])
     assert sent.utcoffset() == timedelta(0) or sent.tzinfo is None
     # The raw message is 7-bit (quoted-printable), readable by any server.
-    wire = on_the_wire(channel().build(message))
+    wire = sent_by(channel(), message)
     assert wire.isascii() and wire.count(b"Content-Transfer-Encoding: quoted-printable") == 2
 
 
 def test_it_sends_a_text_mostly_in_a_non_latin_script_as_base64() -> None:
     message = outgoing(text="Здравствуйте, Зоя! Сегодня первый день восстановления.")
-    email = received(channel().build(message))
+    email = received(message)
     assert email.get_body(("plain",))["Content-Transfer-Encoding"] == "base64"
-    assert readable(email) == readable(received(reference(message)))
+    assert readable(email) == readable(expected(message))
 
 
 def test_it_encodes_a_non_ascii_subject_so_the_reader_sees_it_unchanged() -> None:
     message = outgoing(subject="Reminder: Kontrolle beim Arzt, Röntgen im Ärztehaus, Sunday")
-    email = received(channel().build(message))
+    email = received(message)
     assert email["Subject"] == message.subject
-    assert readable(email) == readable(received(reference(message)))
+    assert readable(email) == readable(expected(message))
+
+
+def test_it_folds_a_long_subject_and_the_reader_sees_it_unchanged() -> None:
+    subject = "Reminder: " + ", ".join(f"Follow-up visit number {n}" for n in range(6))
+    wire = sent_by(channel(), outgoing(subject=subject))
+    assert max(len(line) for line in wire.split(b"\r\n")) <= 78
+    assert parse(wire)["Subject"] == subject
 
 
 def test_it_refuses_a_line_break_in_a_header_as_email_message_does() -> None:
@@ -147,9 +189,8 @@ def test_it_refuses_a_line_break_in_a_header_as_email_message_does() -> None:
 
 def test_it_keeps_the_email_message_api_for_addresses_that_need_smtputf8() -> None:
     message = outgoing(email="zoë@exämple.org")
-    email = channel().build(message)
-    assert isinstance(email, EmailMessage)
-    assert readable(received(email))["headers"]["To"] == "zoë@exämple.org"
+    assert isinstance(channel().build(message), EmailMessage)
+    assert readable(received(message))["headers"]["To"] == "zoë@exämple.org"
 
 
 # Header text: anything printable on one line. Subjects start and end with our own words
@@ -169,7 +210,7 @@ def test_a_reader_sees_the_same_message_as_with_the_email_message_api(
     subject: str, text: str, html: str
 ) -> None:
     message = outgoing(subject=subject, text=text, html=html)
-    assert readable(received(channel().build(message))) == readable(received(reference(message)))
+    assert readable(received(message)) == readable(expected(message))
 
 
 def test_a_reminder_with_a_non_ascii_name_arrives_intact(
