@@ -1,10 +1,12 @@
 """Target 4: reminders delivered per second through a real channel ÷ a claim-and-mark loop.
 
 Two loopback receivers run in their own processes: an HTTP server for the webhook channel
-and aiosmtpd for email. The limit is the deliver step's own bookkeeping with no sending:
-claim a batch with a lease (``claim``), then mark each row sent (``_finish``), one commit
-each. The measured step is ``deliver_reminders`` as the scheduler runs it: claim, store
-the personal link, compose the message from the agenda, send, mark sent.
+and a small asyncio SMTP server for email (receivers.py says why not aiosmtpd); every
+message sent must have been received. The limit is the deliver step's own bookkeeping
+with no sending: claim a batch with a lease (``claim``), then mark each row sent
+(``_finish``), one commit each. The measured step is ``deliver_reminders`` as the
+scheduler runs it: claim, store the personal link, compose the message from the agenda,
+send, mark sent.
 
 Every reminder of a channel is due at the same instant (the morning peak), so "due→sent"
 is how long the last patients wait for the batch ahead of them.
@@ -178,8 +180,11 @@ def run(database_url: str, backend: str, size_name: str) -> list[Figure]:
 
     received = {"email": smtp, "webhook": hook_stats}
     for channel, (counts, seconds, waits) in results.items():
-        if counts.sent != len(waits) or counts.errors:
-            raise RuntimeError(f"{channel}: sent {counts.sent}, errors {counts.errors[:3]}")
+        got = received[channel].get("messages")
+        if counts.sent != len(waits) or counts.errors or got != counts.sent:
+            raise RuntimeError(
+                f"{channel}: sent {counts.sent}, received {got}, errors {counts.errors[:3]}"
+            )
         rate = counts.sent / seconds
         figures.append(
             Figure(
@@ -196,6 +201,7 @@ def run(database_url: str, backend: str, size_name: str) -> list[Figure]:
                     "reminders": size.per_channel,
                     "sent": counts.sent,
                     "received": received[channel].get("messages"),
+                    "received_bytes": received[channel].get("bytes"),
                     "receiver_connections": received[channel].get("connections"),
                     "seconds": round(seconds, 3),
                     "claim_and_mark_rows": marked,

@@ -10,7 +10,10 @@ before anything is sent, so:
   claimed again: nothing is lost, and only a message that was in flight at the moment of
   the crash can go out twice (it carries the same idempotency key both times);
 - sending happens outside any transaction, and the result is recorded only while the
-  lease is still ours.
+  lease is still ours;
+- the network part of a send runs on a sender thread while the next message is composed
+  here, but a message is handed over only once the previous outcome is committed, so at
+  most one message is ever out and not yet recorded.
 
 A failed send is retried with exponential backoff; after ``max_attempts`` (or at once for
 a permanent failure) the reminder is dead and an "undeliverable" alert tells the care team.
@@ -27,6 +30,7 @@ import socket
 import threading
 import uuid
 from collections.abc import Callable, Collection
+from concurrent.futures import Executor, Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any
@@ -36,7 +40,7 @@ from sqlalchemy.orm import Session
 
 from tracker.agenda import agenda_for_day
 from tracker.alerts import UNDELIVERABLE, raise_alert
-from tracker.channels import Channels, DeliveryError
+from tracker.channels import Channels, DeliveryError, Handover
 from tracker.links import link_url, reminder_link_tokens
 from tracker.models import CarePlan, Clinic, Patient, Reminder
 from tracker.reminder_messages import compose, missed_yesterdays
@@ -269,9 +273,12 @@ def prepare_batch(
     }
 
 
-def deliver_one(
+Row = tuple[Reminder, CarePlan, Patient, Clinic]
+
+
+def prepare_one(
     session: Session,
-    row: tuple[Reminder, CarePlan, Patient, Clinic],
+    row: Row,
     *,
     now: datetime,
     worker: str,
@@ -279,7 +286,10 @@ def deliver_one(
     settings: DeliverySettings,
     counts: DeliveryCounts,
     prepared: dict[int, tuple[str, bool]] | None = None,
-) -> None:
+) -> Handover | None:
+    """Compose ``row``'s message and write it out for its channel; returns the call that
+    hands it over, or None when there is nothing to send (the outcome is recorded: a
+    reminder no longer due, or a message its channel can never take)."""
     reminder, plan, patient, clinic = row
     reason = _why_not_send(reminder, plan, now)
     if reason is not None:
@@ -292,7 +302,7 @@ def deliver_one(
         if _finish(session, reminder.id, worker, values):
             counts.expired += 1
             log.info("reminder %s not sent: %s", reminder.idempotency_key, reason)
-        return
+        return None
 
     if prepared is None or reminder.id not in prepared:
         prepared = prepare_batch(session, [row], now=now, settings=settings)
@@ -301,26 +311,43 @@ def deliver_one(
         session, reminder, plan, patient, clinic, link_url(settings.base_url, link), missed=missed
     )
     session.commit()  # end the read transaction: nothing is held open while sending
-
     try:
-        channels.send(reminder.channel, message, webhook_url=clinic.webhook_url)
+        return channels.prepare(reminder.channel, message, webhook_url=clinic.webhook_url)
     except DeliveryError as exc:
+        record_send(session, row, exc, now=now, worker=worker, settings=settings, counts=counts)
+        return None
+
+
+def record_send(
+    session: Session,
+    row: Row,
+    error: DeliveryError | None,
+    *,
+    now: datetime,
+    worker: str,
+    settings: DeliverySettings,
+    counts: DeliveryCounts,
+) -> None:
+    """Record how sending ``row``'s message went: sent (``error`` None), to be retried with
+    backoff, or dead (a permanent failure, or the last attempt) with an alert."""
+    reminder, plan, _, _ = row
+    if error is not None:
         attempts = reminder.attempts + 1
-        error = str(exc)[:1000]
-        if exc.permanent or attempts >= settings.max_attempts:
-            _dead_letter(session, reminder, plan, error=error, attempts=attempts, now=now)
+        text = str(error)[:1000]
+        if error.permanent or attempts >= settings.max_attempts:
+            _dead_letter(session, reminder, plan, error=text, attempts=attempts, now=now)
             if _finish(
                 session,
                 reminder.id,
                 worker,
-                {"status": "dead", "attempts": attempts, "last_error": error},
+                {"status": "dead", "attempts": attempts, "last_error": text},
             ):
                 counts.dead += 1
                 log.warning(
                     "reminder %s dead after %d attempt(s): %s",
                     reminder.idempotency_key,
                     attempts,
-                    error,
+                    text,
                 )
             else:
                 counts.lost_lease += 1
@@ -330,7 +357,7 @@ def deliver_one(
             session,
             reminder.id,
             worker,
-            {"attempts": attempts, "last_error": error, "next_attempt_at": retry_at},
+            {"attempts": attempts, "last_error": text, "next_attempt_at": retry_at},
         ):
             counts.retried += 1
             log.info(
@@ -338,7 +365,7 @@ def deliver_one(
                 reminder.idempotency_key,
                 attempts,
                 retry_at.isoformat(),
-                error,
+                text,
             )
         else:
             counts.lost_lease += 1
@@ -356,6 +383,15 @@ def deliver_one(
         # send it too, with the same idempotency key.
         counts.lost_lease += 1
         log.warning("reminder %s sent after its lease lapsed", reminder.idempotency_key)
+
+
+def _hand_over(handover: Handover) -> DeliveryError | None:
+    """Runs on the sending thread: the channel's outcome, as a value."""
+    try:
+        handover()
+    except DeliveryError as exc:
+        return exc
+    return None
 
 
 def deliver_reminders(
@@ -378,11 +414,13 @@ def deliver_reminders(
     """
     worker = worker or worker_name()
     clock = clock or (lambda: now)
+    sender = ThreadPoolExecutor(max_workers=1, thread_name_prefix="reminder-sender")
     try:
         return _deliver_batches(
             session,
             now=now,
             channels=channels,
+            sender=sender,
             settings=settings,
             worker=worker,
             stop=stop,
@@ -390,6 +428,7 @@ def deliver_reminders(
             max_batches=max_batches,
         )
     finally:
+        sender.shutdown(wait=True)
         # Connections are reused across the step's batches, not kept idle between ticks.
         channels.close()
 
@@ -399,6 +438,7 @@ def _deliver_batches(
     *,
     now: datetime,
     channels: Channels,
+    sender: Executor,
     settings: DeliverySettings,
     worker: str,
     stop: threading.Event | None,
@@ -428,12 +468,89 @@ def _deliver_batches(
             session.rollback()
             log.exception("preparing a batch of %d reminders failed", len(rows))
             prepared = {}
+        _send_batch(
+            session,
+            rows,
+            prepared,
+            now=now,
+            lease_end=lease_end - margin,
+            channels=channels,
+            sender=sender,
+            settings=settings,
+            worker=worker,
+            stop=stop,
+            clock=clock,
+            counts=counts,
+            failed=failed,
+        )
+        release(session, worker, keep=failed)
+        if _progress(counts) == before:
+            break  # nothing could be done with this batch; try again next tick
+    return counts
+
+
+def _send_batch(
+    session: Session,
+    rows: list[Row],
+    prepared: dict[int, tuple[str, bool]],
+    *,
+    now: datetime,
+    lease_end: datetime,
+    channels: Channels,
+    sender: Executor,
+    settings: DeliverySettings,
+    worker: str,
+    stop: threading.Event | None,
+    clock: Callable[[], datetime],
+    counts: DeliveryCounts,
+    failed: set[int],
+) -> None:
+    """Send a claimed batch, one message at a time, until ``lease_end`` (or ``stop``).
+
+    While one message is on its way (on the ``sender`` thread: the channel's round trips
+    to the receiver), the next one is composed and written out here. It is handed over
+    only once the previous outcome is recorded, so at most one message is ever received
+    and not yet marked sent, exactly as when everything happened on one thread.
+    """
+    in_flight: tuple[Row, datetime, Future[DeliveryError | None]] | None = None
+
+    def unexpected(row: Row, exc: Exception) -> None:
+        # A bug or a database hiccup on one reminder must not stop the others; its lease
+        # lapses and it is tried again later.
+        session.rollback()
+        failed.add(row[0].id)
+        counts.errors.append(f"{row[0].idempotency_key}: {type(exc).__name__}: {exc}")
+        log.error("reminder %s: unexpected error", row[0].idempotency_key, exc_info=exc)
+
+    def may_start() -> bool:
+        return not (stop and stop.is_set()) and max(now, clock()) < lease_end
+
+    def settle() -> None:
+        nonlocal in_flight
+        if in_flight is None:
+            return
+        row, sent_now, outcome = in_flight
+        in_flight = None
+        try:
+            record_send(
+                session,
+                row,
+                outcome.result(),
+                now=sent_now,
+                worker=worker,
+                settings=settings,
+                counts=counts,
+            )
+        except Exception as exc:
+            unexpected(row, exc)
+
+    try:
         for row in rows:
-            current = max(now, clock())
-            if (stop and stop.is_set()) or current >= lease_end - margin:
+            if not may_start():
                 break
+            current = max(now, clock())
             try:
-                deliver_one(
+                handover = prepare_one(
                     session,
                     row,
                     now=current,
@@ -444,16 +561,16 @@ def _deliver_batches(
                     prepared=prepared,
                 )
             except Exception as exc:
-                # A bug or a database hiccup on one reminder must not stop the others; its
-                # lease lapses and it is tried again later.
-                session.rollback()
-                failed.add(row[0].id)
-                counts.errors.append(f"{row[0].idempotency_key}: {type(exc).__name__}: {exc}")
-                log.exception("reminder %s: unexpected error", row[0].idempotency_key)
-        release(session, worker, keep=failed)
-        if _progress(counts) == before:
-            break  # nothing could be done with this batch; try again next tick
-    return counts
+                unexpected(row, exc)
+                continue
+            if handover is None:
+                continue
+            settle()
+            if not may_start():
+                break  # composed but not sent: its lease is given back with the others
+            in_flight = (row, current, sender.submit(_hand_over, handover))
+    finally:
+        settle()
 
 
 def _progress(counts: DeliveryCounts) -> int:

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import json
+import smtplib
 
 from benchmarks.__main__ import main
+from benchmarks.delivery import receiver
 
 
 def test_it_runs_a_benchmark_and_writes_its_report(tmp_path, capsys) -> None:
@@ -19,3 +21,30 @@ def test_it_runs_a_benchmark_and_writes_its_report(tmp_path, capsys) -> None:
     assert [f["name"] for f in figures] == ["plan step rows/s", "second run (already planned)"]
     assert all(f["ratio"] > 0 and f["limit"] > 0 for f in figures)
     assert "plan step rows/s" in capsys.readouterr().out
+
+
+def test_the_delivery_benchmark_counts_every_message_its_receivers_took(tmp_path) -> None:
+    report = tmp_path / "report.json"
+
+    status = main(
+        ["--size", "smoke", "--only", "delivery", "--backends", "sqlite", "--json", str(report)]
+    )
+
+    rates = [f for f in json.loads(report.read_text())["figures"] if f["name"].endswith("/s")]
+    assert status == 0 and len(rates) == 2
+    assert all(f["details"]["received"] == f["details"]["sent"] == 20 for f in rates)
+    assert all(f["details"]["receiver_connections"] == 1 for f in rates)
+
+
+def test_the_smtp_receiver_takes_whole_messages() -> None:
+    bodies = [
+        b"Subject: one\r\n\r\nHello\r\n",
+        b"Subject: two\r\n\r\n.a line starting with a dot\r\n..\r\n.\r\nend\r\n",
+        b"Subject: three\r\n\r\n" + b"x" * 70_000 + b"\r\n",
+    ]
+    with receiver("smtp") as (port, stats), smtplib.SMTP("127.0.0.1", port) as smtp:
+        for body in bodies:
+            smtp.sendmail("clinic@example.org", ["pat@example.org"], body)
+        smtp.rset()
+        assert smtp.noop()[0] == 250
+    assert stats == {"messages": 3, "bytes": sum(map(len, bodies)), "connections": 1}
