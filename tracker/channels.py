@@ -9,6 +9,7 @@ receiver can drop the duplicate that a crash in mid-send may cause.
 
 from __future__ import annotations
 
+import binascii
 import http.client
 import io
 import json
@@ -20,7 +21,7 @@ import socket
 import ssl
 import urllib.error
 from collections.abc import Callable
-from email.charset import QP, Charset
+from email.charset import Charset
 from email.generator import BytesGenerator
 from email.header import Header
 from email.message import EmailMessage, Message
@@ -85,8 +86,6 @@ class LogChannel:
 # UTF-8 text parts: quoted-printable (the encoding the email package picks for these
 # messages, whose safety line is long and has a "°"), or base64 when that is shorter (a
 # text mostly in a non-Latin script), as the email package decides too.
-_UTF8_QP = Charset("utf-8")
-_UTF8_QP.body_encoding = QP
 _UTF8_BASE64 = Charset("utf-8")  # base64 is its default
 _ASCII = bytes(range(128))
 
@@ -112,7 +111,7 @@ _WIRE = _Wire(linesep="\r\n")
 _LINE_ENDS = re.compile(r"\r\n?")
 
 
-def _text_part(text: str, subtype: str) -> MIMEText:
+def _text_part(text: str, subtype: str) -> Message:
     # Line ends as EmailMessage.set_content leaves them: "\n", and one at the end.
     text = _LINE_ENDS.sub("\n", text)
     if not text.endswith("\n"):
@@ -120,8 +119,17 @@ def _text_part(text: str, subtype: str) -> MIMEText:
     raw = text.encode("utf-8")
     # Quoted-printable writes each byte outside ASCII as three characters.
     quoted_size = len(raw) + 2 * len(raw.translate(None, _ASCII))
-    charset = _UTF8_QP if quoted_size <= len(raw) * 4 / 3 else _UTF8_BASE64
-    return MIMEText(text, subtype, charset, policy=compat32)
+    if quoted_size > len(raw) * 4 / 3:
+        return MIMEText(text, subtype, _UTF8_BASE64, policy=compat32)
+    # The headers MIMEText writes, with the body quoted by binascii (C) instead of the
+    # email package's pure-Python encoder: the same bytes once decoded, at a fraction of
+    # the cost (the text and HTML parts were a fifth of the work of composing an email).
+    part = Message(policy=compat32)
+    part["Content-Type"] = f'text/{subtype}; charset="utf-8"'
+    part["MIME-Version"] = "1.0"
+    part["Content-Transfer-Encoding"] = "quoted-printable"
+    part.set_payload(binascii.b2a_qp(raw).decode("ascii"))
+    return part
 
 
 class EmailChannel:

@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
 
-from markupsafe import Markup
+from markupsafe import escape
 from sqlalchemy import select, union
 from sqlalchemy.orm import Session
 
@@ -114,6 +114,41 @@ def _sections(agenda: DayAgenda) -> list[tuple[str, list[str]]]:
     return sections
 
 
+def _element(tag: str, text: str) -> str:
+    return f"<{tag}>{escape(text)}</{tag}>"
+
+
+def _html_document(
+    subject: str,
+    greeting: str,
+    intro: list[str],
+    sections: list[tuple[str, list[str]]],
+    link: str,
+    safety: str,
+    clinic_name: str,
+) -> str:
+    """The HTML part: the same words as the text part, every piece of text escaped.
+
+    Joined from escaped strings (``Markup.format`` costs a ``string.Formatter`` pass per
+    element, a tenth of the deliver step's work per email).
+    """
+    parts = [_element("p", greeting), *(_element("p", line) for line in intro)]
+    for heading, lines in sections:
+        parts.append(_element("h2", heading))
+        parts.append("<ul>")
+        parts.extend(_element("li", line) for line in lines)
+        parts.append("</ul>")
+    parts.append(
+        f'<p><a href="{escape(link)}">Open your page to see today and check things off</a></p>'
+    )
+    parts.append(_element("p", safety))
+    parts.append(_element("p", clinic_name))
+    return (
+        '<!doctype html><html lang="en"><head><meta charset="utf-8">'
+        f"<title>{escape(subject)}</title></head><body>{''.join(parts)}</body></html>"
+    )
+
+
 def compose(
     session: Session,
     reminder: Reminder,
@@ -178,22 +213,7 @@ def compose(
         f"{clinic.name}",
     ]
 
-    html = Markup("<p>{}</p>").format(greeting)
-    for line in intro:
-        html += Markup("<p>{}</p>").format(line)
-    for heading, lines in sections:
-        html += Markup("<h2>{}</h2><ul>").format(heading)
-        for line in lines:
-            html += Markup("<li>{}</li>").format(line)
-        html += Markup("</ul>")
-    html += Markup('<p><a href="{}">{}</a></p>').format(
-        link, "Open your page to see today and check things off"
-    )
-    html += Markup("<p>{}</p><p>{}</p>").format(safety, clinic.name)
-    document = Markup(
-        '<!doctype html><html lang="en"><head><meta charset="utf-8"><title>{}</title></head>'
-        "<body>{}</body></html>"
-    ).format(subject, html)
+    document = _html_document(subject, greeting, intro, sections, link, safety, clinic.name)
 
     return OutgoingMessage(
         idempotency_key=reminder.idempotency_key,
@@ -201,7 +221,7 @@ def compose(
         local_day=day,
         subject=subject,
         text="\n".join(text_parts),
-        html=str(document),
+        html=document,
         short_text=short,
         link=link,
         patient_id=patient.id,
