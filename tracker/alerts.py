@@ -529,10 +529,19 @@ def mark_due(session: Session, plan_id: int, now: datetime) -> None:
 def mark_clinic_due(session: Session, clinic_id: int, now: datetime) -> None:
     """The clinic's thresholds changed: the next tick evaluates all its active plans."""
     table = CarePlan.__table__
+    # The rows are locked in id order first (PostgreSQL; SQLite has one writer), as the
+    # tick's batches take them, so the two cannot deadlock over a clinic's plans.
+    plans = (
+        select(table.c.id)
+        .where(table.c.clinic_id == clinic_id, table.c.status == "active")
+        .order_by(table.c.id)
+        .with_for_update()
+    )
     session.execute(
         update(table)
-        .where(table.c.clinic_id == clinic_id, table.c.status == "active")
+        .where(table.c.id.in_(plans.scalar_subquery()))
         .values(alerts_due_at=now)
+        .execution_options(synchronize_session=False)
     )
 
 
@@ -599,6 +608,14 @@ def _set_next_due(session: Session, rows: list[tuple[int, datetime | None, datet
     batch (an executemany would be a round trip per plan); SQLite: an executemany."""
     table = CarePlan.__table__
     if session.get_bind().dialect.name == "postgresql":
+        # Lock the batch's rows in id order first, as mark_clinic_due does: an UPDATE ...
+        # FROM takes them in whatever order its join runs.
+        session.execute(
+            select(table.c.id)
+            .where(table.c.id.in_([plan for plan, _, _ in rows]))
+            .order_by(table.c.id)
+            .with_for_update()
+        ).all()
         batch = values(
             column("plan", Integer),
             column("seen", UTCDateTime()),

@@ -210,6 +210,8 @@ def check_task(key: str) -> Response:
                 CheckOff.local_day == agenda.local_day,
             )
         )
+        # Fewer check-ins can make "no check-in" true: the next tick looks again.
+        alerts.mark_due(db, me.plan.id, now)
         flash(f"Marked as not done: {task.title}.", "success")
     db.commit()
     return redirect(url_for(".today", _anchor=f"task-{key}"))
@@ -284,7 +286,8 @@ def pain() -> Response:
     )
     # Severe pain reaches the care team's triage list at once; worsening and the other
     # rules at the scheduler's next tick (alerts.py, "When the rules run").
-    alerts.mark_due(db, plan.id, now)
+    # The alert before the plan's row: the tick writes in the same order (alerts, then
+    # plans), so the two never wait on each other in a cycle.
     alerts.raise_severe_pain_now(
         db,
         plan=plan,
@@ -292,6 +295,7 @@ def pain() -> Response:
         entry=entry._replace(id=result.inserted_primary_key[0]),
         now=now,
     )
+    alerts.mark_due(db, plan.id, now)
     db.commit()
     flash(f"Thank you. Your pain score of {score} is saved.", "success")
     return redirect(url_for(".today"))
@@ -340,7 +344,6 @@ def fix_pain(entry_id: int) -> Response:
     db.flush()
     # A corrected score counts like a new one: severe pain alerts at once, worsening and
     # the other rules at the scheduler's next tick.
-    alerts.mark_due(db, me.plan.id, now)
     alerts.raise_severe_pain_now(
         db,
         plan=me.plan,
@@ -348,6 +351,7 @@ def fix_pain(entry_id: int) -> Response:
         entry=replacement,
         now=now,
     )
+    alerts.mark_due(db, me.plan.id, now)
     db.commit()
     flash(
         f"Corrected. Your pain score is now {replacement.score} "
@@ -399,8 +403,8 @@ def _store_answers(db, me, signs, form, original: SymptomReport | None = None) -
     )
     db.flush()
     # The rules read symptom reports too (red flags, days with a check-in): the next tick
-    # evaluates the plan; a red flag is raised here and now as well.
-    alerts.mark_due(db, me.plan.id, now)
+    # evaluates the plan; a red flag is raised here and now as well (before the plan's row
+    # is marked: the tick also writes alerts before plans).
     if level != "none":
         flagged = [s for s in signs if answers[s.key]]
         advice = "call 911" if level == "call_911" else "call the care team"
@@ -418,6 +422,7 @@ def _store_answers(db, me, signs, form, original: SymptomReport | None = None) -
                 "signs": [s.key for s in flagged],
             },
         )
+    alerts.mark_due(db, me.plan.id, now)
     if original is not None:
         # A red-flag alert already raised stays open: the care team decides, not the change.
         audit.record(

@@ -510,7 +510,9 @@ def _send_batch(
     While one message is on its way (on the ``sender`` thread: the channel's round trips
     to the receiver), the next one is composed and written out here. It is handed over
     only once the previous outcome is recorded, so at most one message is ever received
-    and not yet marked sent, exactly as when everything happened on one thread.
+    and not yet marked sent, exactly as when everything happened on one thread. (If
+    recording an outcome fails, that reminder keeps its lease and is sent again once the
+    lease lapses: a duplicate with the same idempotency key, never a loss.)
     """
     in_flight: tuple[Row, datetime, Future[DeliveryError | None]] | None = None
 

@@ -94,10 +94,12 @@ def alerts_step(ctx: TickContext) -> dict[str, int]:
     return {"alerts_raised": raised, "alerts_evaluated": evaluated}
 
 
+# The alert rules first: when nothing changed they cost one statement, and a worsening
+# trend must not wait behind a morning's reminders to a slow mail or SMS gateway.
 TICK_STEPS: list[tuple[str, Step]] = [
+    ("alerts", alerts_step),
     ("plan", plan_step),
     ("deliver", deliver_step),
-    ("alerts", alerts_step),
 ]
 
 

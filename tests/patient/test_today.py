@@ -132,3 +132,20 @@ def test_it_refuses_a_check_off_without_the_csrf_token(patient_client, session):
 def test_every_form_on_today_posts_with_a_csrf_token(patient_client):
     html = patient_client.get("/me/").get_data(as_text=True)
     assert html.count("<form") == html.count('name="csrf_token"') > 1
+
+
+def test_undoing_a_check_off_has_the_next_tick_look_at_the_plan_again(
+    patient_client, enrolled, session
+):
+    # Fewer check-ins can make "no check-in" true; a check-off alone cannot raise anything.
+    def due():
+        session.expire_all()
+        return session.scalar(select(CarePlan.alerts_due_at).where(CarePlan.id == enrolled.plan.id))
+
+    before = due()
+    form = {"day": "2026-11-21"}
+    post_form(patient_client, "/me/", "/me/tasks/walk", {**form, "action": "done"})
+    assert due() == before
+    post_form(patient_client, "/me/", "/me/tasks/walk", {**form, "action": "undo"})
+    assert count(session, CheckOff) == 0
+    assert due() == NOW
