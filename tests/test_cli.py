@@ -193,3 +193,51 @@ def test_db_upgrade_is_idempotent(runner):
     result = _invoke(runner, "db", "upgrade")
     assert result.exit_code == 0, result.output
     assert "database at head" in result.output
+
+
+def test_user_set_password_replaces_a_forgotten_one_and_signs_the_account_out(
+    runner, app, session, clinic
+):
+    from tests.coordinator.conftest import sign_in_as
+    from tracker.models import AuditEvent
+
+    create = ["user", "create", "--clinic", clinic.name, "--email", "Sam@Clinic.example"]
+    assert _invoke(runner, *create, input="the-old-password\n").exit_code == 0
+    user = session.scalar(select(User))
+    browser = sign_in_as(app.test_client(), user)
+    assert browser.get("/coordinator/").status_code == 200
+
+    result = _invoke(
+        runner, "user", "set-password", "--email", "SAM@clinic.example", input="a-new-password\n"
+    )
+    assert result.exit_code == 0, result.output
+    assert "new password set for sam@clinic.example" in result.output
+    session.expire_all()
+    user = session.scalar(select(User))
+    assert verify_password(user.password_hash, "a-new-password")
+    assert not verify_password(user.password_hash, "the-old-password")
+    # The session signed in before the change no longer works.
+    assert browser.get("/coordinator/").status_code == 302
+    event = session.scalar(select(AuditEvent).where(AuditEvent.action == "user.password_set"))
+    assert event.detail["user_id"] == user.id
+
+
+@pytest.mark.parametrize(
+    ("email", "stdin", "message"),
+    [
+        ("nobody@clinic.example", "a-new-password\n", "no account for nobody@clinic.example"),
+        ("sam@clinic.example", "short\n", "at least 10 characters"),
+    ],
+)
+def test_user_set_password_refuses_bad_input_and_changes_nothing(
+    runner, session, clinic, email, stdin, message
+):
+    create = ["user", "create", "--clinic", clinic.name, "--email", "sam@clinic.example"]
+    assert _invoke(runner, *create, input="the-old-password\n").exit_code == 0
+    before = session.scalar(select(User.password_hash))
+    result = _invoke(runner, "user", "set-password", "--email", email, input=stdin)
+    assert result.exit_code == 2
+    assert message in result.output
+    session.expire_all()
+    assert session.scalar(select(User.password_hash)) == before
+    assert session.scalar(select(User.session_version)) == 0

@@ -9,9 +9,9 @@ from pathlib import Path
 import click
 from flask import Flask, current_app
 from flask.cli import FlaskGroup, with_appcontext
-from sqlalchemy import select
+from sqlalchemy import func, select
 
-from tracker import create_app, migrate
+from tracker import audit, create_app, migrate
 from tracker.alerts_cli import alerts_group
 from tracker.config import ConfigError
 from tracker.db import get_session, utcnow
@@ -212,12 +212,7 @@ def user_create(clinic_name: str, email: str, display_name: str | None, role: st
     session = get_session()
     if session.scalar(select(User.id).where(User.email == email)) is not None:
         raise CLIError(f"an account for {email} already exists")
-    if sys.stdin.isatty():
-        password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
-    else:
-        password = sys.stdin.readline().rstrip("\n")
-    if len(password) < MIN_LENGTH:
-        raise CLIError(f"the password must be at least {MIN_LENGTH} characters")
+    password = _new_password()
     user = User(
         clinic_id=clinic.id,
         email=email,
@@ -229,6 +224,45 @@ def user_create(clinic_name: str, email: str, display_name: str | None, role: st
     session.add(user)
     session.commit()
     click.echo(f"user {user.id} {user.email} ({role}) at {clinic.name}")
+
+
+def _new_password() -> str:
+    """A new password: asked for twice on a terminal, else one line of stdin."""
+    if sys.stdin.isatty():
+        password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
+    else:
+        password = sys.stdin.readline().rstrip("\n")
+    if len(password) < MIN_LENGTH:
+        raise CLIError(f"the password must be at least {MIN_LENGTH} characters")
+    return password
+
+
+@user_group.command("set-password")
+@click.option("--email", required=True)
+@with_appcontext
+def user_set_password(email: str) -> None:
+    """Set a new password for an account (a forgotten one); signs it out everywhere.
+
+    The password is asked for (or read from stdin if not a terminal). There is no reset by
+    email: an operator or admin confirms who is asking, then gives the new password.
+    """
+    session = get_session()
+    user = session.scalar(select(User).where(func.lower(User.email) == email.strip().lower()))
+    if user is None:
+        raise CLIError(f"no account for {email.strip()}")
+    user.password_hash = hash_password(_new_password())
+    user.session_version += 1  # every session signed in with the old password ends
+    now = utcnow()
+    audit.record(
+        session,
+        now=now,
+        action="user.password_set",
+        actor_type="system",
+        clinic_id=user.clinic_id,
+        detail={"user_id": user.id, "by": "tracker user set-password"},
+    )
+    session.commit()
+    click.echo(f"new password set for {user.email}; signed out of every session")
 
 
 @main.command("enroll")

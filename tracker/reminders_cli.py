@@ -46,7 +46,8 @@ def reminders_group() -> None:
 )
 @with_appcontext
 def tick_command(now_text: str | None) -> None:
-    """Run one tick: plan today's reminders, then deliver what is due."""
+    """Run one tick: the alert rules of plans that are due, then plan today's reminders and
+    deliver what is due."""
     now = _parse_now(now_text)
     app = current_app._get_current_object()  # type: ignore[attr-defined]
     try:
