@@ -20,13 +20,12 @@ from sqlalchemy import (
     update,
     values,
 )
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, defer, joinedload
 
 from tracker.agenda import plan_last_day
 from tracker.corrections import PAIN_ROW_COLUMNS
-from tracker.db import UTCDateTime
+from tracker.db import UTCDateTime, insert_or_ignore
 from tracker.models import (
     Alert,
     CarePlan,
@@ -585,21 +584,7 @@ def raise_severe_pain_now(
         "detail": finding.detail,
         "raised_at": now,
     }
-    dialect = session.get_bind().dialect.name
-    if dialect == "postgresql":
-        session.execute(postgresql.insert(Alert.__table__).values(values).on_conflict_do_nothing())
-    elif dialect == "sqlite":
-        session.execute(sqlite.insert(Alert.__table__).values(values).on_conflict_do_nothing())
-    else:
-        raise_alert(
-            session,
-            plan=plan,
-            rule=finding.rule,
-            urgency=finding.urgency,
-            summary=finding.summary,
-            now=now,
-            detail=finding.detail,
-        )
+    session.execute(insert_or_ignore(session, Alert.__table__).values(values))
 
 
 def _set_next_due(session: Session, rows: list[tuple[int, datetime | None, datetime]]) -> None:

@@ -7,6 +7,8 @@ from typing import Any
 
 from flask import Flask, current_app, g
 from sqlalchemy import DateTime, Engine, MetaData, create_engine, event
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 from sqlalchemy.types import TypeDecorator
 
@@ -58,6 +60,14 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA busy_timeout=10000")
     cursor.close()
+
+
+def insert_or_ignore(session: Session, table: Any, **conflict: Any) -> Any:
+    """``INSERT ... ON CONFLICT DO NOTHING`` into ``table`` for the session's database
+    (PostgreSQL or SQLite); ``conflict`` as for ``on_conflict_do_nothing``."""
+    dialect = session.get_bind().dialect.name
+    insert = postgresql_insert if dialect == "postgresql" else sqlite_insert
+    return insert(table).on_conflict_do_nothing(**conflict)
 
 
 def normalize_url(url: str) -> str:

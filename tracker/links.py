@@ -10,11 +10,10 @@ from collections.abc import Sequence
 from datetime import datetime, time, timedelta
 
 from sqlalchemy import select, update
-from sqlalchemy.dialects.postgresql import insert as postgresql_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from tracker.agenda import plan_last_day
+from tracker.db import insert_or_ignore
 from tracker.models import CarePlan, Patient, PatientLinkToken
 from tracker.timeutil import local_wall_time_to_utc
 
@@ -129,11 +128,8 @@ def reminder_link_tokens(
         if token_hash not in stored
     ]
     if missing:
-        dialect = session.get_bind().dialect.name
-        insert = postgresql_insert if dialect == "postgresql" else sqlite_insert
         session.execute(
-            insert(PatientLinkToken).on_conflict_do_nothing(index_elements=["token_hash"]),
-            missing,
+            insert_or_ignore(session, PatientLinkToken, index_elements=["token_hash"]), missing
         )
     return raws
 
