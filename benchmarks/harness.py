@@ -131,14 +131,15 @@ def _wait_ready(url: str, process: subprocess.Popen, timeout: float = 60) -> Non
 
 @contextmanager
 def gunicorn(
-    database_url: str,
+    database_url: str | None,
     *,
     workers: int = 4,
     threads: int = 1,
     extra_env: dict[str, str] | None = None,
     access_log: Path | None = None,
+    app: str = "tracker.wsgi:app",
 ) -> Iterator[str]:
-    """Serve ``tracker.wsgi:app`` on a free loopback port; yields the base URL.
+    """Serve ``app`` (the tracker unless told) on a free loopback port; yields the base URL.
 
     ``access_log`` writes one line per request, ``METHOD PATH STATUS MICROSECONDS``: the
     server-side view of a load (what was answered, and how long the app took).
@@ -146,7 +147,7 @@ def gunicorn(
     port = free_port()
     env = {
         **os.environ,
-        "TRACKER_DATABASE_URL": database_url,
+        **({"TRACKER_DATABASE_URL": database_url} if database_url else {}),
         "TRACKER_SECRET_KEY": BENCH_SECRET,
         "TRACKER_BASE_URL": f"http://127.0.0.1:{port}",
         **(extra_env or {}),
@@ -166,7 +167,7 @@ def gunicorn(
         command += ["--worker-class", "gthread", "--threads", str(threads)]
     if access_log is not None:
         command += ["--access-logfile", str(access_log), "--access-logformat", ACCESS_FORMAT]
-    process = subprocess.Popen([*command, "tracker.wsgi:app"], cwd=REPO, env=env)
+    process = subprocess.Popen([*command, app], cwd=REPO, env=env)
     base = f"http://127.0.0.1:{port}"
     try:
         _wait_ready(base + "/livez", process)

@@ -22,7 +22,7 @@ from urllib.parse import urlsplit
 from sqlalchemy import func, select
 
 from benchmarks import seed
-from benchmarks.harness import access_log_lines, gunicorn, percentile, wrk
+from benchmarks.harness import LoadResult, access_log_lines, gunicorn, percentile, wrk
 from benchmarks.report import Figure, ratio
 from tracker.db import make_engine
 from tracker.models import PainEntry
@@ -115,6 +115,7 @@ def run(database_url: str, backend: str, size_name: str) -> list[Figure]:
             seconds=size.seconds,
             lua=lua_script(credentials),
         )
+    floor_bare, floor_post = framework_floor(size, credentials_for=size.patients)
     # The server has stopped: every request it took is in the log and committed or not.
     with engine.connect() as conn:
         rows = conn.scalar(select(func.count()).select_from(PainEntry)) - before
@@ -130,6 +131,7 @@ def run(database_url: str, backend: str, size_name: str) -> list[Figure]:
     # answered (and stored) after it stopped listening; the server's log has all of them.
     lossless = rows == server_ok and client_ok <= rows <= client_ok + size.connections
     clean = load.errors == 0 and load.status_errors == 0 and server_errors == 0
+    floor_clean = floor_post.errors == 0 and floor_post.status_errors == 0
     return [
         Figure(
             benchmark="pain_post",
@@ -157,6 +159,37 @@ def run(database_url: str, backend: str, size_name: str) -> list[Figure]:
                 "livez_server_ms_p50": percentile(livez_ms, 50),
                 "every_2xx_3xx_is_a_row": lossless,
                 "zero_errors": clean,
+                "framework_floor_post_rps": floor_post.rps,
+                "pain_post_vs_floor_post": ratio(load.rps, floor_post.rps),
             },
-        )
+        ),
+        # No target: the best this stack allows such a POST (benchmarks/floor_app.py).
+        Figure(
+            benchmark="pain_post",
+            backend=backend,
+            name="floor: same POST, no app (no DB)",
+            value=floor_post.rps,
+            unit="req/s",
+            limit_name="its /livez req/s",
+            limit=floor_bare.rps,
+            ratio=ratio(floor_post.rps, floor_bare.rps) if floor_clean else 0.0,
+            details={"load": floor_post.as_dict(), "bare": floor_bare.as_dict()},
+        ),
     ]
+
+
+def framework_floor(size: Size, *, credentials_for: int) -> tuple[LoadResult, LoadResult]:
+    """(/livez, POST) of ``floor_app`` under the same server settings and the same load as
+    the tracker: what Flask, the signed cookie, CSRFProtect, the same form, a flash and a
+    redirect cost without the application."""
+    with gunicorn(None, workers=size.workers, app="benchmarks.floor_app:app") as base:
+        with ThreadPoolExecutor(4) as pool:
+            credentials = list(pool.map(lambda i: sign_in(base, i), range(1, credentials_for + 1)))
+        bare = wrk(base + "/livez", connections=size.connections, seconds=size.seconds)
+        post = wrk(
+            base + "/me/pain",
+            connections=size.connections,
+            seconds=size.seconds,
+            lua=lua_script(credentials),
+        )
+    return bare, post

@@ -6,6 +6,7 @@ from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
+from functools import cache
 from typing import Any, NamedTuple, Protocol
 
 from sqlalchemy import (
@@ -25,7 +26,7 @@ from sqlalchemy.orm import Session, defer, joinedload
 
 from tracker.agenda import plan_last_day
 from tracker.corrections import PAIN_ROW_COLUMNS
-from tracker.db import UTCDateTime, insert_or_ignore
+from tracker.db import UTCDateTime, insert_or_ignore_on
 from tracker.models import (
     Alert,
     CarePlan,
@@ -584,7 +585,15 @@ def raise_severe_pain_now(
         "detail": finding.detail,
         "raised_at": now,
     }
-    session.execute(insert_or_ignore(session, Alert.__table__).values(values))
+    connection = session.connection()
+    connection.execute(_insert_alert_if_none_open(connection.dialect.name), values)
+
+
+@cache
+def _insert_alert_if_none_open(dialect: str) -> Any:
+    """Built once per database kind (it runs for every severe score posted): the partial
+    unique index on unresolved alerts turns a second one into nothing."""
+    return insert_or_ignore_on(dialect, Alert.__table__)
 
 
 def _set_next_due(session: Session, rows: list[tuple[int, datetime | None, datetime]]) -> None:

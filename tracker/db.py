@@ -65,7 +65,12 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
 def insert_or_ignore(session: Session, table: Any, **conflict: Any) -> Any:
     """``INSERT ... ON CONFLICT DO NOTHING`` into ``table`` for the session's database
     (PostgreSQL or SQLite); ``conflict`` as for ``on_conflict_do_nothing``."""
-    dialect = session.get_bind().dialect.name
+    return insert_or_ignore_on(session.get_bind().dialect.name, table, **conflict)
+
+
+def insert_or_ignore_on(dialect: str, table: Any, **conflict: Any) -> Any:
+    """``insert_or_ignore`` for a database kind by name ("postgresql" or "sqlite"), for a
+    statement built once and kept."""
     insert = postgresql_insert if dialect == "postgresql" else sqlite_insert
     return insert(table).on_conflict_do_nothing(**conflict)
 

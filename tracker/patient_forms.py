@@ -1,4 +1,10 @@
-"""Forms patients fill in: the pain score and the warning-signs check (Flask-WTF, CSRF on)."""
+"""Forms patients fill in: the pain score and the warning-signs check (Flask-WTF).
+
+CSRF: ``CSRFProtect`` (http_headers.py) checks the token of every POST before any view runs,
+and templates put ``csrf_token()`` in each form. The forms themselves do not check it again:
+Flask-WTF's form-level check would only repeat that one (it defers to ``CSRFProtect``) and
+sign a fresh token on every POST, for nothing.
+"""
 
 from __future__ import annotations
 
@@ -38,7 +44,12 @@ def _clean_note(value: str | None) -> str | None:
     return value or None
 
 
-class PainForm(FlaskForm):
+class PatientForm(FlaskForm):
+    class Meta:
+        csrf = False  # checked by CSRFProtect for every POST (see above)
+
+
+class PainForm(PatientForm):
     # Plain text fields rendered as radio buttons by the template (which owns the markup),
     # so that every bad value gets the one plain-language message above.
     score = StringField(
@@ -89,7 +100,7 @@ def warning_signs_form_class(signs: tuple[WarningSign, ...]) -> type[FlaskForm]:
         )
         for sign in signs
     }
-    form_class = type("WarningSignsForm", (FlaskForm,), fields)
+    form_class = type("WarningSignsForm", (PatientForm,), fields)
     form_class.signs = signs
     return form_class
 

@@ -48,3 +48,23 @@ def test_the_smtp_receiver_takes_whole_messages() -> None:
         smtp.rset()
         assert smtp.noop()[0] == 250
     assert stats == {"messages": 3, "bytes": sum(map(len, bodies)), "connections": 1}
+
+
+def test_the_framework_floor_checks_csrf_and_the_form_as_the_tracker_does(monkeypatch) -> None:
+    # benchmarks/floor_app.py bounds target 1 only if it does the POST's request work.
+    import importlib
+    import re
+
+    monkeypatch.setenv("TRACKER_SECRET_KEY", "floor-test-secret-key-0123456789-0123456789")
+    floor = importlib.reload(importlib.import_module("benchmarks.floor_app"))
+    client = floor.app.test_client()
+    assert client.get("/p/any-token").status_code == 302
+    page = client.get("/me/pain").get_data(as_text=True)
+    token = re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)
+
+    assert client.post("/me/pain", data={"score": "7"}).status_code == 400
+    assert client.post("/me/pain", data={"csrf_token": token, "score": "11"}).status_code == 400
+    saved = client.post("/me/pain", data={"csrf_token": token, "score": "7", "context": "rest"})
+    assert saved.status_code == 302
+    with client.session_transaction() as session:
+        assert session["_flashes"] == [("success", "Thank you. Your pain score of 7 is saved.")]
