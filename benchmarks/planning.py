@@ -20,7 +20,12 @@ from benchmarks import bulk, seed
 from benchmarks.report import Figure, ratio
 from tracker.db import make_engine
 from tracker.models import Reminder
-from tracker.reminder_planning import ChannelSettings, due_reminders, plan_reminders
+from tracker.reminder_planning import (
+    ChannelSettings,
+    PlannedReminder,
+    due_reminders,
+    plan_reminders,
+)
 
 # 23:00 UTC: every plan's reminder time (08:00-11:00 local, UTC-8 to UTC+0) has passed.
 NOW = datetime(2026, 11, 21, 23, 0, tzinfo=UTC)
@@ -38,9 +43,9 @@ class Size:
 SIZES = {"smoke": Size(200), "quick": Size(3000), "full": Size(100_000)}
 
 
-def raw_executemany(engine, rows: list[dict]) -> float:
+def raw_executemany(engine, rows: list[PlannedReminder]) -> float:
     """Seconds for the driver's executemany of ``rows`` (values prepared beforehand)."""
-    values = [tuple(r[c] for c in COLUMNS) for r in rows]
+    values = [tuple(getattr(r, c) for c in COLUMNS) for r in rows]
     if engine.dialect.name == "sqlite":
         values = [bulk.sqlite_row(v) for v in values]
         marks = ", ".join("?" for _ in COLUMNS)

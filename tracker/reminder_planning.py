@@ -24,7 +24,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from functools import lru_cache
-from typing import Any
+from typing import Any, NamedTuple
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import String, cast, select, text
@@ -71,7 +71,26 @@ def choose_channel(
 
 def idempotency_key(plan_id: int, kind: str, day: date) -> str:
     """Deterministic, and independent of the channel: one message per plan, kind and day."""
-    return f"reminder-{plan_id}-{kind}-{day.isoformat()}"
+    return _key(plan_id, kind, day.isoformat())
+
+
+def _key(plan_id: int, kind: str, iso_day: str) -> str:
+    return f"reminder-{plan_id}-{kind}-{iso_day}"
+
+
+class PlannedReminder(NamedTuple):
+    """One reminder to insert, in the INSERT's column order."""
+
+    plan_id: int
+    kind: str
+    local_day: date
+    channel: str
+    status: str
+    attempts: int
+    due_at: datetime
+    next_attempt_at: datetime
+    idempotency_key: str
+    created_at: datetime
 
 
 @lru_cache(maxsize=1024)
@@ -150,9 +169,10 @@ def _due_in_chunk(
     session: Session, chunk: list[Any], now: datetime, settings: ChannelSettings
 ) -> Iterator[dict[str, Any]]:
     existing = _existing(session, now, [row[0] for row in chunk])
-    # Patients share a handful of zones and reminder times: today's local date and due
-    # instant are worked out once per (zone, wall time), not once per plan.
-    days: dict[tuple[str, time], tuple[date, datetime]] = {}
+    # Patients share a handful of zones and reminder times: today's local date, its text
+    # (for the idempotency key), the due instant and tomorrow's date as it appears in the
+    # overrides' JSON are worked out once per (zone, wall time), not once per plan.
+    days: dict[tuple[str, time], tuple[date, str, datetime, date, str]] = {}
     for (
         plan_id,
         tz_name,
@@ -167,52 +187,48 @@ def _due_in_chunk(
         if local is None:
             tz = _zone(tz_name)
             today = _local_today(now, tz)
-            local = days[tz_name, wall] = (today, _due_at(today, wall, tz))
-        today, due = local
+            tomorrow = today + timedelta(days=1)
+            local = days[tz_name, wall] = (
+                today,
+                today.isoformat(),
+                _due_at(today, wall, tz),
+                tomorrow,
+                f'"{tomorrow.isoformat()}"',
+            )
+        today, iso_today, due, tomorrow, quoted_tomorrow = local
         if now < due:
             continue
         channel = None
         day_number = (today - procedure_date).days
         if 0 <= day_number < duration_days and (plan_id, "daily", today) not in existing:
             channel = choose_channel(settings, patient_email=email, clinic_channel=clinic_channel)
-            yield _row(plan_id, "daily", today, channel, due, now)
-        tomorrow = today + timedelta(days=1)
+            yield _row(plan_id, "daily", today, iso_today, channel, due, now)
         # Cheap text test first: only plans with an actual visit date set tomorrow are loaded.
         if (
             overrides
-            and f'"{tomorrow.isoformat()}"' in overrides
+            and quoted_tomorrow in overrides
             and (plan_id, "appointment", today) not in existing
             and _appointment_tomorrow(session, plan_id, tomorrow)
         ):
             channel = channel or choose_channel(
                 settings, patient_email=email, clinic_channel=clinic_channel
             )
-            yield _row(plan_id, "appointment", today, channel, due, now)
+            yield _row(plan_id, "appointment", today, iso_today, channel, due, now)
 
 
 def due_reminders(
     session: Session, now: datetime, settings: ChannelSettings, *, chunk: int = PLAN_BATCH_SIZE
-) -> Iterator[dict[str, Any]]:
+) -> Iterator[PlannedReminder]:
     """Rows for every reminder due today (local) and not yet planned."""
     for plans in _candidate_chunks(session, now, chunk):
         yield from _due_in_chunk(session, plans, now, settings)
 
 
 def _row(
-    plan_id: int, kind: str, day: date, channel: str, due: datetime, now: datetime
-) -> dict[str, Any]:
-    return {
-        "plan_id": plan_id,
-        "kind": kind,
-        "local_day": day,
-        "channel": channel,
-        "status": "pending",
-        "attempts": 0,
-        "due_at": due,
-        "next_attempt_at": due,
-        "idempotency_key": idempotency_key(plan_id, kind, day),
-        "created_at": now,
-    }
+    plan_id: int, kind: str, day: date, iso_day: str, channel: str, due: datetime, now: datetime
+) -> PlannedReminder:
+    key = _key(plan_id, kind, iso_day)
+    return PlannedReminder(plan_id, kind, day, channel, "pending", 0, due, due, key, now)
 
 
 # One statement per batch on PostgreSQL: the rows travel as one array per column, so the
@@ -239,7 +255,7 @@ _SQLITE_INSERT = """
 """
 
 
-def _sqlite_values(session: Session, rows: list[dict[str, Any]]) -> list[tuple[Any, ...]]:
+def _sqlite_values(session: Session, rows: list[PlannedReminder]) -> list[tuple[Any, ...]]:
     """Driver tuples in the INSERT's column order, each date and instant converted by the column's
     own bind processor once: many rows share a day and a due instant (one per zone and
     reminder time)."""
@@ -263,23 +279,12 @@ def _sqlite_values(session: Session, rows: list[dict[str, Any]]) -> list[tuple[A
 
     day, instant = converter("local_day"), converter("due_at")
     return [
-        (
-            row["plan_id"],
-            row["kind"],
-            day(row["local_day"]),
-            row["channel"],
-            row["status"],
-            row["attempts"],
-            instant(row["due_at"]),
-            instant(row["next_attempt_at"]),
-            row["idempotency_key"],
-            instant(row["created_at"]),
-        )
-        for row in rows
+        (plan, kind, day(local), chan, status, tries, instant(due), instant(nxt), key, instant(at))
+        for plan, kind, local, chan, status, tries, due, nxt, key, at in rows
     ]
 
 
-def insert_ignoring_duplicates(session: Session, rows: list[dict[str, Any]]) -> int:
+def insert_ignoring_duplicates(session: Session, rows: list[PlannedReminder]) -> int:
     """INSERT the rows, skipping any that another tick or process already inserted.
 
     Returns how many were inserted. The rows of one batch share ``created_at``.
@@ -291,13 +296,13 @@ def insert_ignoring_duplicates(session: Session, rows: list[dict[str, Any]]) -> 
         result = session.execute(
             _PG_INSERT,
             {
-                "plan_ids": [r["plan_id"] for r in rows],
-                "kinds": [r["kind"] for r in rows],
-                "days": [r["local_day"] for r in rows],
-                "channels": [r["channel"] for r in rows],
-                "due": [r["due_at"] for r in rows],
-                "keys": [r["idempotency_key"] for r in rows],
-                "created_at": rows[0]["created_at"],
+                "plan_ids": [r.plan_id for r in rows],
+                "kinds": [r.kind for r in rows],
+                "days": [r.local_day for r in rows],
+                "channels": [r.channel for r in rows],
+                "due": [r.due_at for r in rows],
+                "keys": [r.idempotency_key for r in rows],
+                "created_at": rows[0].created_at,
             },
         )
         return result.rowcount
