@@ -9,6 +9,7 @@ Web workers never start one.
 
 from __future__ import annotations
 
+import gc
 import logging
 import os
 import signal
@@ -40,6 +41,19 @@ def write_heartbeat(app: Flask, name: str, now: datetime, summary: dict[str, Any
             delete(SchedulerHeartbeat).where(SchedulerHeartbeat.last_tick_at < now - HEARTBEAT_KEEP)
         )
         session.commit()
+
+
+def freeze_long_lived() -> None:
+    """Put every object alive now out of the cyclic garbage collector's reach.
+
+    Called once, after the first tick: what exists then (modules, the app, SQLAlchemy's
+    metadata and compiled statements, templates, time zones) lives as long as the process.
+    A full collection otherwise walks all of it whenever enough new objects have been made,
+    which took about 45 ms of a 100 ms tick of a 10,000-patient database, every other tick.
+    Objects made later are collected as usual (``gc.freeze``, Python 3.7+).
+    """
+    gc.collect()
+    gc.freeze()
 
 
 class SchedulerProcess:
@@ -77,6 +91,8 @@ class SchedulerProcess:
         now = utcnow()
         summary = run_tick(self.app, now, worker=self.worker, stop=self.stop, clock=utcnow)
         self.ticks += 1
+        if self.ticks == 1:
+            freeze_long_lived()
         try:
             write_heartbeat(self.app, self.name, now, summary)
         except Exception:

@@ -200,3 +200,26 @@ def test_it_finishes_the_message_in_flight_on_sigterm_and_gives_back_its_leases(
     pending = [r for r in rows if r.status == "pending"]
     assert pending and all(r.locked_by is None for r in pending)  # free for another process
     assert "SIGTERM: finishing the message in flight" in spawner.logs()
+
+
+def test_after_its_first_tick_it_keeps_what_lives_for_good_out_of_the_collectors_walks(
+    app, monkeypatch
+) -> None:
+    import gc
+
+    from tracker import scheduler
+
+    frozen: list[int] = []
+    monkeypatch.setattr(scheduler, "freeze_long_lived", lambda: frozen.append(process.ticks))
+    process = scheduler.SchedulerProcess(app, interval_seconds=60)
+    process.tick()
+    process.tick()
+    assert frozen == [1]  # once, after the first tick (its caches are warm by then)
+
+    before = gc.get_freeze_count()
+    monkeypatch.undo()
+    try:
+        scheduler.freeze_long_lived()
+        assert gc.get_freeze_count() > before
+    finally:
+        gc.unfreeze()
