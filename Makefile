@@ -37,7 +37,7 @@ chromium:
 lint: $(STAMP)
 	$(BIN)/ruff check .
 
-test: $(STAMP) services chromium lint
+test: $(STAMP) services chromium wrk lint
 	$(BIN)/python -m pytest
 
 # Benchmarks (README "Performance"): every benchmark on SQLite and PostgreSQL, each figure a
@@ -46,6 +46,7 @@ test: $(STAMP) services chromium lint
 BENCH_SIZE ?= quick
 BENCH_ARGS ?=
 
+# wrk loads the server in the HTTP benchmarks (and in their smoke test, part of `make test`).
 wrk:
 	@command -v wrk >/dev/null || (apt-get update && apt-get install -y wrk)
 

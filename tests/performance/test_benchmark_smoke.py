@@ -68,3 +68,39 @@ def test_the_framework_floor_checks_csrf_and_the_form_as_the_tracker_does(monkey
     assert saved.status_code == 302
     with client.session_transaction() as session:
         assert session["_flashes"] == [("success", "Thank you. Your pain score of 7 is saved.")]
+
+
+def _require_wrk() -> None:
+    import shutil
+
+    import pytest
+
+    from tests.conftest import IN_CI
+
+    if shutil.which("wrk") is None:
+        message = "the HTTP benchmarks need wrk (apt-get install wrk; make test installs it)"
+        if IN_CI:
+            pytest.fail(f"{message} (CI requires it)", pytrace=False)
+        pytest.skip(message)
+
+
+def test_the_http_benchmarks_run_through_gunicorn_and_wrk(tmp_path) -> None:
+    # The pain POST (with its framework floor) and the triage page, at a tiny size on
+    # SQLite: gunicorn starts, every patient and the coordinator sign in, wrk loads, and
+    # every answered POST is a stored row.
+    _require_wrk()
+    report = tmp_path / "report.json"
+
+    only, db = "pain_post,triage", "sqlite"
+    status = main(["--size", "smoke", "--only", only, "--backends", db, "--json", str(report)])
+
+    figures = {f["name"]: f for f in json.loads(report.read_text())["figures"]}
+    assert status == 0
+    post = figures["pain POST req/s"]
+    assert post["details"]["every_2xx_3xx_is_a_row"] and post["details"]["zero_errors"]
+    assert post["details"]["rows"] > 0 and post["ratio"] > 0
+    assert figures["floor: same POST, no app (no DB)"]["ratio"] > 0
+    assert figures["triage page req/s"]["ratio"] > 0
+    assert figures["triage page req/s"]["details"]["in_process_ms"]["page_sql_ms"] > 0
+    statements = figures["SQL statements per page (20 vs 5 pts)"]
+    assert statements["value"] == statements["limit"]
