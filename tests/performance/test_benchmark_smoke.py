@@ -33,6 +33,7 @@ def test_the_delivery_benchmark_counts_every_message_its_receivers_took(tmp_path
     rates = [f for f in json.loads(report.read_text())["figures"] if f["name"].endswith("/s")]
     assert status == 0 and len(rates) == 2
     assert all(f["details"]["received"] == f["details"]["sent"] == 20 for f in rates)
+    assert all(len(f["details"]["ratio_of_each_round"]) == 1 for f in rates)
     assert all(f["details"]["receiver_connections"] == 1 for f in rates)
 
 
