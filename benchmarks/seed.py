@@ -14,6 +14,7 @@ from datetime import date, datetime, time, timedelta
 from sqlalchemy import Engine
 
 from benchmarks import bulk
+from tracker.alerts import next_daily_evaluation
 from tracker.config import REPO_ROOT
 from tracker.links import hash_token
 from tracker.plan_templates import load_directory
@@ -123,6 +124,10 @@ def patients(engine: Engine, cohort: Cohort, now: datetime, *, links: bool = Fal
             "overrides",
             "status",
             "created_at",
+            # A database in its steady state: every plan's alert rules were evaluated before,
+            # and it is next due on its next local day, as the tick leaves it (enrolment
+            # leaves it null until that first evaluation).
+            "alerts_due_at",
         ),
         (
             (
@@ -141,6 +146,7 @@ def patients(engine: Engine, cohort: Cohort, now: datetime, *, links: bool = Fal
                 "{}",
                 cohort.status(i),
                 now,
+                next_daily_evaluation(i, cohort.timezone(i), now),
             )
             for i in cohort.ids
         ),

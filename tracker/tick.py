@@ -17,7 +17,7 @@ from typing import Any
 from flask import Flask
 from sqlalchemy.orm import Session
 
-from tracker.alerts import evaluate_due_plans
+from tracker.alerts import due_plan_ids, evaluate_due_plans
 from tracker.channels import Channels
 from tracker.config import INSECURE_SECRET_KEYS, ConfigError
 from tracker.db import session_factory
@@ -81,16 +81,19 @@ def alerts_step(ctx: TickContext) -> dict[str, int]:
     those with new evidence since their last evaluation, and once a local day every active
     plan, for the time-based rules (e.g. no check-in for two days). A batch per transaction.
     """
-    raised, evaluated, after = 0, 0, 0
-    while not ctx.stop.is_set():
+    raised, evaluated = 0, 0
+    with ctx.session() as session:
+        due = due_plan_ids(session, ctx.now)
+    for start in range(0, len(due), ALERT_BATCH_SIZE):
+        if ctx.stop.is_set():
+            break
         with ctx.session() as session:
-            new, ids = evaluate_due_plans(session, ctx.now, after=after, limit=ALERT_BATCH_SIZE)
-            if not ids:
-                break
+            new, ids = evaluate_due_plans(
+                session, ctx.now, plan_ids=due[start : start + ALERT_BATCH_SIZE]
+            )
             session.commit()
         raised += len(new)
         evaluated += len(ids)
-        after = ids[-1]
     return {"alerts_raised": raised, "alerts_evaluated": evaluated}
 
 
