@@ -37,9 +37,14 @@ def free_port() -> int:
 
 
 class WebhookReceiver:
-    """An HTTP server that records each POST and answers with scripted status codes."""
+    """An HTTP server that records each POST and answers with scripted status codes.
+
+    ``on_message(key)`` runs before each POST is recorded and answered; an AssertionError it
+    raises is kept in ``failures`` (the server thread cannot fail the test itself)."""
 
     def __init__(self, delay: float = 0.0) -> None:
+        self.on_message: Callable[[str], None] = lambda key: None
+        self.failures: list[str] = []
         self.received: list[dict[str, Any]] = []
         self.headers: list[dict[str, str]] = []
         self.statuses: list[int] = []  # answered in order; 200 once exhausted
@@ -49,9 +54,13 @@ class WebhookReceiver:
 
         class Handler(BaseHTTPRequestHandler):
             def do_POST(self) -> None:
-                body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
+                body = json.loads(self.rfile.read(int(self.headers.get("Content-Length", 0))))
+                try:
+                    receiver.on_message(body["idempotency_key"])
+                except AssertionError as exc:
+                    receiver.failures.append(str(exc))
                 with receiver.lock:
-                    receiver.received.append(json.loads(body))
+                    receiver.received.append(body)
                     receiver.headers.append(dict(self.headers))
                     status = receiver.statuses.pop(0) if receiver.statuses else 200
                 if receiver.delay:
