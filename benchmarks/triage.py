@@ -3,6 +3,8 @@
 One clinic of 500 active patients in a database of 10,000 patients and 1,000,000 pain
 scores (full size), with open alerts. A coordinator signs in (CSRF, argon2) and wrk loads
 the triage page (page 1: alerts first, each row with its pain sparkline and adherence).
+The full size measures three rounds of ``/livez`` then the page, and reports the round with
+the median ratio (every round's ratio is in the details).
 
 Also reported:
 - SQL statements per page, counted in-process (SQLAlchemy's ``before_cursor_execute``) for
@@ -46,13 +48,14 @@ class Size:
     seconds: int
     connections: int
     workers: int
+    rounds: int  # of /livez then the page; the round with the median ratio is reported
 
 
 SIZES = {
-    "smoke": Size(20, 1, 5, 4, 1, 2, 1),
-    "quick": Size(100, 2, 20, 20, 1, 8, 4),
+    "smoke": Size(20, 1, 5, 4, 1, 2, 1, 1),
+    "quick": Size(100, 2, 20, 20, 1, 8, 4, 1),
     # 500 + 19 x 500 = 10,000 patients (the small clinic adds 50); x 100 = 1,000,000 scores.
-    "full": Size(500, 19, 50, 100, 5, 16, 4),
+    "full": Size(500, 19, 50, 100, 4, 16, 4, 3),
 }
 
 
@@ -240,10 +243,20 @@ def run(database_url: str, backend: str, size_name: str) -> list[Figure]:
     with gunicorn(database_url, workers=size.workers, access_log=access_log) as base:
         cookie = sign_in(base, email)
         lua = f'wrk.headers["Cookie"] = "{cookie}"\n'
-        bare = wrk(base + "/livez", connections=size.connections, seconds=size.seconds)
-        load = wrk(
-            base + "/coordinator/", connections=size.connections, seconds=size.seconds, lua=lua
-        )
+        rounds = [
+            (
+                wrk(base + "/livez", connections=size.connections, seconds=size.seconds),
+                wrk(
+                    base + "/coordinator/",
+                    connections=size.connections,
+                    seconds=size.seconds,
+                    lua=lua,
+                ),
+            )
+            for _ in range(size.rounds)
+        ]
+        # The round whose ratio is the median (single loads differ by a fifth and more).
+        bare, load = sorted(rounds, key=lambda r: ratio(r[1].rps, r[0].rps))[len(rounds) // 2]
         logged_before = len(access_log_lines(access_log))
         half = paced(
             base + "/coordinator/",
@@ -255,7 +268,9 @@ def run(database_url: str, backend: str, size_name: str) -> list[Figure]:
     shutil.rmtree(log_dir, ignore_errors=True)
     server_ms = [micros / 1000 for method, path, _, micros in lines if path == "/coordinator/"]
     server_p95 = percentile(server_ms, 95)
-    clean = load.errors == 0 and load.status_errors == 0 and half.errors == 0
+    clean = half.errors == 0 and all(
+        page.errors == 0 and page.status_errors == 0 for _, page in rounds
+    )
     details = {
         "clinic_patients": size.clinic_patients,
         "database_patients": size.clinic_patients * (1 + size.other_clinics) + size.small_clinic,
@@ -263,6 +278,8 @@ def run(database_url: str, backend: str, size_name: str) -> list[Figure]:
         * size.pain_per_patient,
         "workers": size.workers,
         "connections": size.connections,
+        "rounds": size.rounds,
+        "ratio_of_each_round": [ratio(page.rps, livez.rps) for livez, page in rounds],
         "load": load.as_dict(),
         "bare": bare.as_dict(),
         "paced_half_max": half.as_dict(),

@@ -86,7 +86,7 @@ def _require_wrk() -> None:
 
 
 def test_the_http_benchmarks_run_through_gunicorn_and_wrk(tmp_path) -> None:
-    # The pain POST (with its framework floor) and the triage page, at a tiny size on
+    # The pain POST (with its two framework floors) and the triage page, at a tiny size on
     # SQLite: gunicorn starts, every patient and the coordinator sign in, wrk loads, and
     # every answered POST is a stored row.
     _require_wrk()
@@ -100,7 +100,12 @@ def test_the_http_benchmarks_run_through_gunicorn_and_wrk(tmp_path) -> None:
     post = figures["pain POST req/s"]
     assert post["details"]["every_2xx_3xx_is_a_row"] and post["details"]["zero_errors"]
     assert post["details"]["rows"] > 0 and post["ratio"] > 0
+    assert len(post["details"]["ratio_of_each_round"]) == 1
     assert figures["floor: same POST, no app (no DB)"]["ratio"] > 0
+    # The second floor stores each score it answers, as the tracker must.
+    with_insert = figures["floor + one durable INSERT (no app)"]
+    assert with_insert["ratio"] > 0 and with_insert["details"]["rows"] > 0
+    assert with_insert["details"]["every_2xx_3xx_is_a_row"]
     assert figures["triage page req/s"]["ratio"] > 0
     assert figures["triage page req/s"]["details"]["in_process_ms"]["page_sql_ms"] > 0
     statements = figures["SQL statements per page (20 vs 5 pts)"]
