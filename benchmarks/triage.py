@@ -11,7 +11,9 @@ Also reported:
   the 500-patient clinic and for a 50-patient clinic: the same number means the page does
   not issue a query per patient;
 - the server-side p95 (gunicorn's access log, ``%(D)s``: from request read to response
-  written) under an open-loop load paced at half the measured maximum rate.
+  written) under an open-loop load paced at half the measured maximum rate;
+- where a page's time goes, in process (``in_process_ms``): its CPU, the time in its SQL
+  statements, the CPU of rendering its template, and the CPU of ``/livez``.
 """
 
 from __future__ import annotations
@@ -26,6 +28,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from urllib.parse import urlencode, urlsplit
 
+from flask import before_render_template, template_rendered
 from sqlalchemy import event
 
 from benchmarks import bulk, seed
@@ -192,13 +195,14 @@ def count_queries(
     event.listen(engine, "before_cursor_execute", count)
     status = client.get("/coordinator/").status_code
     event.remove(engine, "before_cursor_execute", count)
-    measured = _in_process_costs(client, engine) if costs and status == 200 else {}
+    measured = _in_process_costs(app, client, engine) if costs and status == 200 else {}
     engine.dispose()
     return len(statements), status, measured
 
 
-def _in_process_costs(client, engine, requests: int = 20) -> dict[str, float]:
-    sql_seconds = 0.0
+def _in_process_costs(app, client, engine, requests: int = 20) -> dict[str, float]:
+    sql_seconds = render_seconds = 0.0
+    render_started = 0.0
 
     def started(conn, *args) -> None:
         conn.info["bench_started"] = time.perf_counter()
@@ -206,6 +210,14 @@ def _in_process_costs(client, engine, requests: int = 20) -> dict[str, float]:
     def ended(conn, *args) -> None:
         nonlocal sql_seconds
         sql_seconds += time.perf_counter() - conn.info.pop("bench_started")
+
+    def render_starts(*args, **kwargs) -> None:
+        nonlocal render_started
+        render_started = time.process_time()
+
+    def rendered(*args, **kwargs) -> None:
+        nonlocal render_seconds
+        render_seconds += time.process_time() - render_started
 
     def cpu_ms(path: str) -> float:
         started_cpu = time.process_time()
@@ -217,12 +229,17 @@ def _in_process_costs(client, engine, requests: int = 20) -> dict[str, float]:
     livez = cpu_ms("/livez")
     event.listen(engine, "before_cursor_execute", started)
     event.listen(engine, "after_cursor_execute", ended)
+    before_render_template.connect(render_starts, app)
+    template_rendered.connect(rendered, app)
     page = cpu_ms("/coordinator/")
+    template_rendered.disconnect(rendered, app)
+    before_render_template.disconnect(render_starts, app)
     event.remove(engine, "before_cursor_execute", started)
     event.remove(engine, "after_cursor_execute", ended)
     return {
         "page_cpu_ms": page,
         "page_sql_ms": round(sql_seconds * 1000 / requests, 2),
+        "page_render_cpu_ms": round(render_seconds * 1000 / requests, 2),
         "livez_cpu_ms": livez,
     }
 
