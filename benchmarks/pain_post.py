@@ -180,7 +180,7 @@ def run(database_url: str, backend: str, size_name: str) -> list[Figure]:
     floor_ok, floor_clean = _answered(floor)
     write_ok, write_clean = _answered(floor_write)
     write_stored = write_ok <= floor_write_rows <= write_ok + slack
-    median, floor_median, write_median = map(median_round, (rounds, floor, floor_write))
+    median, write_median = median_round(rounds), median_round(floor_write)
     return [
         Figure(
             benchmark="pain_post",
@@ -217,40 +217,39 @@ def run(database_url: str, backend: str, size_name: str) -> list[Figure]:
             },
         ),
         # No targets: the best this stack allows such a POST (benchmarks/floor_app.py).
-        Figure(
-            benchmark="pain_post",
-            backend=backend,
-            name="floor: same POST, no app (no DB)",
-            value=floor_median.post.rps,
-            unit="req/s",
-            limit_name="its /livez req/s",
-            limit=floor_median.bare.rps,
-            ratio=floor_median.ratio if floor_clean and floor_ok else 0.0,
-            details={
-                "ratio_of_each_round": [r.ratio for r in floor],
-                "load": floor_median.post.as_dict(),
-                "bare": floor_median.bare.as_dict(),
-            },
-        ),
-        Figure(
-            benchmark="pain_post",
-            backend=backend,
-            name="floor + one durable INSERT (no app)",
-            value=write_median.post.rps,
-            unit="req/s",
-            limit_name="its /livez req/s",
-            limit=write_median.bare.rps,
-            ratio=write_median.ratio if write_clean and write_stored else 0.0,
-            details={
-                "ratio_of_each_round": [r.ratio for r in floor_write],
-                "load": write_median.post.as_dict(),
-                "bare": write_median.bare.as_dict(),
-                "rows": floor_write_rows,
-                "client_2xx_3xx": write_ok,
-                "every_2xx_3xx_is_a_row": write_stored,
-            },
+        _floor_figure(backend, "floor: same POST, no app (no DB)", floor, floor_clean and floor_ok),
+        _floor_figure(
+            backend,
+            "floor + one durable INSERT (no app)",
+            floor_write,
+            write_clean and write_stored,
+            rows=floor_write_rows,
+            client_2xx_3xx=write_ok,
+            every_2xx_3xx_is_a_row=write_stored,
         ),
     ]
+
+
+def _floor_figure(
+    backend: str, name: str, rounds: list[Round], valid: bool, **details: object
+) -> Figure:
+    median = median_round(rounds)
+    return Figure(
+        benchmark="pain_post",
+        backend=backend,
+        name=name,
+        value=median.post.rps,
+        unit="req/s",
+        limit_name="its /livez req/s",
+        limit=median.bare.rps,
+        ratio=median.ratio if valid else 0.0,
+        details={
+            "ratio_of_each_round": [r.ratio for r in rounds],
+            "load": median.post.as_dict(),
+            "bare": median.bare.as_dict(),
+            **details,
+        },
+    )
 
 
 def sign_in_all(base: str, patients: int) -> list[tuple[str, str]]:
