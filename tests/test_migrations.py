@@ -102,8 +102,8 @@ def _wait_for_waiting_index_build(conn: sa.Connection, timeout: float = 30) -> N
     while time.monotonic() < deadline:
         waiting = conn.scalar(
             sa.text(
-                "SELECT count(*) FROM pg_stat_activity WHERE query ILIKE 'CREATE INDEX%'"
-                " AND wait_event_type = 'Lock'"
+                "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database()"
+                " AND query ILIKE 'CREATE INDEX%' AND wait_event_type = 'Lock'"
             )
         )
         conn.rollback()
