@@ -6,7 +6,7 @@ in the last minute and delivers them (log channel) — the work the scheduler re
 minute. The database grows from one size to the next; before each measured tick, the
 reminders of the earlier minutes are planned and marked sent (as earlier ticks would have).
 
-Each size's ticks run in their own process (``benchmarks/scale_tick.py``: three minutes in a
+Each size's ticks run in their own process (``benchmarks/scale_tick.py``: five minutes in a
 row after a warm-up tick, the median reported), which reports their time and its peak RSS.
 The warm-up tick is the first to see the new plans, so it evaluates their alert rules; the
 measured ticks evaluate only plans that are due, as a running scheduler does. Cost must

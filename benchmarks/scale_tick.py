@@ -1,7 +1,7 @@
 """One scheduler tick in its own process, for the scale benchmark.
 
 ``python -m benchmarks.scale_tick DATABASE_URL NOW`` builds the app as ``tracker
-scheduler`` does, runs the ticks of three minutes from NOW (alerts, plan, deliver on the
+scheduler`` does, runs the ticks of five minutes from NOW (alerts, plan, deliver on the
 log channel) and prints one JSON line: the median tick's seconds and summary, every
 tick's seconds, the process's RSS before the ticks and its peak RSS (VmHWM) after them.
 """
@@ -17,7 +17,7 @@ from tracker import create_app
 from tracker.scheduler import freeze_long_lived
 from tracker.tick import run_tick
 
-TICKS = 3
+TICKS = 5
 
 
 def status_kb(field: str) -> int:
@@ -48,7 +48,7 @@ def main() -> None:
     run_tick(app, now - timedelta(minutes=1), worker="bench-scale")
     freeze_long_lived()
     before = status_kb("VmRSS")
-    # Three steady-state minutes in a row; the median is reported (one tick of a small
+    # Five steady-state minutes in a row; the median is reported (one tick of a small
     # database takes a tenth of a second, where the machine's noise alone is ±30 %).
     runs = []
     for minute in range(TICKS):

@@ -7,6 +7,7 @@ import time
 
 import pytest
 import sqlalchemy as sa
+from sqlalchemy.orm import Session
 
 from tracker import migrate
 from tracker.db import Base, make_engine
@@ -111,3 +112,36 @@ def _wait_for_waiting_index_build(conn: sa.Connection, timeout: float = 30) -> N
             return
         time.sleep(0.05)
     raise AssertionError("the index build never started waiting for the open transaction")
+
+
+@pytest.mark.postgres_only
+def test_a_plans_activities_are_kept_out_of_the_plan_table(backend, database_factory):
+    # The scheduler reads every active plan's row each minute for a few narrow columns; the
+    # activities (about 4.6 kB of JSON per plan) are kept in the table's TOAST table
+    # (migration 0109), not in those rows, and read back whole when asked for.
+    from benchmarks import seed
+    from tests.conftest import NOW
+    from tracker.config import REPO_ROOT
+    from tracker.models import CarePlan
+    from tracker.plan_templates import load_directory
+
+    url = database_factory.create(backend)
+    migrate.upgrade(url)
+    engine = make_engine(url)
+    try:
+        seed.clinic(engine, 1, NOW)
+        seed.patients(engine, seed.Cohort(first_id=1, count=40), NOW)
+        with engine.connect() as conn:
+            pages = conn.scalar(
+                sa.text("SELECT count(DISTINCT (ctid::text::point)[0]) FROM care_plan")
+            )
+        with Session(engine) as session:
+            plan = session.get(CarePlan, 40)
+            assert plan is not None
+            activities = plan.activities
+    finally:
+        engine.dispose()
+    template = load_directory(REPO_ROOT / "schedules")["kyphoplasty"]
+    assert activities == [a.to_dict() for a in template.activities]
+    # Rows of about 2 kB (the JSON compressed in the row) would fill 10 pages or more.
+    assert pages <= 2

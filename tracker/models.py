@@ -142,6 +142,9 @@ class CarePlan(Base):
         CheckConstraint(_in("procedure", PROCEDURES), name="procedure"),
         Index("ix_care_plan_clinic_status", "clinic_id", "status"),
         Index("ix_care_plan_alerts_due", "status", "alerts_due_at"),
+        # PostgreSQL: the activities' JSON is kept out of the row, so the scheduler's read of
+        # every active plan stays narrow (migration 0109_care_plan_narrow_rows).
+        {"postgresql_with": {"toast_tuple_target": 128}},
     )
 
 
