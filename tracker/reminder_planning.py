@@ -10,7 +10,7 @@ The nudge after a day without a check-in is folded into the daily digest (see
 reminder_messages.py) rather than sent as a third message the same morning: one short
 message a day is easier on patients who are tired, sore and often on opioids.
 
-Set-based, for hundreds of thousands of patients, in chunks of 5,000 plans (by id, so
+Set-based, for hundreds of thousands of patients, in chunks of 10,000 plans (by id, so
 memory stays flat): per chunk, one query fetches the candidate plans (plain columns, no ORM
 objects), one fetches the reminders already planned around today, due rows are computed in
 Python and written with one INSERT ... ON CONFLICT DO NOTHING, then committed. The
@@ -34,7 +34,7 @@ from tracker.agenda import agenda_for_day
 from tracker.models import CarePlan, Clinic, Patient, Reminder
 from tracker.timeutil import zone
 
-PLAN_BATCH_SIZE = 5000
+PLAN_BATCH_SIZE = 10_000
 
 
 @dataclass(frozen=True)
@@ -149,7 +149,7 @@ def _existing(session: Session, now: datetime, plan_ids: list[int]) -> set[tuple
     # serves it. ``plan_ids`` are ascending (a chunk of plans by id).
     rows = session.execute(
         select(Reminder.plan_id, Reminder.kind, Reminder.local_day).where(
-            # A range, not a list of 5,000 ids: the planner then prefers the index even
+            # A range, not a list of 10,000 ids: the planner then prefers the index even
             # when the table's statistics are stale (just after a day's bulk insert).
             Reminder.plan_id.between(plan_ids[0], plan_ids[-1]),
             Reminder.kind.in_(("daily", "appointment")),
