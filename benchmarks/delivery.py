@@ -27,13 +27,14 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from functools import partial
 
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from benchmarks import bulk, seed
 from benchmarks.harness import REPO, percentile
-from benchmarks.report import Figure, ratio
+from benchmarks.report import Figure, median_by, ratio
 from tracker.channels import Channels
 from tracker.db import make_engine, utcnow
 from tracker.models import Reminder
@@ -209,8 +210,7 @@ def run(database_url: str, backend: str, size_name: str) -> list[Figure]:
         if got != sent:
             raise RuntimeError(f"{channel}: sent {sent} in all, the receiver took {got}")
         # The round whose ratio is the median of the rounds (the machine's noise is large).
-        by_ratio = sorted(rounds, key=lambda r: _ratio_of(r, channel))
-        middle = by_ratio[len(by_ratio) // 2]
+        middle = median_by(rounds, partial(_ratio_of, channel=channel))
         counts, seconds, waits = middle["channels"][channel]
         rate, limit_rate = _rates(middle, channel)
         figures.append(

@@ -23,6 +23,8 @@ from contextlib import contextmanager
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
+from benchmarks.report import ratio
+
 REPO = Path(__file__).resolve().parent.parent
 BENCH_SECRET = "benchmark-secret-key-not-for-production-0123456789"
 # gunicorn access-log line: method, path, status, request time in microseconds (%(D)s).
@@ -115,6 +117,31 @@ def wrk(
     )
 
 
+@dataclass(frozen=True)
+class Round:
+    """One round of an HTTP benchmark on one server: ``/livez`` (the limit), then the load."""
+
+    bare: LoadResult
+    load: LoadResult
+
+    @property
+    def ratio(self) -> float:
+        return ratio(self.load.rps, self.bare.rps)
+
+
+def load_rounds(
+    base: str, path: str, *, rounds: int, connections: int, seconds: float, lua: str = ""
+) -> list[Round]:
+    """``rounds`` rounds of ``/livez`` then ``path`` (with the wrk script ``lua``)."""
+    return [
+        Round(
+            bare=wrk(base + "/livez", connections=connections, seconds=seconds),
+            load=wrk(base + path, connections=connections, seconds=seconds, lua=lua),
+        )
+        for _ in range(rounds)
+    ]
+
+
 def _wait_ready(url: str, process: subprocess.Popen, timeout: float = 60) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
@@ -197,10 +224,6 @@ def percentile(values: list[float], pct: float) -> float:
         return 0.0
     ordered = sorted(values)
     return ordered[max(1, math.ceil(pct / 100 * len(ordered))) - 1]
-
-
-def ratio(measured: float, limit: float) -> float:
-    return round(measured / limit, 3) if limit else 0.0
 
 
 @dataclass

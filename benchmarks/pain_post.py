@@ -25,9 +25,9 @@ from urllib.parse import urlsplit
 
 from sqlalchemy import func, select
 
-from benchmarks import seed
-from benchmarks.harness import LoadResult, access_log_lines, gunicorn, percentile, wrk
-from benchmarks.report import Figure, ratio
+from benchmarks import harness, seed
+from benchmarks.harness import Round, access_log_lines, gunicorn, percentile
+from benchmarks.report import Figure, median_by, ratio
 from tracker.db import make_engine
 from tracker.models import PainEntry
 
@@ -53,38 +53,26 @@ SIZES = {
 }
 
 
-@dataclass(frozen=True)
-class Round:
-    bare: LoadResult  # /livez
-    post: LoadResult  # the pain POST
-
-    @property
-    def ratio(self) -> float:
-        return ratio(self.post.rps, self.bare.rps)
-
-
 def load_rounds(base: str, credentials: list[tuple[str, str]], size: Size) -> list[Round]:
     """``size.rounds`` rounds of /livez then the POST, each for ``size.seconds``."""
-    lua = lua_script(credentials)
-    return [
-        Round(
-            bare=wrk(base + "/livez", connections=size.connections, seconds=size.seconds),
-            post=wrk(
-                base + "/me/pain", connections=size.connections, seconds=size.seconds, lua=lua
-            ),
-        )
-        for _ in range(size.rounds)
-    ]
+    return harness.load_rounds(
+        base,
+        "/me/pain",
+        rounds=size.rounds,
+        connections=size.connections,
+        seconds=size.seconds,
+        lua=lua_script(credentials),
+    )
 
 
 def median_round(rounds: list[Round]) -> Round:
-    return sorted(rounds, key=lambda r: r.ratio)[len(rounds) // 2]
+    return median_by(rounds, lambda r: r.ratio)
 
 
 def _answered(rounds: list[Round]) -> tuple[int, bool]:
     """(POSTs answered 2xx/3xx as the client saw them, whether every load was clean)."""
-    ok = sum(r.post.requests - r.post.status_errors for r in rounds)
-    clean = all(r.post.errors == 0 and r.post.status_errors == 0 for r in rounds)
+    ok = sum(r.load.requests - r.load.status_errors for r in rounds)
+    clean = all(r.load.errors == 0 and r.load.status_errors == 0 for r in rounds)
     return ok, clean
 
 
@@ -186,7 +174,7 @@ def run(database_url: str, backend: str, size_name: str) -> list[Figure]:
             benchmark="pain_post",
             backend=backend,
             name="pain POST req/s",
-            value=median.post.rps,
+            value=median.load.rps,
             unit="req/s",
             limit_name="/livez req/s",
             limit=median.bare.rps,
@@ -199,7 +187,7 @@ def run(database_url: str, backend: str, size_name: str) -> list[Figure]:
                 "seconds": size.seconds,
                 "rounds": size.rounds,
                 "ratio_of_each_round": [r.ratio for r in rounds],
-                "load": median.post.as_dict(),
+                "load": median.load.as_dict(),
                 "bare": median.bare.as_dict(),
                 "rows": rows,
                 "client_2xx_3xx": client_ok,
@@ -210,9 +198,9 @@ def run(database_url: str, backend: str, size_name: str) -> list[Figure]:
                 "livez_server_ms_p50": percentile(livez_ms, 50),
                 "every_2xx_3xx_is_a_row": lossless,
                 "zero_errors": clean,
-                "floor_with_insert_post_rps": write_median.post.rps,
+                "floor_with_insert_post_rps": write_median.load.rps,
                 "pain_post_vs_floor_with_insert_post": ratio(
-                    median.post.rps, write_median.post.rps
+                    median.load.rps, write_median.load.rps
                 ),
             },
         ),
@@ -238,14 +226,14 @@ def _floor_figure(
         benchmark="pain_post",
         backend=backend,
         name=name,
-        value=median.post.rps,
+        value=median.load.rps,
         unit="req/s",
         limit_name="its /livez req/s",
         limit=median.bare.rps,
         ratio=median.ratio if valid else 0.0,
         details={
             "ratio_of_each_round": [r.ratio for r in rounds],
-            "load": median.post.as_dict(),
+            "load": median.load.as_dict(),
             "bare": median.bare.as_dict(),
             **details,
         },

@@ -18,7 +18,7 @@ from sqlalchemy import delete, text
 from sqlalchemy.orm import Session
 
 from benchmarks import bulk, seed
-from benchmarks.report import Figure, ratio
+from benchmarks.report import Figure, median_by, ratio
 from tracker.db import make_engine
 from tracker.models import Reminder
 from tracker.reminder_planning import (
@@ -108,7 +108,7 @@ def run(database_url: str, backend: str, size_name: str) -> list[Figure]:
         session.rollback()
     rounds = [_round(engine, rows, settings) for _ in range(size.rounds)]
     engine.dispose()
-    median = sorted(rounds, key=lambda r: r["raw"] / r["first"])[len(rounds) // 2]
+    median = median_by(rounds, lambda r: r["raw"] / r["first"])
     raw, first, second = median["raw"], median["first"], median["second"]
     details = {
         "patients": size.patients,

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field
-from typing import Any
+from typing import Any, TypeVar
+
+T = TypeVar("T")
 
 
 @dataclass
@@ -38,3 +41,9 @@ class Figure:
 
 def ratio(measured: float, limit: float) -> float:
     return round(measured / limit, 3) if limit else 0.0
+
+
+def median_by(items: Sequence[T], key: Callable[[T], float]) -> T:
+    """The item whose ``key`` is the median (the upper one of an even count): the round a
+    benchmark of several rounds reports, as single rounds on this machine vary widely."""
+    return sorted(items, key=key)[len(items) // 2]

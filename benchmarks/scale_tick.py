@@ -13,6 +13,7 @@ import sys
 import time
 from datetime import datetime, timedelta
 
+from benchmarks.report import median_by
 from tracker import create_app
 from tracker.scheduler import freeze_long_lived
 from tracker.tick import run_tick
@@ -56,7 +57,7 @@ def main() -> None:
         summary = run_tick(app, now + timedelta(minutes=minute), worker="bench-scale")
         runs.append((time.perf_counter() - started, summary))
     peak = status_kb("VmHWM")
-    seconds, summary = sorted(runs, key=lambda run: run[0])[len(runs) // 2]
+    seconds, summary = median_by(runs, lambda run: run[0])
     app.extensions["tracker.engine"].dispose()
     print(
         json.dumps(

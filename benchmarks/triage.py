@@ -32,8 +32,15 @@ from flask import before_render_template, template_rendered
 from sqlalchemy import event
 
 from benchmarks import bulk, seed
-from benchmarks.harness import BENCH_SECRET, access_log_lines, gunicorn, paced, percentile, wrk
-from benchmarks.report import Figure, ratio
+from benchmarks.harness import (
+    BENCH_SECRET,
+    access_log_lines,
+    gunicorn,
+    load_rounds,
+    paced,
+    percentile,
+)
+from benchmarks.report import Figure, median_by, ratio
 from tracker import create_app
 from tracker.db import make_engine
 from tracker.passwords import hash_password
@@ -260,20 +267,17 @@ def run(database_url: str, backend: str, size_name: str) -> list[Figure]:
     with gunicorn(database_url, workers=size.workers, access_log=access_log) as base:
         cookie = sign_in(base, email)
         lua = f'wrk.headers["Cookie"] = "{cookie}"\n'
-        rounds = [
-            (
-                wrk(base + "/livez", connections=size.connections, seconds=size.seconds),
-                wrk(
-                    base + "/coordinator/",
-                    connections=size.connections,
-                    seconds=size.seconds,
-                    lua=lua,
-                ),
-            )
-            for _ in range(size.rounds)
-        ]
+        rounds = load_rounds(
+            base,
+            "/coordinator/",
+            rounds=size.rounds,
+            connections=size.connections,
+            seconds=size.seconds,
+            lua=lua,
+        )
         # The round whose ratio is the median (single loads differ by a fifth and more).
-        bare, load = sorted(rounds, key=lambda r: ratio(r[1].rps, r[0].rps))[len(rounds) // 2]
+        median = median_by(rounds, lambda r: r.ratio)
+        bare, load = median.bare, median.load
         logged_before = len(access_log_lines(access_log))
         half = paced(
             base + "/coordinator/",
@@ -286,7 +290,7 @@ def run(database_url: str, backend: str, size_name: str) -> list[Figure]:
     server_ms = [micros / 1000 for method, path, _, micros in lines if path == "/coordinator/"]
     server_p95 = percentile(server_ms, 95)
     clean = half.errors == 0 and all(
-        page.errors == 0 and page.status_errors == 0 for _, page in rounds
+        r.load.errors == 0 and r.load.status_errors == 0 for r in rounds
     )
     details = {
         "clinic_patients": size.clinic_patients,
@@ -296,7 +300,7 @@ def run(database_url: str, backend: str, size_name: str) -> list[Figure]:
         "workers": size.workers,
         "connections": size.connections,
         "rounds": size.rounds,
-        "ratio_of_each_round": [ratio(page.rps, livez.rps) for livez, page in rounds],
+        "ratio_of_each_round": [r.ratio for r in rounds],
         "load": load.as_dict(),
         "bare": bare.as_dict(),
         "paced_half_max": half.as_dict(),

@@ -167,7 +167,7 @@ def _appointment_tomorrow(session: Session, plan_id: int, tomorrow: date) -> boo
 
 def _due_in_chunk(
     session: Session, chunk: list[Any], now: datetime, settings: ChannelSettings
-) -> Iterator[dict[str, Any]]:
+) -> Iterator[PlannedReminder]:
     existing = _existing(session, now, [row[0] for row in chunk])
     # Patients share a handful of zones and reminder times: today's local date, its text
     # (for the idempotency key), the due instant and tomorrow's date as it appears in the
