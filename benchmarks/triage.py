@@ -34,6 +34,7 @@ from sqlalchemy import event
 from benchmarks import bulk, seed
 from benchmarks.harness import (
     BENCH_SECRET,
+    Round,
     access_log_lines,
     gunicorn,
     load_rounds,
@@ -251,6 +252,34 @@ def _in_process_costs(app, client, engine, requests: int = 20) -> dict[str, floa
     }
 
 
+def _clean(rounds: list[Round]) -> bool:
+    return all(r.load.errors == 0 and r.load.status_errors == 0 for r in rounds)
+
+
+def load_page(base: str, path: str, cookie: str, size: Size) -> list[Round]:
+    """``size.rounds`` rounds of /livez then ``path``, signed in with ``cookie``."""
+    return load_rounds(
+        base,
+        path,
+        rounds=size.rounds,
+        connections=size.connections,
+        seconds=size.seconds,
+        lua=f'wrk.headers["Cookie"] = "{cookie}"\n',
+    )
+
+
+def page_floor(database_url: str, email: str, size: Size, *, access_log: Path) -> list[Round]:
+    """Rounds of ``benchmarks/triage_floor.py``'s page (the triage view with the page's
+    data computed once) on the same database, server settings and load as the real page."""
+    with gunicorn(
+        database_url,
+        workers=size.workers,
+        access_log=access_log,
+        app="benchmarks.triage_floor:app",
+    ) as base:
+        return load_page(base, "/floor/triage", sign_in(base, email), size)
+
+
 def run(database_url: str, backend: str, size_name: str) -> list[Figure]:
     size = SIZES[size_name]
     now = datetime.now(UTC)
@@ -266,15 +295,7 @@ def run(database_url: str, backend: str, size_name: str) -> list[Figure]:
     access_log = log_dir / "access.log"
     with gunicorn(database_url, workers=size.workers, access_log=access_log) as base:
         cookie = sign_in(base, email)
-        lua = f'wrk.headers["Cookie"] = "{cookie}"\n'
-        rounds = load_rounds(
-            base,
-            "/coordinator/",
-            rounds=size.rounds,
-            connections=size.connections,
-            seconds=size.seconds,
-            lua=lua,
-        )
+        rounds = load_page(base, "/coordinator/", cookie, size)
         # The round whose ratio is the median (single loads differ by a fifth and more).
         median = median_by(rounds, lambda r: r.ratio)
         bare, load = median.bare, median.load
@@ -286,12 +307,12 @@ def run(database_url: str, backend: str, size_name: str) -> list[Figure]:
             headers={"Cookie": cookie},
         )
     lines = access_log_lines(access_log)[logged_before:]
+    floor = page_floor(database_url, email, size, access_log=log_dir / "floor.log")
     shutil.rmtree(log_dir, ignore_errors=True)
     server_ms = [micros / 1000 for method, path, _, micros in lines if path == "/coordinator/"]
     server_p95 = percentile(server_ms, 95)
-    clean = half.errors == 0 and all(
-        r.load.errors == 0 and r.load.status_errors == 0 for r in rounds
-    )
+    clean = half.errors == 0 and _clean(rounds)
+    floor_median = median_by(floor, lambda r: r.ratio)
     details = {
         "clinic_patients": size.clinic_patients,
         "database_patients": size.clinic_patients * (1 + size.other_clinics) + size.small_clinic,
@@ -309,6 +330,8 @@ def run(database_url: str, backend: str, size_name: str) -> list[Figure]:
         "queries_per_page_small_clinic": small_queries,
         "in_process_ms": costs,
         "zero_errors": clean,
+        "floor_page_rps": floor_median.load.rps,
+        "page_vs_floor_page": ratio(load.rps, floor_median.load.rps),
     }
     return [
         Figure(
@@ -322,6 +345,22 @@ def run(database_url: str, backend: str, size_name: str) -> list[Figure]:
             ratio=ratio(load.rps, bare.rps) if clean else 0.0,
             target=0.15,
             details=details,
+        ),
+        # No target: the best this page allows on this stack (benchmarks/triage_floor.py).
+        Figure(
+            benchmark="triage",
+            backend=backend,
+            name="floor: same page, its data kept",
+            value=floor_median.load.rps,
+            unit="req/s",
+            limit_name="its /livez req/s",
+            limit=floor_median.bare.rps,
+            ratio=floor_median.ratio if _clean(floor) else 0.0,
+            details={
+                "ratio_of_each_round": [r.ratio for r in floor],
+                "load": floor_median.load.as_dict(),
+                "bare": floor_median.bare.as_dict(),
+            },
         ),
         Figure(
             benchmark="triage",
