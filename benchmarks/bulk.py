@@ -74,3 +74,20 @@ def finish(engine: Engine, tables: Sequence[str]) -> None:
                 conn.execute(text(f"ANALYZE {table}"))
         else:
             conn.execute(text("ANALYZE"))
+
+
+def settle(engine: Engine, tables: Sequence[str]) -> None:
+    """Bring tables just bulk-written to the state a running database keeps them in:
+    vacuumed and analysed (PostgreSQL's autovacuum would have done it between the day's
+    ticks), with the write-ahead log checkpointed, so that a measurement that follows does
+    not share the machine with that housekeeping."""
+    if engine.dialect.name == "postgresql":
+        with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+            for table in tables:
+                conn.execute(text(f"VACUUM (ANALYZE) {table}"))
+            conn.execute(text("CHECKPOINT"))
+    else:
+        with engine.begin() as conn:
+            conn.execute(text("ANALYZE"))
+        with engine.connect() as conn:
+            conn.execute(text("PRAGMA wal_checkpoint(TRUNCATE)"))
