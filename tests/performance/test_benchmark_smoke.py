@@ -37,6 +37,35 @@ def test_the_delivery_benchmark_counts_every_message_its_receivers_took(tmp_path
     assert all(f["details"]["receiver_connections"] == 1 for f in rates)
 
 
+def test_the_scale_benchmark_ticks_each_size_in_several_processes_on_new_minutes(
+    tmp_path,
+) -> None:
+    from datetime import timedelta
+
+    from benchmarks.scale import NOW
+
+    report = tmp_path / "report.json"
+
+    status = main(
+        ["--size", "smoke", "--only", "scale", "--backends", "sqlite", "--json", str(report)]
+    )
+
+    speed, memory = json.loads(report.read_text())["figures"]
+    ticks = speed["details"]["ticks"]
+    assert status == 0 and [t["patients"] for t in ticks] == [100, 200]
+    for tick in ticks:
+        each = tick["seconds_of_each_process"]
+        assert len(each) == 2 and tick["seconds"] == sorted(each)[len(each) // 2]
+        # The second process ticks the five minutes after the first's, not the same ones
+        # again (those were already planned and sent: it would have had nothing to do).
+        assert tick["first_minute_of_each_process"] == [
+            NOW.isoformat(),
+            (NOW + timedelta(minutes=5)).isoformat(),
+        ]
+        assert [len(seconds) for seconds in tick["all_seconds"]] == [5, 5]
+    assert memory["value"] == ticks[-1]["peak_rss_mb"] > 0
+
+
 def test_the_smtp_receiver_takes_whole_messages() -> None:
     bodies = [
         b"Subject: one\r\n\r\nHello\r\n",
