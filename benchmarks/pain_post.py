@@ -48,7 +48,7 @@ class Size:
 
 SIZES = {
     "smoke": Size(patients=5, seconds=1, connections=2, workers=1, rounds=1),
-    "quick": Size(patients=30, seconds=1, connections=8, workers=4, rounds=1),
+    "quick": Size(patients=30, seconds=1, connections=8, workers=2, rounds=1),
     "full": Size(patients=1000, seconds=4, connections=16, workers=4, rounds=3),
 }
 

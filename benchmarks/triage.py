@@ -64,7 +64,7 @@ class Size:
 
 SIZES = {
     "smoke": Size(20, 1, 5, 4, 1, 2, 1, 1),
-    "quick": Size(100, 2, 20, 20, 1, 8, 4, 1),
+    "quick": Size(100, 2, 20, 20, 1, 8, 2, 1),
     # 500 + 19 x 500 = 10,000 patients (the small clinic adds 50); x 100 = 1,000,000 scores.
     "full": Size(500, 19, 50, 100, 4, 16, 4, 3),
 }
