@@ -29,6 +29,7 @@ from tracker.corrections import PAIN_ROW_COLUMNS
 from tracker.db import UTCDateTime, insert_or_ignore_on
 from tracker.models import (
     Alert,
+    AlertEvent,
     CarePlan,
     CheckOff,
     Clinic,
@@ -98,9 +99,34 @@ def raise_alert(
     return alert
 
 
+def record_event(
+    session: Session,
+    *,
+    alert_id: int,
+    kind: str,
+    summary: str,
+    now: datetime,
+    user_id: int | None = None,
+    detail: dict[str, Any] | None = None,
+) -> None:
+    """Add one step to an alert's history (committed with the change it describes)."""
+    session.add(
+        AlertEvent(
+            alert_id=alert_id,
+            at=now,
+            kind=kind,
+            user_id=user_id,
+            summary=summary[:500],
+            detail=detail or {},
+        )
+    )
+
+
 # --- Lifecycle ----------------------------------------------------------------------------
 # Conditional UPDATEs: when two coordinators act on the same alert at once, exactly one
 # wins and the other is told, instead of the second silently overwriting the first.
+# Acknowledging or resolving stops the paging (``next_escalation_at`` cleared; a page not
+# yet sent is cancelled by the paging step, which checks the alert is still open).
 
 
 def acknowledge(
@@ -111,6 +137,7 @@ def acknowledge(
         "status": "acknowledged",
         "acknowledged_at": now,
         "acknowledged_by_id": user_id,
+        "next_escalation_at": None,
     }
     if note:
         values["detail"] = {**(alert.detail or {}), "acknowledge_note": note}
@@ -121,7 +148,17 @@ def acknowledge(
         .execution_options(synchronize_session=False)
     )
     session.expire(alert)
-    return result.rowcount == 1
+    if result.rowcount != 1:
+        return False
+    record_event(
+        session,
+        alert_id=alert.id,
+        kind="acknowledged",
+        summary="Acknowledged" + (f": {note}" if note else ""),
+        now=now,
+        user_id=user_id,
+    )
+    return True
 
 
 def resolve(session: Session, alert: Alert, *, user_id: int, note: str, now: datetime) -> bool:
@@ -139,11 +176,22 @@ def resolve(session: Session, alert: Alert, *, user_id: int, note: str, now: dat
             resolution_note=note,
             acknowledged_at=func.coalesce(Alert.acknowledged_at, now),
             acknowledged_by_id=func.coalesce(Alert.acknowledged_by_id, user_id),
+            next_escalation_at=None,
         )
         .execution_options(synchronize_session=False)
     )
     session.expire(alert)
-    return result.rowcount == 1
+    if result.rowcount != 1:
+        return False
+    record_event(
+        session,
+        alert_id=alert.id,
+        kind="resolved",
+        summary=f"Resolved: {note}",
+        now=now,
+        user_id=user_id,
+    )
+    return True
 
 
 # --- Rules ----------------------------------------------------------------------------------

@@ -32,7 +32,14 @@ REMINDER_KINDS = ("daily", "appointment", "nudge")
 REMINDER_CHANNELS = ("email", "webhook", "log")
 REMINDER_STATUSES = ("pending", "sent", "dead")
 ALERT_STATUSES = ("open", "acknowledged", "resolved")
-ALERT_URGENCIES = ("urgent", "high", "normal")
+# "critical": a sign that calls for 911 (SPEC section 2); above "urgent" (call the care team
+# today), so a 911 answer raises an open red-flag alert's urgency (SPEC section 6).
+ALERT_URGENCIES = ("critical", "urgent", "high", "normal")
+PAGE_CHANNELS = ("email", "webhook", "log")
+PAGE_STATUSES = ("pending", "sent", "dead")
+WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+# Monday to Friday, 08:00 to 17:00 in the clinic's zone, until the clinic sets its own.
+DEFAULT_OFFICE_HOURS: dict[str, list[str]] = {day: ["08:00", "17:00"] for day in WEEKDAYS[:5]}
 NOTE_MAX_LENGTH = 500
 
 
@@ -59,8 +66,49 @@ class Clinic(Base):
     default_channel: Mapped[str] = mapped_column(String(20), default="log")
     webhook_url: Mapped[str | None] = mapped_column(String(500))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    # Escalation (SPEC section 6). Office hours in the clinic's zone, by weekday key
+    # ("mon".."sun") -> ["HH:MM", "HH:MM"]; a day not listed is closed (office_hours.py).
+    office_hours: Mapped[dict[str, list[str]]] = mapped_column(
+        JSON, default=lambda: dict(DEFAULT_OFFICE_HOURS)
+    )
+    # An unacknowledged page is passed to the next on-call contact after this many minutes.
+    escalation_delay_minutes: Mapped[int] = mapped_column(Integer, default=15)
+    # Urgent and critical alerts page out of hours; "high" ones (severe or worsening pain)
+    # only when the clinic chooses.
+    page_high_alerts: Mapped[bool] = mapped_column(default=False)
+    # What a patient is told to do after a severe pain score; None: the default from
+    # schedules/checks/severe_pain.yaml. A clinic's own text names its own source.
+    severe_pain_guidance: Mapped[str | None] = mapped_column(Text)
+    severe_pain_guidance_source: Mapped[str | None] = mapped_column(String(300))
 
-    __table_args__ = (CheckConstraint(_in("default_channel", REMINDER_CHANNELS), name="channel"),)
+    on_call: Mapped[list[OnCallContact]] = relationship(
+        order_by="(OnCallContact.position, OnCallContact.id)",
+        primaryjoin="and_(OnCallContact.clinic_id == Clinic.id, OnCallContact.active)",
+        viewonly=True,
+    )
+
+    __table_args__ = (
+        CheckConstraint(_in("default_channel", REMINDER_CHANNELS), name="channel"),
+        CheckConstraint("escalation_delay_minutes >= 1", name="escalation_delay"),
+    )
+
+
+class OnCallContact(Base):
+    """One step of a clinic's escalation list: who is paged, in ``position`` order."""
+
+    __tablename__ = "on_call_contact"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    clinic_id: Mapped[int] = mapped_column(ForeignKey("clinic.id"), index=True)
+    position: Mapped[int] = mapped_column(Integer)
+    name: Mapped[str] = mapped_column(String(200))
+    # email: an address; webhook: a phone number for the SMS gateway; log: a label.
+    channel: Mapped[str] = mapped_column(String(20))
+    address: Mapped[str] = mapped_column(String(254))
+    active: Mapped[bool] = mapped_column(default=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+    __table_args__ = (CheckConstraint(_in("channel", PAGE_CHANNELS), name="channel"),)
 
 
 class User(Base):
@@ -295,11 +343,31 @@ class Alert(Base):
     resolved_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     resolved_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
     resolution_note: Mapped[str | None] = mapped_column(String(NOTE_MAX_LENGTH))
+    # When the evidence shown last changed (a newer score, a worse answer, a correction).
+    updated_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # Paging (paging.py): a round starts when the alert opens and again each time newer,
+    # worse evidence re-opens it; ``escalation_level`` counts the pages queued in the
+    # current round (0: none yet), and ``next_escalation_at`` is when the next contact is
+    # due if nobody acknowledges (NULL: nothing pending).
+    page_round: Mapped[int] = mapped_column(Integer, default=0)
+    escalation_level: Mapped[int] = mapped_column(Integer, default=0)
+    next_escalation_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+    events: Mapped[list[AlertEvent]] = relationship(
+        order_by="(AlertEvent.at, AlertEvent.id)", viewonly=True
+    )
 
     __table_args__ = (
         CheckConstraint(_in("status", ALERT_STATUSES), name="status"),
         CheckConstraint(_in("urgency", ALERT_URGENCIES), name="urgency"),
         Index("ix_alert_clinic_status", "clinic_id", "status"),
+        # The tick's escalation step: open alerts whose next page is due.
+        Index(
+            "ix_alert_escalation_due",
+            "next_escalation_at",
+            sqlite_where=text("status = 'open'"),
+            postgresql_where=text("status = 'open'"),
+        ),
         # The same condition never raises a second alert while one is still unresolved.
         Index(
             "uq_alert_plan_rule_unresolved",
@@ -308,6 +376,79 @@ class Alert(Base):
             unique=True,
             sqlite_where=text("status != 'resolved'"),
             postgresql_where=text("status != 'resolved'"),
+        ),
+    )
+
+
+ALERT_EVENT_KINDS = (
+    "raised",
+    "updated",
+    "escalated",
+    "reopened",
+    "corrected",
+    "acknowledged",
+    "resolved",
+    "auto_resolved",
+    "page_queued",
+    "page_sent",
+    "page_failed",
+    "page_cancelled",
+    "escalation_exhausted",
+)
+
+
+class AlertEvent(Base):
+    """One step in an alert's history: raised, newer evidence, paged, acknowledged..."""
+
+    __tablename__ = "alert_event"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    alert_id: Mapped[int] = mapped_column(ForeignKey("alert.id"), index=True)
+    at: Mapped[datetime] = mapped_column(UTCDateTime())
+    kind: Mapped[str] = mapped_column(String(30))
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
+    summary: Mapped[str] = mapped_column(String(500))
+    detail: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+
+    __table_args__ = (CheckConstraint(_in("kind", ALERT_EVENT_KINDS), name="kind"),)
+
+
+class Page(Base):
+    """The paging outbox: one row per page to one on-call contact about one alert.
+
+    Delivered by the tick like reminders (claim with a lease, retry with backoff, dead
+    letter); ``round`` and ``step`` say which page of the alert's escalation it is.
+    """
+
+    __tablename__ = "page"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    alert_id: Mapped[int] = mapped_column(ForeignKey("alert.id"), index=True)
+    clinic_id: Mapped[int] = mapped_column(ForeignKey("clinic.id"))
+    contact_id: Mapped[int] = mapped_column(ForeignKey("on_call_contact.id"))
+    round: Mapped[int] = mapped_column(Integer)
+    step: Mapped[int] = mapped_column(Integer)
+    channel: Mapped[str] = mapped_column(String(20))
+    address: Mapped[str] = mapped_column(String(254))
+    status: Mapped[str] = mapped_column(String(20), default="pending")
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    locked_until: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    locked_by: Mapped[str | None] = mapped_column(String(100))
+    sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    last_error: Mapped[str | None] = mapped_column(Text)
+    idempotency_key: Mapped[str] = mapped_column(String(200), unique=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+    __table_args__ = (
+        UniqueConstraint("alert_id", "round", "step"),
+        CheckConstraint(_in("channel", PAGE_CHANNELS), name="channel"),
+        CheckConstraint(_in("status", PAGE_STATUSES), name="status"),
+        Index(
+            "ix_page_pending_due",
+            "next_attempt_at",
+            sqlite_where=text("status = 'pending'"),
+            postgresql_where=text("status = 'pending'"),
         ),
     )
 
