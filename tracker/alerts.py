@@ -12,6 +12,7 @@ from typing import Any, NamedTuple, Protocol
 from sqlalchemy import (
     Integer,
     Select,
+    and_,
     bindparam,
     cast,
     column,
@@ -96,6 +97,7 @@ def raise_alert(
         if existing is None:
             raise
         return existing
+    record_event(session, alert_id=alert.id, kind="raised", summary=alert.summary, now=now)
     return alert
 
 
@@ -201,13 +203,20 @@ def resolve(session: Session, alert: Alert, *, user_id: int, note: str, now: dat
 # is not undone by the very readings that raised it.
 
 URGENCY = {
-    RED_FLAG: "urgent",
+    RED_FLAG: "urgent",  # "critical" when a sign calls for 911 (red_flag_finding)
     SEVERE_PAIN: "high",
     WORSENING: "high",
     NOT_IMPROVING: "normal",
     MISSED_CHECKIN: "normal",
     UNDELIVERABLE: "normal",
 }
+# Most urgent first; a finding more urgent than its open alert raises the alert's urgency.
+URGENCY_RANK = {"critical": 0, "urgent": 1, "high": 2, "normal": 3}
+# While a plan is paused or ended, what the patient reports about themselves is still
+# evaluated (red flags, severe and worsening pain): only the rule that needs the plan to be
+# running (no check-in, like the reminders) stops (SPEC section 6).
+EVALUATED_STATUSES = ("active", "paused", "ended")
+ACTIVE_ONLY_RULES = (MISSED_CHECKIN,)
 # Noise guards for the percent rule, which alone would call 0.7 -> 1.7 "worsening": the
 # percentage counts only for a rise of at least one point to a mean in the moderate range
 # (NRS 4-6 moderate, 7-10 severe). A rise by the clinic's points threshold always counts.
@@ -255,6 +264,28 @@ def _context(entry: PainEntry | PainScore) -> str:
     )
 
 
+def red_flag_finding(plan: PlanFacts | CarePlan, report: SymptomReport) -> Finding:
+    """The red-flag finding for one symptom report with at least one "yes"."""
+    signs = sorted(k for k, v in (report.answers or {}).items() if v is True)
+    told = "call 911" if report.severity == "call_911" else "call the care team"
+    n = (report.local_day - plan.procedure_date).days
+    return Finding(
+        RED_FLAG,
+        "critical" if report.severity == "call_911" else URGENCY[RED_FLAG],
+        f"Warning signs on day {n}: {_sign_words(signs) or 'reported'} (patient told to {told})",
+        {
+            "symptom_report_id": report.id,
+            "severity": report.severity,
+            "signs": signs,
+            "recorded_at": report.recorded_at.isoformat(),
+        },
+    )
+
+
+def _sign_words(signs: Sequence[str]) -> str:
+    return ", ".join(s.replace("_", " ") for s in signs)
+
+
 def find_red_flag(plan: CarePlan, evidence: Evidence) -> Finding | None:
     since = evidence.last_resolved(RED_FLAG)
     superseded = {r.supersedes_id for r in evidence.reports if r.supersedes_id}
@@ -267,16 +298,7 @@ def find_red_flag(plan: CarePlan, evidence: Evidence) -> Finding | None:
         return None
     # The most serious advice first, then the latest report.
     report = max(flagged, key=lambda r: (r.severity == "call_911", r.recorded_at, r.id))
-    signs = sorted(k for k, v in (report.answers or {}).items() if v is True)
-    told = "call 911" if report.severity == "call_911" else "call the care team"
-    n = (report.local_day - plan.procedure_date).days
-    return Finding(
-        RED_FLAG,
-        URGENCY[RED_FLAG],
-        f"Warning signs on day {n}: {', '.join(s.replace('_', ' ') for s in signs) or 'reported'}"
-        f" (patient told to {told})",
-        {"symptom_report_id": report.id, "severity": report.severity, "signs": signs},
-    )
+    return red_flag_finding(plan, report)
 
 
 class PainScore(NamedTuple):
@@ -299,17 +321,24 @@ class PlanFacts(Protocol):
 
 
 def severe_pain_finding(
-    procedure_date: date, threshold: int, entry: PainEntry | PainScore
+    procedure_date: date, threshold: int, entry: PainEntry | PainScore, at: datetime
 ) -> Finding | None:
-    """Severe pain for one score, if it is one."""
+    """Severe pain for one score recorded at ``at``, if it is one."""
     if entry.score < threshold:
         return None
     n = (entry.local_day - procedure_date).days
+    shown = {"id": entry.id, "score": entry.score, "day": n, "at": at.isoformat()}
     return Finding(
         SEVERE_PAIN,
         URGENCY[SEVERE_PAIN],
         f"Pain {entry.score}/10 on day {n}{_context(entry)}",
-        {"pain_entry_id": entry.id, "score": entry.score, "threshold": threshold},
+        {
+            "pain_entry_id": entry.id,
+            "score": entry.score,
+            "threshold": threshold,
+            "latest": shown,
+            "highest": shown,
+        },
     )
 
 
@@ -328,7 +357,9 @@ def find_severe_pain(
     if not severe:
         return None
     entry = max(severe, key=lambda e: (e.recorded_at, e.id))
-    return severe_pain_finding(plan.procedure_date, clinic.severe_pain_threshold, entry)
+    return severe_pain_finding(
+        plan.procedure_date, clinic.severe_pain_threshold, entry, entry.recorded_at
+    )
 
 
 def _current_window(windows: list[Window], today: date) -> Window | None:
@@ -341,8 +372,11 @@ def _current_window(windows: list[Window], today: date) -> Window | None:
 def find_worsening(
     plan: CarePlan, clinic: Clinic, evidence: Evidence, today: date
 ) -> Finding | None:
-    summaries = daily_summaries(evidence.pain, plan.procedure_date)
-    windows = [w for w in three_day_windows(summaries) if w.end >= plan.procedure_date]
+    # The baseline counts from day 0 on (SPEC section 6): a score recorded before the
+    # procedure is in neither the lowest nor the current 3-day mean.
+    since_procedure = [e for e in evidence.pain if e.local_day >= plan.procedure_date]
+    summaries = daily_summaries(since_procedure, plan.procedure_date)
+    windows = three_day_windows(summaries)
     current = _current_window(windows, today)
     earlier = [w for w in windows if current is not None and w.end < current.end]
     if current is None or not earlier:
@@ -422,7 +456,8 @@ def find_missed_checkin(
         | {e.local_day for e in evidence.pain}
         | {r.local_day for r in evidence.reports}
     )
-    if any(day in active_days for day in missed):
+    # A patient who has checked in today is not missing, whatever the days before held.
+    if any(day in active_days for day in (today, *missed)):
         return None
     before = [d for d in active_days if d < today]
     last = max(before) if before else None
@@ -443,7 +478,7 @@ def findings(plan: CarePlan, clinic: Clinic, evidence: Evidence, now: datetime) 
         find_severe_pain(plan, clinic, evidence, today),
         find_worsening(plan, clinic, evidence, today),
         find_not_improving(plan, clinic, evidence, today),
-        find_missed_checkin(plan, clinic, evidence, today),
+        find_missed_checkin(plan, clinic, evidence, today) if plan.status == "active" else None,
     )
     return [f for f in candidates if f is not None]
 
@@ -480,34 +515,259 @@ def _load_evidence(session: Session, plan_ids: Select) -> dict[int, Evidence]:
     return evidence
 
 
+# --- Newer evidence on an open alert -------------------------------------------------------
+# De-duplication (one unresolved alert per rule) must never swallow newer, worse evidence
+# (SPEC section 6): the open alert takes the new evidence, a more urgent finding raises its
+# urgency, and worse evidence re-opens an acknowledged alert and starts a new paging round.
+# Each change is a step in the alert's history.
+
+
+def _merge_red_flag(old: dict[str, Any], new: dict[str, Any]) -> tuple[dict[str, Any], bool]:
+    if new.get("symptom_report_id") == old.get("symptom_report_id"):
+        return old, False
+    before = set(old.get("signs") or [])
+    signs = sorted(before | set(new.get("signs") or []))
+    severity = (
+        "call_911" if "call_911" in (old.get("severity"), new.get("severity")) else "call_team"
+    )
+    reports = [*(old.get("report_ids") or [old.get("symptom_report_id")]), new["symptom_report_id"]]
+    merged = {
+        **old,
+        "symptom_report_id": new["symptom_report_id"],
+        "severity": severity,
+        "signs": signs,
+        "latest_signs": new.get("signs") or [],
+        "report_ids": [r for r in reports if r is not None],
+        "recorded_at": new.get("recorded_at"),
+    }
+    worse = bool(set(signs) - before) or severity != old.get("severity")
+    return merged, worse
+
+
+def _red_flag_summary(detail: dict[str, Any], finding: Finding) -> str:
+    latest = detail.get("latest_signs") or detail.get("signs") or []
+    earlier = [s for s in detail.get("signs") or [] if s not in latest]
+    summary = finding.summary
+    if earlier:
+        summary += f"; earlier: {_sign_words(earlier)}"
+    return summary
+
+
+def _merge_severe(old: dict[str, Any], new: dict[str, Any]) -> tuple[dict[str, Any], bool]:
+    latest = new["latest"]
+    if latest["id"] in (old.get("pain_entry_id"), (old.get("latest") or {}).get("id")):
+        return old, False
+    before = old.get("latest") or {}
+    if before.get("at") and latest["at"] < before["at"]:
+        return old, False  # an older score than the one shown: nothing newer to say
+    highest = old.get("highest") or {
+        "id": old.get("pain_entry_id"),
+        "score": old.get("score"),
+        "day": None,
+        "at": None,
+    }
+    worse = latest["score"] > (highest.get("score") or 0)
+    merged = {
+        **old,
+        "pain_entry_id": latest["id"],
+        "score": latest["score"],
+        "latest": latest,
+        "highest": latest if worse else highest,
+    }
+    return merged, worse
+
+
+def _severe_summary(detail: dict[str, Any], finding: Finding) -> str:
+    highest = detail.get("highest") or {}
+    summary = finding.summary
+    if highest.get("id") != detail["latest"]["id"] and highest.get("score") is not None:
+        day = f" on day {highest['day']}" if highest.get("day") is not None else ""
+        summary += f"; highest {highest['score']}/10{day}"
+    return summary
+
+
+def _merge(
+    session: Session,
+    plan: PlanFacts,
+    clinic: Clinic | None,
+    alert: Alert,
+    finding: Finding,
+    now: datetime,
+) -> Alert | None:
+    """Bring ``alert`` (unresolved, same rule) up to ``finding``; the alert, or None when it
+    was resolved meanwhile (the caller raises a new one)."""
+    old = dict(alert.detail or {})
+    if finding.rule == RED_FLAG:
+        detail, worse = _merge_red_flag(old, finding.detail)
+        summary = _red_flag_summary(detail, finding) if detail is not old else alert.summary
+    elif finding.rule == SEVERE_PAIN:
+        detail, worse = _merge_severe(old, finding.detail)
+        summary = _severe_summary(detail, finding) if detail is not old else alert.summary
+    elif finding.rule == WORSENING:
+        same = (old.get("current_mean"), old.get("current_end")) == (
+            finding.detail["current_mean"],
+            finding.detail["current_end"],
+        )
+        detail = old if same else {**old, **finding.detail}
+        summary = alert.summary if same else finding.summary
+        # A further rise by the clinic's own threshold is news even after someone looked.
+        points = clinic.worsening_points if clinic is not None else 2.0
+        worse = not same and (
+            finding.detail["current_mean"] - float(old.get("current_mean") or 0) >= points
+        )
+    else:
+        return alert  # a checkpoint or a standing condition: nothing newer to show
+    more_urgent = URGENCY_RANK[finding.urgency] < URGENCY_RANK.get(alert.urgency, 9)
+    if detail is old and not more_urgent:
+        return alert
+    worse = worse or more_urgent
+    values: dict[str, Any] = {"detail": detail, "summary": summary[:500], "updated_at": now}
+    if more_urgent:
+        values["urgency"] = finding.urgency
+    reopen = worse and alert.status == "acknowledged"
+    if reopen:
+        values.update(status="open", acknowledged_at=None, acknowledged_by_id=None)
+    if worse:
+        # A new paging round: whoever is on call hears of the worse evidence, from the top.
+        values.update(page_round=alert.page_round + 1, escalation_level=0, next_escalation_at=None)
+    result = session.execute(
+        update(Alert)
+        .where(Alert.id == alert.id, Alert.status != "resolved")
+        .values(**values)
+        .execution_options(synchronize_session=False)
+    )
+    if result.rowcount != 1:
+        return None
+    session.expire(alert)
+    kind = "escalated" if more_urgent else "reopened" if reopen else "updated"
+    record_event(
+        session,
+        alert_id=alert.id,
+        kind=kind,
+        summary=summary,
+        now=now,
+        detail={
+            "urgency": finding.urgency if more_urgent else None,
+            "reopened": reopen,
+            "evidence": finding.detail,
+        },
+    )
+    return alert
+
+
+def _raise_or_merge(
+    session: Session,
+    plan: PlanFacts,
+    clinic: Clinic | None,
+    finding: Finding,
+    now: datetime,
+    existing: Alert | None,
+) -> tuple[Alert, bool]:
+    """The plan's unresolved alert for ``finding``'s rule, raised or brought up to date;
+    and whether it was newly raised."""
+    if existing is not None:
+        merged = _merge(session, plan, clinic, existing, finding, now)
+        if merged is not None:
+            return merged, False
+    alert = raise_alert(
+        session,
+        plan=plan,  # type: ignore[arg-type]
+        rule=finding.rule,
+        urgency=finding.urgency,
+        summary=finding.summary,
+        now=now,
+        detail=finding.detail,
+    )
+    if alert.raised_at != now:  # lost a race to another writer: bring theirs up to date
+        return _merge(session, plan, clinic, alert, finding, now) or alert, False
+    return alert, True
+
+
+def raise_red_flag(
+    session: Session, *, plan: PlanFacts | CarePlan, report: SymptomReport, now: datetime
+) -> Alert:
+    """Raise the red-flag alert for ``report`` (stored, with at least one "yes"), or bring
+    the plan's open one up to it: a 911 answer after a "call the care team" one makes the
+    alert critical and re-opens it; the new signs are shown either way."""
+    finding = red_flag_finding(plan, report)
+    existing = session.scalar(
+        select(Alert)
+        .where(Alert.plan_id == plan.id, Alert.rule == RED_FLAG, Alert.status != "resolved")
+        .with_for_update()
+    )
+    alert, _ = _raise_or_merge(session, plan, None, finding, now, existing)
+    return alert
+
+
+def _checked_in_again(plan: CarePlan, alert: Alert, evidence: Evidence) -> date | None:
+    """The first local day, from the day a "no check-in" alert was raised, on which the
+    patient recorded anything; None if they have not."""
+    since = local_day(alert.raised_at, plan.timezone)
+    days = (
+        evidence.checkoff_days
+        | {e.local_day for e in evidence.pain}
+        | {r.local_day for r in evidence.reports}
+    )
+    later = [d for d in days if d >= since]
+    return min(later) if later else None
+
+
+def _clear_missed_checkin(session: Session, alert: Alert, day: date, now: datetime) -> bool:
+    """A "no check-in" alert whose patient checked in again is resolved by the system,
+    with that reason; other alerts wait for a person."""
+    note = f"Resolved automatically: the patient checked in again on {day:%a %d %b %Y}."
+    result = session.execute(
+        update(Alert)
+        .where(Alert.id == alert.id, Alert.status != "resolved")
+        .values(
+            status="resolved",
+            resolved_at=now,
+            resolved_by_id=None,
+            resolution_note=note,
+            next_escalation_at=None,
+            detail={**(alert.detail or {}), "checked_in_again": day.isoformat()},
+        )
+        .execution_options(synchronize_session=False)
+    )
+    if result.rowcount != 1:
+        return False
+    session.expire(alert)
+    record_event(
+        session,
+        alert_id=alert.id,
+        kind="auto_resolved",
+        summary=note,
+        now=now,
+        detail={"checked_in_again": day.isoformat()},
+    )
+    return True
+
+
 def _apply(session: Session, plan: CarePlan, evidence: Evidence, now: datetime) -> list[Alert]:
     raised = []
-    open_rules = evidence.unresolved_rules()
+    unresolved = {a.rule: a for a in evidence.alerts if a.status != "resolved"}
     for finding in findings(plan, plan.clinic, evidence, now):
-        if finding.rule in open_rules:
-            continue
-        alert = raise_alert(
-            session,
-            plan=plan,
-            rule=finding.rule,
-            urgency=finding.urgency,
-            summary=finding.summary,
-            now=now,
-            detail=finding.detail,
+        alert, new = _raise_or_merge(
+            session, plan, plan.clinic, finding, now, unresolved.get(finding.rule)
         )
-        if alert.raised_at == now:
+        if new:
             raised.append(alert)
+    missed = unresolved.get(MISSED_CHECKIN)
+    if missed is not None:
+        day = _checked_in_again(plan, missed, evidence)
+        if day is not None:
+            _clear_missed_checkin(session, missed, day, now)
     return raised
 
 
 def evaluate_plan(session: Session, plan: CarePlan, now: datetime) -> list[Alert]:
-    """Evaluate every alert rule for one plan at ``now``; return the alerts newly raised.
+    """Evaluate every alert rule for one plan at ``now``; return the alerts newly raised
+    (alerts already open are brought up to date with newer evidence).
 
     Call it after recording what a patient did (e.g. a pain score) so the care team sees it
-    at once. Only active plans are evaluated. Adds to ``session``; the caller commits.
+    at once. Paused and ended plans are evaluated too, without the "no check-in" rule.
+    Adds to ``session``; the caller commits.
     """
-    if plan.status != "active":
-        return []
     evidence = _load_evidence(session, select(CarePlan.id).where(CarePlan.id == plan.id))
     return _apply(session, plan, evidence[plan.id], now)
 
@@ -518,15 +778,17 @@ def evaluate_active_plans(
     *,
     clinic_id: int | None = None,
     plan_ids: Sequence[int] | None = None,
+    statuses: Sequence[str] = ("active",),
 ) -> list[Alert]:
-    """Evaluate every active plan (of one clinic, or of all clinics); return new alerts.
+    """Evaluate every plan in ``statuses`` (of one clinic, or of all clinics); return new
+    alerts.
 
     Six queries load everything whatever the number of plans, then one insert per new alert.
     Meant for the scheduler's tick (time-based rules such as a missed check-in need a clock,
     not a patient action), which passes ``plan_ids`` in batches so memory stays flat however
     many patients there are. Adds to ``session``; the caller commits.
     """
-    active = select(CarePlan.id).where(CarePlan.status == "active")
+    active = select(CarePlan.id).where(CarePlan.status.in_(list(statuses)))
     if clinic_id is not None:
         active = active.where(CarePlan.clinic_id == clinic_id)
     if plan_ids is not None:
@@ -609,19 +871,20 @@ def raise_severe_pain_now(
     threshold: int,
     entry: PainEntry | PainScore,
     now: datetime,
-) -> None:
-    """Raise severe pain for the score just recorded (``entry``), if it is severe.
+) -> int | None:
+    """Raise severe pain for the score just recorded (``entry``), if it is severe; return
+    the id of the plan's unresolved severe-pain alert (new or brought up to date), or None
+    below the threshold.
 
     Nothing is read and nothing is written below the threshold. At or above it, one
     INSERT that does nothing when the plan already has an unresolved severe-pain alert
-    (the partial unique index). The score was recorded at ``now``, so it is newer than any
-    resolution: the same result as evaluating the rule over all the plan's evidence.
+    (the partial unique index); then that alert shows this score as the latest (and the
+    highest, if it is), and a higher score re-opens it if someone had acknowledged it.
+    Plans that are paused or ended are no exception: a patient in pain is still heard.
     """
-    if plan.status != "active":
-        return
-    finding = severe_pain_finding(plan.procedure_date, threshold, entry)
+    finding = severe_pain_finding(plan.procedure_date, threshold, entry, now)
     if finding is None:
-        return
+        return None
     values = {
         "clinic_id": plan.clinic_id,
         "patient_id": plan.patient_id,
@@ -632,16 +895,81 @@ def raise_severe_pain_now(
         "summary": finding.summary[:500],
         "detail": finding.detail,
         "raised_at": now,
+        "page_round": 0,
+        "escalation_level": 0,
     }
     connection = session.connection()
-    connection.execute(_insert_alert_if_none_open(connection.dialect.name), values)
+    new_id = connection.execute(
+        _insert_alert_if_none_open(connection.dialect.name), values
+    ).scalar()
+    if new_id is not None:
+        record_event(session, alert_id=new_id, kind="raised", summary=finding.summary, now=now)
+        return new_id
+    existing = session.scalar(
+        select(Alert)
+        .where(Alert.plan_id == plan.id, Alert.rule == SEVERE_PAIN, Alert.status != "resolved")
+        .with_for_update()
+    )
+    alert, _ = _raise_or_merge(session, plan, None, finding, now, existing)
+    return alert.id
+
+
+def note_correction(
+    session: Session,
+    *,
+    plan_id: int,
+    original: PainEntry,
+    replacement: PainEntry,
+    now: datetime,
+) -> list[int]:
+    """Show on every unresolved alert that cites ``original`` that the patient corrected
+    it, from what to what and when (SPEC section 6); the alert stays for a person to
+    resolve. Returns the ids of the alerts marked."""
+    marked = []
+    for alert in session.scalars(
+        select(Alert).where(Alert.plan_id == plan_id, Alert.status != "resolved")
+    ):
+        detail = dict(alert.detail or {})
+        cited = {
+            detail.get("pain_entry_id"),
+            (detail.get("latest") or {}).get("id"),
+            (detail.get("highest") or {}).get("id"),
+        }
+        if original.id not in cited:
+            continue
+        correction = {
+            "entry_id": original.id,
+            "replacement_id": replacement.id,
+            "from": original.score,
+            "to": replacement.score,
+            "at": now.isoformat(),
+        }
+        detail["corrections"] = [*(detail.get("corrections") or []), correction]
+        words = f"Score corrected by the patient: {original.score} -> {replacement.score}"
+        session.execute(
+            update(Alert)
+            .where(Alert.id == alert.id, Alert.status != "resolved")
+            .values(detail=detail, updated_at=now)
+            .execution_options(synchronize_session=False)
+        )
+        session.expire(alert)
+        record_event(
+            session,
+            alert_id=alert.id,
+            kind="corrected",
+            summary=words,
+            now=now,
+            detail=correction,
+        )
+        marked.append(alert.id)
+    return marked
 
 
 @cache
 def _insert_alert_if_none_open(dialect: str) -> Any:
     """Built once per database kind (it runs for every severe score posted): the partial
-    unique index on unresolved alerts turns a second one into nothing."""
-    return insert_or_ignore_on(dialect, Alert.__table__)
+    unique index on unresolved alerts turns a second one into nothing (and returns no id)."""
+    return insert_or_ignore_on(dialect, Alert.__table__).returning(Alert.__table__.c.id)
 
 
 def _set_next_due(session: Session, rows: list[tuple[int, datetime | None, datetime]]) -> None:
@@ -698,7 +1026,14 @@ def due_plan_ids(session: Session, now: datetime) -> list[int]:
     table = CarePlan.__table__
     active = table.c.status == "active"
     connection = session.connection()
-    due = connection.execute(select(table.c.id).where(active, table.c.alerts_due_at <= now))
+    # Paused and ended plans are due only when new evidence arrives (their ``alerts_due_at``
+    # is cleared after each evaluation); the IN on the index's leading column keeps this an
+    # index range scan.
+    due = connection.execute(
+        select(table.c.id).where(
+            table.c.status.in_(EVALUATED_STATUSES), table.c.alerts_due_at <= now
+        )
+    )
     never = connection.execute(select(table.c.id).where(active, table.c.alerts_due_at.is_(None)))
     return sorted({*due.scalars(), *never.scalars()})
 
@@ -720,21 +1055,32 @@ def evaluate_due_plans(
         return [], []
     # Read again in this transaction: another scheduler process may have evaluated some.
     due = session.execute(
-        select(CarePlan.id, CarePlan.timezone, CarePlan.alerts_due_at)
+        select(CarePlan.id, CarePlan.timezone, CarePlan.status, CarePlan.alerts_due_at)
         .where(
             CarePlan.id.in_(ids),
-            CarePlan.status == "active",
-            or_(CarePlan.alerts_due_at.is_(None), CarePlan.alerts_due_at <= now),
+            or_(
+                and_(CarePlan.status == "active", CarePlan.alerts_due_at.is_(None)),
+                and_(CarePlan.status.in_(EVALUATED_STATUSES), CarePlan.alerts_due_at <= now),
+            ),
         )
         .order_by(CarePlan.id)
     ).all()
     if not due:
         return [], []
-    raised = evaluate_active_plans(session, now, plan_ids=[row.id for row in due])
+    raised = evaluate_active_plans(
+        session, now, plan_ids=[row.id for row in due], statuses=EVALUATED_STATUSES
+    )
     _set_next_due(
         session,
         [
-            (row.id, row.alerts_due_at, next_daily_evaluation(row.id, row.timezone, now))
+            (
+                row.id,
+                row.alerts_due_at,
+                # Only a running plan has rules that time alone can make true.
+                next_daily_evaluation(row.id, row.timezone, now)
+                if row.status == "active"
+                else None,
+            )
             for row in due
         ],
     )

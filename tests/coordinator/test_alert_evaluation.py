@@ -132,12 +132,12 @@ def test_the_clinic_threshold_decides_at_once(client, session, clinic, enrolled)
     assert open_rules(session, enrollment.plan) == [SEVERE_PAIN]
 
 
-def test_a_paused_plan_raises_nothing_at_once(client, session, enrolled):
+def test_a_paused_plan_still_raises_severe_pain_at_once(client, session, enrolled):
     enrollment = enrolled(days_ago=3)
     enrollment.plan.status = "paused"
     session.commit()
     assert post_pain(client, enrollment, 10).status_code == 302
-    assert open_rules(session, enrollment.plan) == []
+    assert open_rules(session, enrollment.plan) == [SEVERE_PAIN]
 
 
 def test_a_correction_to_a_severe_score_raises_at_once(client, session, enrolled):

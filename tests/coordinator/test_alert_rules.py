@@ -168,21 +168,29 @@ def test_it_does_not_count_days_before_enrolment_as_missed(session, enroll_patie
     assert evaluate_plan(session, plan, NOW) == []
 
 
-def test_it_raises_an_urgent_alert_for_an_unalerted_red_flag_report(session, enrolled, record):
+def test_it_raises_a_critical_alert_for_an_unalerted_911_report(session, enrolled, record):
     plan = enrolled(days_ago=2).plan
     checked_in(record, plan)
     record.report(plan, TODAY, "call_911", chest_pain=True, fever=False)
     raised = evaluate_plan(session, plan, NOW)
-    assert [(a.rule, a.urgency) for a in raised] == [(RED_FLAG, "urgent")]
+    assert [(a.rule, a.urgency) for a in raised] == [(RED_FLAG, "critical")]
     assert "chest pain" in raised[0].summary and "call 911" in raised[0].summary
 
 
-def test_it_evaluates_only_active_plans(session, enrolled, record):
-    plan = enrolled(days_ago=3).plan
+def test_it_keeps_the_safety_rules_of_a_paused_plan_but_not_no_check_in(
+    session, enrolled, record
+):
+    plan = enrolled(days_ago=6).plan
     record.pain(plan, TODAY, 9)
     plan.status = "paused"
     session.commit()
-    assert evaluate_plan(session, plan, NOW) == []
+    # Severe pain is heard while paused; four silent days are not "no check-in".
+    assert [a.rule for a in evaluate_plan(session, plan, NOW)] == [SEVERE_PAIN]
+    quiet = enrolled(days_ago=6, name="Quiet").plan
+    quiet.status = "paused"
+    session.commit()
+    assert evaluate_plan(session, quiet, NOW) == []
+    # The batch for the CLI covers only the plans in the statuses it is given.
     assert evaluate_active_plans(session, NOW) == []
 
 
