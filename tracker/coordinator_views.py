@@ -8,7 +8,7 @@ export of a patient's data is audited.
 from __future__ import annotations
 
 import json
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from flask import (
@@ -24,6 +24,7 @@ from flask import (
     url_for,
 )
 from sqlalchemy import select
+from sqlalchemy.orm import selectinload
 
 from tracker import admin_views, coordinator_auth
 from tracker.agenda import agenda_for_day, plan_activities
@@ -40,6 +41,7 @@ from tracker.enrollment import EnrollmentError, enroll, validate_request
 from tracker.exports import ExportError, fhir_bundle, pain_csv, parse_range
 from tracker.links import link_url, revoke_links, rotate_link
 from tracker.models import (
+    ALERT_EVENT_KINDS,
     NOTE_MAX_LENGTH,
     PROCEDURES,
     Alert,
@@ -62,7 +64,7 @@ from tracker.plan_adjustments import (
     set_appointment_date,
     set_restriction_end,
 )
-from tracker.timeutil import common_timezones, local_day
+from tracker.timeutil import common_timezones, local_day, zone
 from tracker.triage import (
     Activity,
     adherence,
@@ -84,6 +86,30 @@ RULE_LABELS = {
     "undeliverable": "Reminder undeliverable",
 }
 assert set(RULE_LABELS) == set(RULES)
+EVENT_LABELS = {
+    "raised": "Raised",
+    "updated": "Newer evidence",
+    "escalated": "More urgent",
+    "reopened": "Re-opened by worse evidence",
+    "corrected": "Score corrected",
+    "acknowledged": "Acknowledged",
+    "resolved": "Resolved",
+    "auto_resolved": "Resolved automatically",
+    "page_queued": "Paging",
+    "page_sent": "Page sent",
+    "page_failed": "Page failed",
+    "page_cancelled": "Page cancelled",
+    "escalation_exhausted": "Nobody answered the pages",
+}
+assert set(EVENT_LABELS) == set(ALERT_EVENT_KINDS)
+
+
+def care_time(value: datetime | str | None, tz_name: str) -> str:
+    """A time for the care team, in the clinic's zone, with the zone's abbreviation."""
+    if value is None:
+        return ""
+    at = datetime.fromisoformat(value) if isinstance(value, str) else value
+    return at.astimezone(zone(tz_name)).strftime("%Y-%m-%d %H:%M %Z")
 
 
 def clinic() -> Clinic:
@@ -177,8 +203,12 @@ def _patient_context(patient: Patient) -> dict[str, Any]:
     restrictions = [a for a in activities if a.kind == "restriction"]
     phases = [Phase(a.title, a.start_day, a.end_day) for a in restrictions]
     alerts = db.scalars(
-        select(Alert).where(Alert.plan_id == plan.id).order_by(Alert.raised_at.desc())
+        select(Alert)
+        .options(selectinload(Alert.events))
+        .where(Alert.plan_id == plan.id)
+        .order_by(Alert.raised_at.desc())
     ).all()
+    by_id = {e.id: e for e in pain}
     users = {
         u.id: u.name
         for u in db.scalars(select(User).where(User.clinic_id == patient.clinic_id)).all()
@@ -233,6 +263,13 @@ def _patient_context(patient: Patient) -> dict[str, Any]:
         "live_links": live_links,
         "link_expires": max((t.expires_at for t in live_links), default=None),
         "note_max": NOTE_MAX_LENGTH,
+        "clinic_tz": patient.clinic.timezone,
+        "event_labels": EVENT_LABELS,
+        "corrections": [
+            (by_id[e.supersedes_id], e)
+            for e in reversed(pain)
+            if e.supersedes_id is not None and e.supersedes_id in by_id
+        ],
     }
 
 
@@ -541,4 +578,5 @@ def init_app(app: Flask) -> None:
     coordinator_auth.init_app(app)
     app.config.setdefault("TRIAGE_PAGE_SIZE", 25)
     app.register_blueprint(bp)
+    app.add_template_filter(care_time, "care_time")
     admin_views.init_app(app)

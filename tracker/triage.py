@@ -33,6 +33,7 @@ from sqlalchemy import (
     func,
     literal,
     null,
+    or_,
     select,
     union_all,
 )
@@ -65,10 +66,10 @@ from tracker.whole_numbers import parse_whole_number
 
 PAGE_SIZE = 25
 MAX_DAY_FILTER = 400
-# Rank of a plan on the list: unacknowledged alerts by urgency (urgent, high, normal), then
-# alerts someone has acknowledged and is working on, then everyone else.
-RANK_URGENT, RANK_HIGH, RANK_NORMAL, RANK_ACKNOWLEDGED, RANK_NONE = 0, 1, 2, 3, 4
-URGENCY_ORDER = {"urgent": 0, "high": 1, "normal": 2}
+# Rank of a plan on the list: unacknowledged alerts by urgency (critical, urgent, high,
+# normal), then alerts someone has acknowledged and is working on, then everyone else.
+RANK_CRITICAL, RANK_URGENT, RANK_HIGH, RANK_NORMAL, RANK_ACKNOWLEDGED, RANK_NONE = range(6)
+URGENCY_ORDER = {"critical": 0, "urgent": 1, "high": 2, "normal": 3}
 
 
 @dataclass(frozen=True)
@@ -194,6 +195,7 @@ def adherence(
 class LatestPain:
     score: int
     local_day: date
+    corrected: bool = False  # the score replaced one the patient corrected
 
 
 class PlanRow(NamedTuple):
@@ -218,12 +220,20 @@ class PatientRow(NamedTuple):
 
 
 class AlertRow(NamedTuple):
+    id: int
     plan_id: int
     rule: str
     urgency: str
     status: str
     summary: str
     raised_at: datetime
+    updated_at: datetime | None
+    detail: dict[str, Any]
+
+    @property
+    def corrections(self) -> list[dict[str, Any]]:
+        """The patient's corrections of a score this alert cites (alerts.note_correction)."""
+        return list((self.detail or {}).get("corrections") or [])
 
 
 @dataclass(frozen=True)
@@ -270,6 +280,7 @@ ONE_DAY = timedelta(days=1)
 
 def _rank_subquery() -> Subquery:
     rank = case(
+        (and_(Alert.status == "open", Alert.urgency == "critical"), RANK_CRITICAL),
         (and_(Alert.status == "open", Alert.urgency == "urgent"), RANK_URGENT),
         (and_(Alert.status == "open", Alert.urgency == "high"), RANK_HIGH),
         (Alert.status == "open", RANK_NORMAL),
@@ -289,7 +300,13 @@ def _rank_subquery() -> Subquery:
 
 @cache
 def _list_statements(
-    *, has_alerts: bool, status: bool, procedure: bool, min_day: bool, max_day: bool
+    *,
+    has_alerts: bool,
+    status: bool,
+    procedure: bool,
+    min_day: bool,
+    max_day: bool,
+    alerted_too: bool = False,
 ) -> tuple[Select[Any], Select[Any]]:
     """(count, page) for one combination of filters, with parameters ``clinic_id``,
     ``status``, ``procedure``, ``latest_procedure``, ``earliest_procedure``, ``limit`` and
@@ -298,7 +315,11 @@ def _list_statements(
     ranks = _rank_subquery()
     rank = func.coalesce(ranks.c.rank, RANK_NONE)
     conditions = [CarePlan.clinic_id == bindparam("clinic_id")]
-    if status:
+    if status and alerted_too:
+        # A patient with an unresolved alert stays on the (default) list whatever the
+        # plan's status: pausing or ending a plan must not hide a patient in trouble.
+        conditions.append(or_(CarePlan.status == bindparam("status"), ranks.c.rank.is_not(None)))
+    elif status:
         conditions.append(CarePlan.status == bindparam("status"))
     if procedure:
         conditions.append(CarePlan.procedure == bindparam("procedure"))
@@ -316,7 +337,7 @@ def _list_statements(
     )
     # Every plan has its patient, and the alert ranks matter only to the alerts filter: the
     # count reads the care_plan index alone unless that filter is on.
-    counted = listed if has_alerts else select(CarePlan.id).where(*conditions)
+    counted = listed if has_alerts or alerted_too else select(CarePlan.id).where(*conditions)
     count = select(func.count()).select_from(counted.subquery())
     # The page is chosen over narrow rows (id and sort keys); only its plans and patients
     # are then read, and only the columns the page shows.
@@ -403,7 +424,8 @@ def _activity_statement() -> Select[Any]:
         CarePlan.id,
         of_latest(candidate.local_day),
         of_latest(candidate.score),
-        no_key,
+        # The activity_key column carries the id the latest score corrected, if any.
+        cast(of_latest(candidate.supersedes_id), String),
     ).where(CarePlan.id.in_(ids))
     report_days = (
         select(
@@ -447,7 +469,7 @@ def _load_activity(connection: Connection, plan_ids: list[int], since: date) -> 
             of_plan.acts.pain_days.add(day)
         elif kind == LATEST_PAIN:
             if score is not None:
-                of_plan.latest = LatestPain(score=score, local_day=day)
+                of_plan.latest = LatestPain(score=score, local_day=day, corrected=key is not None)
         elif kind == REPORT_DAY:
             of_plan.acts.report_days.add(day)
         else:
@@ -498,6 +520,7 @@ def triage_page(
         procedure=filters.procedure is not None,
         min_day=filters.min_day is not None,
         max_day=filters.max_day is not None,
+        alerted_too=filters.status == "active",
     )
     params: dict[str, Any] = {
         "clinic_id": clinic.id,
