@@ -10,6 +10,7 @@ from sqlalchemy import select
 from tracker.alerts import evaluate_active_plans
 from tracker.db import get_session, utcnow
 from tracker.models import Clinic
+from tracker.timeutil import parse_instant
 
 
 @click.group("alerts")
@@ -19,18 +20,29 @@ def alerts_group() -> None:
 
 @alerts_group.command("evaluate")
 @click.option("--clinic", "clinic_name", help="Only this clinic (default: every clinic).")
+@click.option(
+    "--now",
+    "now_text",
+    metavar="ISO8601",
+    help="The instant to evaluate at, with offset (default: the current time).",
+)
 @with_appcontext
-def evaluate_command(clinic_name: str | None) -> None:
-    """Evaluate every active plan's alert rules and print the alerts raised."""
+def evaluate_command(clinic_name: str | None, now_text: str | None) -> None:
+    """Evaluate the alert rules of every active or paused plan and print the alerts raised
+    (open alerts are brought up to date with newer evidence)."""
+    from tracker.cli import CLIError  # here: cli.py imports this module
+
+    try:
+        now = utcnow() if now_text is None else parse_instant(now_text)
+    except ValueError as exc:
+        raise CLIError(str(exc)) from None
     session = get_session()
     clinic_id = None
     if clinic_name is not None:
         clinic_id = session.scalar(select(Clinic.id).where(Clinic.name == clinic_name))
         if clinic_id is None:
-            from tracker.cli import CLIError  # here: cli.py imports this module
-
             raise CLIError(f"no clinic named {clinic_name!r}")
-    raised = evaluate_active_plans(session, utcnow(), clinic_id=clinic_id)
+    raised = evaluate_active_plans(session, now, clinic_id=clinic_id, statuses=("active", "paused"))
     session.commit()
     for alert in raised:
         click.echo(f"alert {alert.id} patient {alert.patient_id} {alert.rule}: {alert.summary}")

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime
 
 import click
 from flask import current_app
@@ -12,6 +12,7 @@ from tracker.config import ConfigError
 from tracker.db import utcnow
 from tracker.scheduler import SchedulerProcess, configure_logging
 from tracker.tick import require_secret_key, run_tick
+from tracker.timeutil import parse_instant
 
 
 class _CLIError(click.ClickException):
@@ -22,14 +23,9 @@ def _parse_now(value: str | None) -> datetime:
     if value is None:
         return utcnow()
     try:
-        parsed = datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
-    except ValueError:
-        raise _CLIError(
-            f"--now {value!r} is not an ISO 8601 instant, e.g. 2026-11-21T14:00:00Z"
-        ) from None
-    if parsed.tzinfo is None or parsed.utcoffset() is None:
-        raise _CLIError(f"--now {value!r} needs a UTC offset, e.g. 2026-11-21T14:00:00Z")
-    return parsed.astimezone(UTC)
+        return parse_instant(value)
+    except ValueError as exc:
+        raise _CLIError(str(exc)) from None
 
 
 @click.group("reminders")

@@ -40,6 +40,20 @@ def common_timezones() -> list[str]:
     return sorted(z for z in available_timezones() if "/" in z and not z.startswith("Etc/"))
 
 
+def parse_instant(value: str) -> datetime:
+    """An ISO 8601 instant with a UTC offset (``Z`` allowed), as aware UTC; ValueError with
+    a message naming the value otherwise (for ``--now`` options)."""
+    try:
+        parsed = datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
+    except ValueError:
+        raise ValueError(
+            f"--now {value!r} is not an ISO 8601 instant, e.g. 2026-11-21T14:00:00Z"
+        ) from None
+    if parsed.tzinfo is None or parsed.utcoffset() is None:
+        raise ValueError(f"--now {value!r} needs a UTC offset, e.g. 2026-11-21T14:00:00Z")
+    return parsed.astimezone(UTC)
+
+
 def require_aware(now: datetime) -> datetime:
     if now.tzinfo is None or now.utcoffset() is None:
         raise ValueError("now must be timezone-aware")
