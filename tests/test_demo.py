@@ -6,7 +6,7 @@ from sqlalchemy import func, select
 
 from tests.conftest import NOW
 from tracker import demo
-from tracker.models import CarePlan, PainEntry, Patient, SymptomReport, User
+from tracker.models import Alert, CarePlan, PainEntry, Patient, SymptomReport, User
 from tracker.warning_signs import load_signs, signs_path
 
 
@@ -24,7 +24,7 @@ def test_the_demo_seeds_patients_with_varied_histories_once(app, session, templa
     signs = load_signs(signs_path(app.config["SCHEDULES_DIR"]))
     _clinic, created = demo.seed(session, templates, signs, now=NOW, grace_days=14)
     assert created
-    assert session.scalar(select(func.count()).select_from(Patient)) == len(demo.PATIENTS) == 20
+    assert session.scalar(select(func.count()).select_from(Patient)) == len(demo.PATIENTS) == 23
     assert session.scalar(select(func.count()).select_from(User)) == 2
 
     plans = {p.patient.name: p for p in session.scalars(select(CarePlan))}
@@ -33,7 +33,25 @@ def test_the_demo_seeds_patients_with_varied_histories_once(app, session, templa
     worsening = _daily_means(session, plans["Jonah Brandt"].id)
     assert worsening[-1] >= min(worsening) + 2
     red = session.scalars(select(SymptomReport).where(SymptomReport.severity != "none")).all()
-    assert [r.plan_id for r in red] == [plans["Dmitri Vance"].id]
+    assert {r.plan_id for r in red} == {plans["Dmitri Vance"].id, plans["Uma Patel"].id}
+    # The escalation stories: a fever then weak legs is one critical alert; a paused patient's
+    # 9/10 is heard; a corrected 10 says so; scores before the procedure are kept as such.
+    by_plan = {(a.plan_id, a.rule): a for a in session.scalars(select(Alert))}
+    uma = by_plan[(plans["Uma Patel"].id, "red_flag")]
+    assert (uma.urgency, uma.detail["signs"]) == ("critical", ["fever", "leg_weakness"])
+    victor = plans["Victor Osei"]
+    assert victor.status == "paused" and (victor.id, "severe_pain") in by_plan
+    wanda = by_plan[(plans["Wanda Fischer"].id, "severe_pain")]
+    assert [(c["from"], c["to"]) for c in wanda.detail["corrections"]] == [(10, 1)]
+    before = session.scalar(
+        select(func.count())
+        .select_from(PainEntry)
+        .where(
+            PainEntry.plan_id == plans["Wanda Fischer"].id,
+            PainEntry.local_day < plans["Wanda Fischer"].procedure_date,
+        )
+    )
+    assert before == 2
     missed = plans["Grace Iwu"]
     last_logged = session.scalar(
         select(func.max(PainEntry.local_day)).where(PainEntry.plan_id == missed.id)
@@ -42,4 +60,4 @@ def test_the_demo_seeds_patients_with_varied_histories_once(app, session, templa
 
     _, again = demo.seed(session, templates, signs, now=NOW, grace_days=14)
     assert not again
-    assert session.scalar(select(func.count()).select_from(Patient)) == 20
+    assert session.scalar(select(func.count()).select_from(Patient)) == 23

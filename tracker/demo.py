@@ -22,14 +22,24 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 from werkzeug.serving import run_simple
 
-from tracker import create_app, migrate
+from tracker import alerts, create_app, migrate
 from tracker.agenda import agenda_for_day
-from tracker.alerts import evaluate_active_plans
+from tracker.alerts import PainScore, evaluate_active_plans
 from tracker.db import session_factory, utcnow
 from tracker.enrollment import enroll, validate_request
 from tracker.links import link_url, rotate_link
-from tracker.models import CarePlan, CheckOff, Clinic, PainEntry, Patient, SymptomReport, User
+from tracker.models import (
+    CarePlan,
+    CheckOff,
+    Clinic,
+    OnCallContact,
+    PainEntry,
+    Patient,
+    SymptomReport,
+    User,
+)
 from tracker.passwords import hash_password
+from tracker.plan_adjustments import change_status
 from tracker.plan_templates import PlanTemplate
 from tracker.timeutil import local_day, local_wall_time_to_utc
 from tracker.warning_signs import WarningSign, load_signs, severity, signs_path
@@ -72,6 +82,14 @@ PATIENTS = (
     DemoPatient("Rosa Kowalski", "kyphoplasty", 34, "Australia/Sydney", "improving", "L1"),
     DemoPatient("Samuel Greene", "kyphoplasty", 38, "America/New_York", "improving", "T12"),
     DemoPatient("Theresa Nakamura", "vertebroplasty", 41, "Asia/Tokyo", "improving", "L3"),
+    # Escalation stories (SPEC section 6), played out through the alert functions below.
+    DemoPatient("Uma Patel", "kyphoplasty", 5, "America/New_York", "escalated", "L1"),
+    DemoPatient("Victor Osei", "kyphoplasty", 8, "America/New_York", "paused", "T12"),
+    DemoPatient("Wanda Fischer", "vertebroplasty", 10, "America/Chicago", "corrected", "L2"),
+)
+ON_CALL = (
+    ("Dana Reyes, RN (on call)", "log", "on-call phone"),
+    ("Dr. Morgan Hale (spine surgeon)", "log", "surgeon's phone"),
 )
 
 
@@ -89,6 +107,12 @@ def _history(
     session: Session, plan: CarePlan, demo: DemoPatient, today: date, signs: tuple[WarningSign, ...]
 ) -> None:
     rng = random.Random(f"{demo.name}-{demo.trajectory}")  # noqa: S311 - synthetic data
+    if demo.trajectory == "corrected":
+        # Scores from the pre-operative visit: shown as before the procedure, never a baseline.
+        for n in (-2, -1):
+            day = plan.procedure_date + timedelta(days=n)
+            at = local_wall_time_to_utc(day, time(11, 0), plan.timezone)
+            session.add(PainEntry(plan_id=plan.id, score=9, local_day=day, recorded_at=at))
     for n in range(demo.days_since + 1):
         day = plan.procedure_date + timedelta(days=n)
         red_flag_day = demo.trajectory == "red_flag" and n == demo.days_since
@@ -208,11 +232,92 @@ def seed(
         enrolled = local_wall_time_to_utc(request.procedure_date, time(8, 0), demo.timezone)
         result.plan.created_at = result.patient.created_at = min(enrolled, now)
         _history(session, result.plan, demo, today, signs)
+    for position, (name, channel, address) in enumerate(ON_CALL):
+        session.add(
+            OnCallContact(
+                clinic_id=clinic.id,
+                position=position,
+                name=name,
+                channel=channel,
+                address=address,
+                active=True,
+                created_at=now,
+            )
+        )
     session.flush()
     # Run the alert rules once, so the triage list shows who needs a call this morning.
     evaluate_active_plans(session, now, clinic_id=clinic.id)
+    _escalation_stories(session, clinic, now)
     session.commit()
     return clinic, True
+
+
+def _escalation_stories(session: Session, clinic: Clinic, now: datetime) -> None:
+    """Three patients whose alerts show escalation at work, minutes before ``now``."""
+    users = {u.role: u for u in session.scalars(select(User).where(User.clinic_id == clinic.id))}
+    plans = {
+        p.patient.name: p
+        for p in session.scalars(select(CarePlan).where(CarePlan.clinic_id == clinic.id))
+    }
+
+    def minutes_ago(n: int) -> datetime:
+        return now - timedelta(minutes=n)
+
+    def report(plan: CarePlan, at: datetime, **answers: bool) -> SymptomReport:
+        row = SymptomReport(
+            plan_id=plan.id,
+            local_day=local_day(at, plan.timezone),
+            recorded_at=at,
+            answers=answers,
+            severity="call_911" if answers.get("leg_weakness") else "call_team",
+        )
+        session.add(row)
+        session.flush()
+        return row
+
+    def pain(plan: CarePlan, score: int, at: datetime, supersedes: int | None = None) -> PainEntry:
+        entry = PainEntry(
+            plan_id=plan.id,
+            score=score,
+            local_day=local_day(at, plan.timezone),
+            recorded_at=at,
+            supersedes_id=supersedes,
+        )
+        session.add(entry)
+        session.flush()
+        alerts.raise_severe_pain_now(
+            session,
+            plan=plan,
+            threshold=clinic.severe_pain_threshold,
+            entry=PainScore(entry.id, score, None, entry.local_day),
+            now=at,
+        )
+        return entry
+
+    # A fever ("call the care team"), then newly weak legs (call 911): one critical alert.
+    uma = plans["Uma Patel"]
+    fever = report(uma, minutes_ago(50), fever=True)
+    alerts.raise_red_flag(session, plan=uma, report=fever, now=minutes_ago(50))
+    weak = report(uma, minutes_ago(10), leg_weakness=True)
+    alerts.raise_red_flag(session, plan=uma, report=weak, now=minutes_ago(10))
+    # Paused for a family trip, then a 9/10: still heard.
+    victor = plans["Victor Osei"]
+    change_status(
+        session,
+        victor,
+        "pause",
+        user_id=users["coordinator"].id,
+        note="Travelling",
+        now=minutes_ago(60),
+    )
+    pain(victor, 9, minutes_ago(5))
+    # A 10 tapped by mistake, corrected to 1: the alert says so.
+    wanda = plans["Wanda Fischer"]
+    ten = pain(wanda, 10, minutes_ago(30))
+    one = pain(wanda, 1, minutes_ago(25), supersedes=ten.id)
+    alerts.note_correction(
+        session, plan_id=wanda.id, original=ten, replacement=one, now=minutes_ago(25)
+    )
 
 
 def _secret_key(app_instance: Path) -> str:

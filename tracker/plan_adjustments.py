@@ -165,7 +165,8 @@ def change_status(
     note: str | None,
     now: datetime,
 ) -> PlanAdjustment:
-    """Pause, resume or end the plan (reminders and alert rules follow active plans only)."""
+    """Pause, resume or end the plan (reminders and the no-check-in rule follow active plans
+    only; the safety rules keep running, see alerts.py)."""
     if action not in STATUS_CHANGES:
         raise AdjustmentError("action", "Choose pause, resume or end.")
     allowed_from, to = STATUS_CHANGES[action]
