@@ -73,9 +73,10 @@ class LogChannel:
 
     def send(self, message: OutgoingMessage) -> None:
         self.logger.info(
-            "reminder %s to %s (patient %s): %s | %s",
+            "%s %s to %s (patient %s): %s | %s",
+            "page" if message.kind == "page" else "reminder",
             message.idempotency_key,
-            message.patient_name,
+            message.to_name or message.patient_name,
             message.patient_id,
             message.subject,
             # The personal link is a credential: logs never carry it.
@@ -305,7 +306,11 @@ class WebhookChannel:
             "idempotency_key": message.idempotency_key,
             "kind": message.kind,
             "local_day": message.local_day.isoformat(),
-            "to": {"name": message.patient_name, "phone": message.phone, "email": message.email},
+            "to": {
+                "name": message.to_name or message.patient_name,
+                "phone": message.phone,
+                "email": message.email,
+            },
             "patient_id": message.patient_id,
             "clinic": {"name": message.clinic_name, "phone": message.clinic_phone},
             "subject": message.subject,

@@ -42,7 +42,7 @@ from tracker.agenda import agenda_for_day
 from tracker.alerts import UNDELIVERABLE, raise_alert
 from tracker.channels import Channels, DeliveryError, Handover
 from tracker.links import link_url, reminder_link_tokens
-from tracker.models import CarePlan, Clinic, Patient, Reminder
+from tracker.models import CarePlan, Clinic, Page, Patient, Reminder
 from tracker.reminder_messages import compose, missed_yesterdays
 from tracker.timeutil import local_day
 
@@ -100,21 +100,35 @@ def backoff(attempts: int, settings: DeliverySettings) -> timedelta:
     return timedelta(seconds=min(seconds, settings.retry_max_seconds))
 
 
-def _claimable(now: datetime) -> Any:
+# The outbox tables (``Reminder``, and ``Page`` for paging.py) share these column names:
+# status, next_attempt_at, locked_until, locked_by. ``claim``, ``_finish`` and ``release``
+# take the table's model, so both outboxes have exactly the same lease guarantees.
+Outbox = type[Reminder] | type[Page]
+
+
+def _claimable(now: datetime, model: Outbox = Reminder) -> Any:
     return and_(
-        Reminder.status == "pending",
-        Reminder.next_attempt_at <= now,
-        or_(Reminder.locked_until.is_(None), Reminder.locked_until < now),
+        model.status == "pending",
+        model.next_attempt_at <= now,
+        or_(model.locked_until.is_(None), model.locked_until < now),
     )
 
 
-def claim(session: Session, *, now: datetime, worker: str, settings: DeliverySettings) -> list[int]:
-    """Lease up to one batch of due reminders to ``worker``; commits; returns their ids."""
+def claim(
+    session: Session,
+    *,
+    now: datetime,
+    worker: str,
+    settings: DeliverySettings,
+    model: Outbox = Reminder,
+) -> list[int]:
+    """Lease up to one batch of due rows of ``model``'s outbox (reminders unless told) to
+    ``worker``; commits; returns their ids."""
     lease_until = now + timedelta(seconds=settings.lease_seconds)
     due = (
-        select(Reminder.id)
-        .where(_claimable(now))
-        .order_by(Reminder.next_attempt_at, Reminder.id)
+        select(model.id)
+        .where(_claimable(now, model))
+        .order_by(model.next_attempt_at, model.id)
         .limit(settings.batch_size)
     )
     if session.get_bind().dialect.name == "postgresql":
@@ -122,42 +136,52 @@ def claim(session: Session, *, now: datetime, worker: str, settings: DeliverySet
         ids = list(session.scalars(due.with_for_update(skip_locked=True)))
         if ids:
             session.execute(
-                update(Reminder)
-                .where(Reminder.id.in_(ids))
+                update(model)
+                .where(model.id.in_(ids))
                 .values(locked_until=lease_until, locked_by=worker)
             )
     else:
         # SQLite serialises writers, and the WHERE is re-checked by the UPDATE itself: a row
         # another process leased a moment ago no longer matches and is not taken twice.
         session.execute(
-            update(Reminder)
-            .where(Reminder.id.in_(due.scalar_subquery()), _claimable(now))
+            update(model)
+            .where(model.id.in_(due.scalar_subquery()), _claimable(now, model))
             .values(locked_until=lease_until, locked_by=worker)
             .execution_options(synchronize_session=False)
         )
         ids = list(
             session.scalars(
-                select(Reminder.id)
+                select(model.id)
                 .where(
-                    Reminder.locked_by == worker,
-                    Reminder.locked_until == lease_until,
-                    Reminder.status == "pending",
+                    model.locked_by == worker,
+                    model.locked_until == lease_until,
+                    model.status == "pending",
                 )
-                .order_by(Reminder.next_attempt_at, Reminder.id)
+                .order_by(model.next_attempt_at, model.id)
             )
         )
     session.commit()
     return ids
 
 
-def _finish(session: Session, reminder_id: int, worker: str, values: dict[str, Any]) -> bool:
-    """Record an outcome only if the lease is still ours; commits. Returns whether it was."""
+def _finish(
+    session: Session,
+    row_id: int,
+    worker: str,
+    values: dict[str, Any],
+    *,
+    model: Outbox = Reminder,
+) -> bool:
+    """Record an outcome only if the lease is still ours; commits. Returns whether it was.
+
+    Whatever else the session holds (an alert, history) is committed with it, or rolled
+    back with it when the lease was lost."""
     result = session.execute(
-        update(Reminder)
+        update(model)
         .where(
-            Reminder.id == reminder_id,
-            Reminder.locked_by == worker,
-            Reminder.status == "pending",
+            model.id == row_id,
+            model.locked_by == worker,
+            model.status == "pending",
         )
         .values(locked_until=None, locked_by=None, **values)
         .execution_options(synchronize_session=False)
@@ -169,15 +193,17 @@ def _finish(session: Session, reminder_id: int, worker: str, values: dict[str, A
     return True
 
 
-def release(session: Session, worker: str, *, keep: Collection[int] = ()) -> None:
+def release(
+    session: Session, worker: str, *, keep: Collection[int] = (), model: Outbox = Reminder
+) -> None:
     """Give back leases not used, so another process need not wait them out.
 
     Rows in ``keep`` (that failed unexpectedly) keep their lease, so they wait for it to
     lapse instead of being retried in a tight loop.
     """
-    query = update(Reminder).where(Reminder.locked_by == worker, Reminder.status == "pending")
+    query = update(model).where(model.locked_by == worker, model.status == "pending")
     if keep:
-        query = query.where(Reminder.id.not_in(keep))
+        query = query.where(model.id.not_in(keep))
     session.execute(
         query.values(locked_until=None, locked_by=None).execution_options(synchronize_session=False)
     )

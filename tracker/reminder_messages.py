@@ -40,6 +40,9 @@ class OutgoingMessage:
     phone: str | None
     clinic_name: str
     clinic_phone: str
+    # Whom it is for when that is not the patient: a page goes to an on-call contact
+    # (paging.py), about the patient; ``email`` / ``phone`` are then the contact's.
+    to_name: str | None = None
 
 
 def missed_yesterday(session: Session, plan: CarePlan, today: date) -> bool:

@@ -21,6 +21,7 @@ from tracker.alerts import due_plan_ids, evaluate_due_plans
 from tracker.channels import Channels
 from tracker.config import INSECURE_SECRET_KEYS, ConfigError
 from tracker.db import session_factory
+from tracker.paging import deliver_pages, patient_page_link, run_escalation
 from tracker.reminder_delivery import DeliverySettings, deliver_reminders, worker_name
 from tracker.reminder_planning import ChannelSettings, plan_reminders
 from tracker.timeutil import require_aware
@@ -97,10 +98,51 @@ def alerts_step(ctx: TickContext) -> dict[str, int]:
     return {"alerts_raised": raised, "alerts_evaluated": evaluated}
 
 
+def escalate_step(ctx: TickContext) -> dict[str, int]:
+    """On-call paging (paging.py): first pages for open pageable alerts of clinics now out
+    of hours (including those just raised by the rules), then the next contact for alerts
+    nobody acknowledged within the clinic's delay."""
+    with ctx.session() as session:
+        counts = run_escalation(session, ctx.now, stop=ctx.stop)
+    return {
+        "pages_queued": counts.queued,
+        "pages_escalated": counts.escalated,
+        "escalations_exhausted": counts.exhausted,
+        "escalation_errors": len(counts.errors),
+    }
+
+
+def page_step(ctx: TickContext) -> dict[str, int]:
+    """Deliver the paging outbox, with the reminders' lease, retry and dead-letter rules."""
+    with ctx.session() as session:
+        counts = deliver_pages(
+            session,
+            now=ctx.now,
+            channels=Channels.from_config(ctx.app.config),
+            settings=DeliverySettings.from_config(ctx.app.config),
+            link_for=patient_page_link(ctx.app),
+            worker=ctx.worker,
+            stop=ctx.stop,
+            clock=ctx.clock,
+        )
+    return {
+        "pages_sent": counts.sent,
+        "pages_retried": counts.retried,
+        "pages_dead": counts.dead,
+        "pages_cancelled": counts.cancelled,
+        "pages_lost_lease": counts.lost_lease,
+        "page_errors": len(counts.errors),
+    }
+
+
 # The alert rules first: when nothing changed they cost one statement, and a worsening
-# trend must not wait behind a morning's reminders to a slow mail or SMS gateway.
+# trend must not wait behind a morning's reminders to a slow mail or SMS gateway. Paging
+# right after them, for the same reason: a page to the on-call nurse goes out before the
+# day's reminders.
 TICK_STEPS: list[tuple[str, Step]] = [
     ("alerts", alerts_step),
+    ("escalate", escalate_step),
+    ("page", page_step),
     ("plan", plan_step),
     ("deliver", deliver_step),
 ]
