@@ -56,6 +56,7 @@ from tracker.models import (
     SymptomReport,
     User,
 )
+from tracker.paging import paging_states
 from tracker.pain_trends import Phase, chart_svg, daily_summaries, effective_entries
 from tracker.plan_adjustments import (
     AdjustmentError,
@@ -264,6 +265,7 @@ def _patient_context(patient: Patient) -> dict[str, Any]:
         "link_expires": max((t.expires_at for t in live_links), default=None),
         "note_max": NOTE_MAX_LENGTH,
         "clinic_tz": patient.clinic.timezone,
+        "paging": paging_states(db, [a.id for a in alerts if a.status != "resolved"]),
         "event_labels": EVENT_LABELS,
         "corrections": [
             (by_id[e.supersedes_id], e)

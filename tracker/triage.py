@@ -59,6 +59,7 @@ from tracker.models import (
     Patient,
     SymptomReport,
 )
+from tracker.paging import PagingState, paging_states
 from tracker.pain_trends import DayMax, sparkline_svg
 from tracker.plan_templates import Activity as PlanActivity
 from tracker.timeutil import local_day
@@ -229,6 +230,8 @@ class AlertRow(NamedTuple):
     raised_at: datetime
     updated_at: datetime | None
     detail: dict[str, Any]
+    page_round: int
+    escalation_level: int
 
     @property
     def corrections(self) -> list[dict[str, Any]]:
@@ -247,6 +250,8 @@ class TriageRow:
     sparkline: Markup
     adherence: Adherence
     alerts: list[AlertRow]
+    # The on-call paging of the row's alerts that were paged (paging.paging_states).
+    paging: dict[int, PagingState] = field(default_factory=dict)
 
     @property
     def open_alerts(self) -> list[AlertRow]:
@@ -562,6 +567,9 @@ def triage_page(
         activity.update(_load_activity(connection, plan_ids, since))
         for alert in connection.execute(_alerts_statement(), {"plan_ids": plan_ids}).all():
             alerts[alert.plan_id].append(AlertRow._make(alert))
+    # One more statement only when an alert on the page was ever paged.
+    paged = [a.id for rows in alerts.values() for a in rows if a.escalation_level or a.page_round]
+    paging = paging_states(session, paged) if paged else {}
 
     result = []
     for plan, patient, plan_rank, today in zip(plans, patients, ranks, todays, strict=True):
@@ -586,6 +594,7 @@ def triage_page(
                 sparkline=sparkline_svg(shown, today, days=SPARKLINE_DAYS),
                 adherence=_plan_adherence(plan, today, of_plan.acts),
                 alerts=sorted(alerts[plan.id], key=alert_order),
+                paging={a.id: paging[a.id] for a in alerts[plan.id] if a.id in paging},
             )
         )
     return TriagePage(rows=result, total=total, page=page, page_size=page_size)

@@ -12,6 +12,7 @@ from datetime import date, timedelta
 from sqlalchemy import select
 
 from tests.conftest import NOW
+from tests.coordinator.conftest import sign_in_as
 from tracker import alerts
 from tracker.alerts import (
     MISSED_CHECKIN,
@@ -369,3 +370,40 @@ def test_other_alerts_stay_open_for_a_person_after_a_check_in(session, enrolled,
     evaluate_plan(session, plan, NOW)
     session.commit()
     assert only_alert(session, plan, SEVERE_PAIN).status == "open"
+
+
+# --- paging, as the care team sees it --------------------------------------------------------
+
+
+def test_the_triage_row_and_patient_page_say_who_was_paged(
+    app, session, enrolled, clinic, coordinator
+):
+    from datetime import UTC, datetime
+
+    from tracker.models import OnCallContact
+    from tracker.paging import page_if_needed
+
+    night = datetime(2026, 11, 24, 3, 40, tzinfo=UTC)  # Monday 22:40 in New York
+    session.add(
+        OnCallContact(
+            clinic_id=clinic.id,
+            position=0,
+            name="Dana Reyes",
+            channel="log",
+            address="pager",
+            active=True,
+            created_at=NOW,
+        )
+    )
+    plan = enrolled(days_ago=3, name="Night Nora").plan
+    chest = report(session, plan, "call_911", night, chest_pain=True)
+    alert = raise_red_flag(session, plan=plan, report=chest, now=night)
+    assert page_if_needed(session, alert.id, night)
+    session.commit()
+
+    app.config["FIXED_NOW"] = night
+    coordinator_client = sign_in_as(app.test_client(), coordinator)
+    triage = coordinator_client.get("/coordinator/").get_data(as_text=True)
+    assert "Paging Dana Reyes (log) since 2026-11-23 22:40 EST." in triage
+    detail = coordinator_client.get(f"/coordinator/patients/{plan.patient_id}")
+    assert "Paging Dana Reyes (log) since 2026-11-23 22:40 EST." in detail.get_data(as_text=True)
