@@ -3,6 +3,7 @@ and the audit log. Admins only, and only for their own clinic."""
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -10,6 +11,7 @@ from flask import (
     Blueprint,
     Flask,
     abort,
+    current_app,
     flash,
     redirect,
     render_template,
@@ -22,9 +24,25 @@ from tracker.alerts import mark_clinic_due
 from tracker.clock import request_now
 from tracker.coordinator_auth import account, admin_required, record
 from tracker.db import get_session
-from tracker.enrollment import EnrollmentError, check_email, check_phone
-from tracker.models import ROLES, AuditEvent, Clinic, Patient, User
+from tracker.enrollment import (
+    EnrollmentError,
+    check_email,
+    check_phone,
+    has_control_characters,
+)
+from tracker.models import (
+    PAGE_CHANNELS,
+    ROLES,
+    WEEKDAYS,
+    AuditEvent,
+    Clinic,
+    OnCallContact,
+    Patient,
+    User,
+)
+from tracker.office_hours import DAY_NAMES, OfficeHoursError, validate_office_hours
 from tracker.passwords import MIN_LENGTH, hash_password
+from tracker.severe_pain import guidance_path, load_guidance
 from tracker.whole_numbers import parse_whole_number
 
 bp = Blueprint("admin", __name__, url_prefix="/coordinator/admin")
@@ -227,6 +245,325 @@ def clinic_settings() -> Any:
         ),
         400 if errors else 200,
     )
+
+
+# --- escalation: office hours, paging, severe-pain guidance, the on-call list ----------------
+# SPEC section 6: out of office hours patients are shown the after-hours number and urgent
+# alerts page the on-call contacts in order, the next one after the clinic's delay.
+
+ESCALATION_DELAY = Threshold(
+    "escalation_delay_minutes", "Page the next contact after (minutes)", int, 1, 240
+)
+GUIDANCE_MAX_LENGTH = 2000
+SOURCE_MAX_LENGTH = 300
+CONTACT_NAME_MAX_LENGTH = 200
+CHANNEL_LABELS = {
+    "email": "Email",
+    "webhook": "Text message (through the clinic's SMS gateway)",
+    "log": "Log only (for testing: nobody is reached)",
+}
+assert set(CHANNEL_LABELS) == set(PAGE_CHANNELS)
+# E.164 (a "+", then 8 to 15 digits) or a US number of 10 digits (with or without the
+# leading 1), after dropping spaces, dots, dashes and brackets. Stored as E.164.
+_E164 = re.compile(r"^\+[1-9][0-9]{7,14}$")
+_US = re.compile(r"^1?([2-9][0-9]{2}[2-9][0-9]{6})$")
+_PHONE_SEPARATORS = re.compile(r"[ ().\-]")
+
+
+def check_sms_number(raw: str) -> str:
+    """A number an SMS gateway can text, as E.164; EnrollmentError otherwise."""
+    digits = _PHONE_SEPARATORS.sub("", raw)
+    if _E164.fullmatch(digits):
+        return digits
+    us = _US.fullmatch(digits)
+    if us and not raw.startswith("+"):
+        return "+1" + us.group(1)
+    raise EnrollmentError(
+        "address",
+        "Enter a mobile number that can get text messages, like +1 555 201 0142 or (555) 201-0142.",
+    )
+
+
+def _plain_text(field: str, raw: str, limit: int, what: str) -> str:
+    if len(raw) > limit or has_control_characters(raw):
+        raise EnrollmentError(field, f"Enter {what} of at most {limit} characters.")
+    return raw
+
+
+def _hours_values(clinic: Clinic) -> dict[str, str]:
+    values = {}
+    hours = clinic.office_hours or {}
+    for day in WEEKDAYS:
+        opens, closes = hours.get(day) or ("", "")
+        values[f"{day}_open"], values[f"{day}_close"] = opens, closes
+    return values
+
+
+def _escalation_values(clinic: Clinic) -> dict[str, str]:
+    return {
+        **_hours_values(clinic),
+        "escalation_delay_minutes": str(clinic.escalation_delay_minutes),
+        "page_high_alerts": "1" if clinic.page_high_alerts else "",
+        "severe_pain_guidance": clinic.severe_pain_guidance or "",
+        "severe_pain_guidance_source": clinic.severe_pain_guidance_source or "",
+    }
+
+
+def _read_escalation_form() -> dict[str, str]:
+    values = {}
+    for day in WEEKDAYS:
+        for end in ("open", "close"):
+            values[f"{day}_{end}"] = (request.form.get(f"{day}_{end}") or "").strip()[:20]
+    values["escalation_delay_minutes"] = (
+        request.form.get("escalation_delay_minutes") or ""
+    ).strip()[:20]
+    values["page_high_alerts"] = "1" if request.form.get("page_high_alerts") == "1" else ""
+    # Longer than allowed is kept (cut a little past the limit) so the error can say so.
+    values["severe_pain_guidance"] = (request.form.get("severe_pain_guidance") or "").strip()[
+        : GUIDANCE_MAX_LENGTH + 1
+    ]
+    values["severe_pain_guidance_source"] = (
+        request.form.get("severe_pain_guidance_source") or ""
+    ).strip()[: SOURCE_MAX_LENGTH + 1]
+    return values
+
+
+def _escalation_changes(values: dict[str, str], errors: dict[str, str]) -> dict[str, Any]:
+    """The clinic's new escalation settings from the form's ``values``; errors by field."""
+    changes: dict[str, Any] = {}
+    raw_hours: dict[str, list[str]] = {}
+    for day in WEEKDAYS:
+        pair = [values[f"{day}_open"], values[f"{day}_close"]]
+        if all(pair):
+            raw_hours[day] = pair
+        elif any(pair):
+            raw_hours[day] = [time for time in pair if time]  # one time alone: refused
+    try:
+        changes["office_hours"] = validate_office_hours(raw_hours)
+    except OfficeHoursError as exc:
+        for day, message in exc.errors.items():
+            errors[f"hours_{day}"] = (
+                f"{DAY_NAMES.get(day, day)}: {message[0].upper()}{message[1:]}."
+            )
+    try:
+        changes["escalation_delay_minutes"] = _number(
+            ESCALATION_DELAY, values["escalation_delay_minutes"]
+        )
+    except EnrollmentError as exc:
+        errors[ESCALATION_DELAY.name] = exc.message
+    changes["page_high_alerts"] = values["page_high_alerts"] == "1"
+    # One step a line (severe_pain.for_clinic); other control characters are refused.
+    guidance = "\n".join(
+        line.strip() for line in values["severe_pain_guidance"].splitlines() if line.strip()
+    )
+    source = values["severe_pain_guidance_source"]
+    if len(guidance) > GUIDANCE_MAX_LENGTH or has_control_characters(guidance.replace("\n", "")):
+        errors["severe_pain_guidance"] = (
+            f"Enter a text of at most {GUIDANCE_MAX_LENGTH} characters, one step a line."
+        )
+    if len(source) > SOURCE_MAX_LENGTH or has_control_characters(source):
+        errors["severe_pain_guidance_source"] = (
+            f"Enter a source of at most {SOURCE_MAX_LENGTH} characters."
+        )
+    elif guidance and not source:
+        errors["severe_pain_guidance_source"] = (
+            "Say where your text comes from, for example the doctor who approved it."
+        )
+    # Blank text: the default from schedules/checks/severe_pain.yaml, with its own source.
+    changes["severe_pain_guidance"] = guidance or None
+    changes["severe_pain_guidance_source"] = source if guidance else None
+    return changes
+
+
+def _contacts(clinic_id: int) -> list[OnCallContact]:
+    return list(
+        get_session().scalars(
+            select(OnCallContact)
+            .where(OnCallContact.clinic_id == clinic_id)
+            .order_by(OnCallContact.active.desc(), OnCallContact.position, OnCallContact.id)
+        )
+    )
+
+
+def _escalation_page(
+    clinic: Clinic,
+    values: dict[str, str],
+    errors: dict[str, str],
+    contact: dict[str, str] | None = None,
+    contact_errors: dict[str, str] | None = None,
+    status: int = 200,
+) -> Any:
+    contacts = _contacts(clinic.id)
+    return (
+        render_template(
+            "coordinator/admin_escalation.html",
+            clinic=clinic,
+            values=values,
+            errors=errors,
+            weekdays=[(day, DAY_NAMES[day]) for day in WEEKDAYS],
+            delay=ESCALATION_DELAY,
+            default_guidance=load_guidance(guidance_path(current_app.config["SCHEDULES_DIR"])),
+            active=[c for c in contacts if c.active],
+            inactive=[c for c in contacts if not c.active],
+            contact=contact or {"channel": "webhook"},
+            contact_errors=contact_errors or {},
+            channel_labels=CHANNEL_LABELS,
+        ),
+        status,
+    )
+
+
+@bp.route("/escalation", methods=["GET", "POST"])
+@admin_required
+def escalation_settings() -> Any:
+    clinic = _clinic()
+    if request.method == "GET":
+        return _escalation_page(clinic, _escalation_values(clinic), {})
+    values = _read_escalation_form()
+    errors: dict[str, str] = {}
+    changes = _escalation_changes(values, errors)
+    if errors:
+        return _escalation_page(clinic, values, errors, status=400)
+    changed = {
+        k: {"from": getattr(clinic, k), "to": v}
+        for k, v in changes.items()
+        if getattr(clinic, k) != v
+    }
+    for key, value in changes.items():
+        setattr(clinic, key, value)
+    if changed:
+        record("clinic.escalation_update", changes=changed)
+    get_session().commit()
+    flash("Escalation settings saved." if changed else "Nothing changed.", "info")
+    return redirect(url_for("admin.escalation_settings"))
+
+
+def _read_contact() -> tuple[dict[str, str], dict[str, str], dict[str, str]]:
+    """The add-a-contact form: (values as typed, clean values, errors by field)."""
+    form = {
+        "name": (request.form.get("name") or "").strip()[: CONTACT_NAME_MAX_LENGTH + 1],
+        "channel": (request.form.get("channel") or "").strip()[:20],
+        "address": (request.form.get("address") or "").strip()[:300],
+    }
+    clean: dict[str, str] = {}
+    errors: dict[str, str] = {}
+    if not form["name"]:
+        errors["name"] = "Enter the name of the person or role on call."
+    else:
+        try:
+            clean["name"] = _plain_text("name", form["name"], CONTACT_NAME_MAX_LENGTH, "a name")
+        except EnrollmentError as exc:
+            errors["name"] = exc.message
+    channel = form["channel"]
+    if channel not in PAGE_CHANNELS:
+        errors["channel"] = "Choose how to reach them: email, text message or log."
+    elif not form["address"]:
+        errors["address"] = {
+            "email": "Enter their email address.",
+            "webhook": "Enter their mobile number.",
+            "log": "Enter a label for the log.",
+        }[channel]
+    else:
+        try:
+            if channel == "email":
+                email = check_email(form["address"])
+                if email is None:
+                    raise EnrollmentError("address", "Enter their email address.")
+                clean["address"] = email
+            elif channel == "webhook":
+                clean["address"] = check_sms_number(form["address"])
+            else:
+                clean["address"] = _plain_text("address", form["address"], 100, "a label")
+        except EnrollmentError as exc:
+            message = exc.message
+            if channel == "email":
+                message = "Enter an email address like nurse@example.org."
+            errors["address"] = message
+    clean["channel"] = channel
+    return form, clean, errors
+
+
+@bp.post("/on-call")
+@admin_required
+def add_on_call() -> Any:
+    clinic = _clinic()
+    form, clean, errors = _read_contact()
+    if errors:
+        values = _escalation_values(clinic)
+        return _escalation_page(clinic, values, {}, form, errors, 400)
+    db = get_session()
+    last = db.scalar(
+        select(func.max(OnCallContact.position)).where(OnCallContact.clinic_id == clinic.id)
+    )
+    contact = OnCallContact(
+        clinic_id=clinic.id,
+        position=(last or 0) + 1,
+        name=clean["name"],
+        channel=clean["channel"],
+        address=clean["address"],
+        active=True,
+        created_at=request_now(),
+    )
+    db.add(contact)
+    db.flush()
+    record(
+        "on_call.add",
+        contact_id=contact.id,
+        name=contact.name,
+        channel=contact.channel,
+        address=contact.address,
+    )
+    db.commit()
+    flash(f"{contact.name} is now on the on-call list.", "info")
+    return redirect(url_for("admin.escalation_settings", _anchor="on-call"))
+
+
+def _own_contact(contact_id: int) -> OnCallContact:
+    contact = get_session().get(OnCallContact, contact_id)
+    if contact is None or contact.clinic_id != account().clinic_id:
+        abort(404)  # another clinic's contact looks like no contact at all
+    return contact
+
+
+@bp.post("/on-call/<int:contact_id>/deactivate")
+@admin_required
+def deactivate_on_call(contact_id: int) -> Any:
+    contact = _own_contact(contact_id)
+    if not contact.active:
+        flash(f"{contact.name} was already off the list.", "info")
+        return redirect(url_for("admin.escalation_settings", _anchor="on-call"))
+    contact.active = False
+    record("on_call.deactivate", contact_id=contact.id, name=contact.name)
+    get_session().commit()
+    flash(f"{contact.name} is no longer paged.", "info")
+    return redirect(url_for("admin.escalation_settings", _anchor="on-call"))
+
+
+@bp.post("/on-call/<int:contact_id>/move")
+@admin_required
+def move_on_call(contact_id: int) -> Any:
+    contact = _own_contact(contact_id)
+    direction = request.form.get("direction")
+    if direction not in ("up", "down") or not contact.active:
+        abort(400)
+    order = [c for c in _contacts(contact.clinic_id) if c.active]
+    before = [c.id for c in order]
+    i = order.index(contact)
+    j = i - 1 if direction == "up" else i + 1
+    if 0 <= j < len(order):
+        order[i], order[j] = order[j], order[i]
+        # Renumbered 1..n: the order is exactly what the list shows.
+        for position, each in enumerate(order, start=1):
+            each.position = position
+        record(
+            "on_call.move",
+            contact_id=contact.id,
+            direction=direction,
+            order={"from": before, "to": [c.id for c in order]},
+        )
+        get_session().commit()
+        flash(f"Moved {contact.name} {direction}.", "info")
+    return redirect(url_for("admin.escalation_settings", _anchor="on-call"))
 
 
 # --- audit log ------------------------------------------------------------------------------

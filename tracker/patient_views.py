@@ -8,7 +8,7 @@ data is a 404. Everything works without JavaScript.
 from __future__ import annotations
 
 import re
-from datetime import date, datetime
+from datetime import date
 
 from flask import (
     Blueprint,
@@ -24,11 +24,11 @@ from flask import (
     url_for,
 )
 from flask_wtf.csrf import CSRFError
-from sqlalchemy import delete, insert
+from sqlalchemy import delete, insert, select
 from sqlalchemy.exc import IntegrityError
 from werkzeug.exceptions import HTTPException, NotFound, RequestEntityTooLarge, TooManyRequests
 
-from tracker import alerts, audit, patient_session, rate_limits
+from tracker import alerts, audit, paging, patient_session, rate_limits
 from tracker.agenda import Appointment, DayAgenda, Restriction, plan_today
 from tracker.alerts import PainScore
 from tracker.clock import request_now
@@ -42,7 +42,7 @@ from tracker.corrections import (
     report_refusal,
 )
 from tracker.db import get_session
-from tracker.models import CheckOff, PainEntry, SymptomReport
+from tracker.models import Alert, CheckOff, Clinic, PainEntry, SymptomReport, User
 from tracker.patient_forms import (
     ANSWER_CHOICES,
     CONTEXT_CHOICES,
@@ -52,6 +52,7 @@ from tracker.patient_forms import (
     field_name,
     warning_signs_form_class,
 )
+from tracker.patient_notices import CallNumbers, Notice, clock_time, numbers_now, who_knows
 from tracker.patient_progress import (
     checked_off_on,
     pain_chart,
@@ -59,7 +60,8 @@ from tracker.patient_progress import (
     recovery_days,
     warning_check_done_on,
 )
-from tracker.timeutil import local_day, zone
+from tracker.severe_pain import SeverePainGuidance, for_clinic, guidance_path, load_guidance
+from tracker.timeutil import local_day
 from tracker.warning_signs import WarningSign, load_signs, severity, signs_path
 
 link_bp = Blueprint("patient_link", __name__)
@@ -79,12 +81,6 @@ def long_day(day: date) -> str:
 
 def short_day(day: date) -> str:
     return f"{day.day} {day:%b}"
-
-
-def clock_time(at: datetime, tz_name: str) -> str:
-    local = at.astimezone(zone(tz_name))
-    hour = local.hour % 12 or 12
-    return f"{hour}:{local.minute:02d} {'am' if local.hour < 12 else 'pm'}"
 
 
 def tel_href(phone: str) -> str:
@@ -143,14 +139,63 @@ def _signs() -> tuple[WarningSign, ...]:
     return load_signs(signs_path(current_app.config["SCHEDULES_DIR"]))
 
 
+# --- who knows, and the numbers to call now (SPEC section 6) ---------------------------------
+
+
+def care_numbers(clinic: Clinic) -> CallNumbers:
+    """The clinic's numbers in the order to call them now (``care_numbers`` in templates):
+    the after-hours one first while the office is closed."""
+    return numbers_now(clinic, request_now())
+
+
+def _alert_about(db, plan_id: int, rule: str, row_id: int) -> Alert | None:
+    """The plan's alert of ``rule`` that names row ``row_id`` (a symptom report or a pain
+    entry) in its detail; else its unresolved alert of that rule, which newer evidence may
+    have updated since. A plan has at most one unresolved alert per rule, and it is the
+    newest, so the last few are enough."""
+    recent = db.scalars(
+        select(Alert)
+        .where(Alert.plan_id == plan_id, Alert.rule == rule)
+        .order_by(Alert.id.desc())
+        .limit(20)
+    ).all()
+    for alert in recent:
+        detail = alert.detail or {}
+        latest = detail.get("latest") if isinstance(detail.get("latest"), dict) else {}
+        cited = (detail.get("symptom_report_id"), detail.get("pain_entry_id"), latest.get("id"))
+        if row_id in cited:
+            return alert
+    return next((a for a in recent if a.status != "resolved"), None)
+
+
+def _who_knows(db, me, alert: Alert | None) -> Notice:
+    """The honest "who knows" notice for ``alert`` right now (patient_notices.who_knows)."""
+    state = paging.paging_states(db, [alert.id]).get(alert.id) if alert is not None else None
+    seen_by = None
+    if alert is not None and (alert.acknowledged_by_id or alert.resolved_by_id):
+        user = db.get(User, alert.acknowledged_by_id or alert.resolved_by_id)
+        seen_by = user.name if user is not None else None
+    return who_knows(
+        alert, me.patient.clinic, state, request_now(), tz_name=me.plan.timezone, seen_by=seen_by
+    )
+
+
+def _guidance(clinic: Clinic) -> SeverePainGuidance:
+    default = load_guidance(guidance_path(current_app.config["SCHEDULES_DIR"]))
+    return for_clinic(clinic, default)
+
+
 @bp.get("/")
 def today() -> str:
     db = get_session()
     me = patient_session.current_patient(db)
     agenda = plan_today(me.plan, request_now())
-    done_keys = checked_off_on(db, me.plan, agenda.local_day)
+    # A paused or ended plan asks for nothing: no tasks, no check-ins due, no "not logged"
+    # prompt (the pain log and the warning-signs check stay open; see the banner).
+    running = me.plan.status == "active"
+    done_keys = checked_off_on(db, me.plan, agenda.local_day) if running else set()
     check_ins = []
-    for activity in agenda.check_ins:
+    for activity in agenda.check_ins if running else ():
         if activity.check_in == "pain":
             done, url = pain_logged_on(db, me.plan, agenda.local_day), url_for(".pain")
         else:
@@ -165,6 +210,7 @@ def today() -> str:
         heading=day_heading(agenda),
         done_keys=done_keys,
         check_ins=check_ins,
+        tasks=agenda.tasks if running else (),
         pain_missing=pain_due and not pain_logged_on(db, me.plan, agenda.local_day),
         days_left_text=days_left_text,
         appointment_text=appointment_text,
@@ -177,6 +223,10 @@ def check_task(key: str) -> Response:
     me = patient_session.current_patient(db)
     now = request_now()
     agenda = plan_today(me.plan, now)
+    if me.plan.status != "active":
+        # A page opened before the plan was paused or ended: nothing to check off now.
+        flash(f"Your recovery plan is {me.plan.status}, so nothing was changed.", "error")
+        return redirect(url_for(".today"))
     task = next((t for t in agenda.tasks if t.key == key), None)
     if task is None:
         abort(404)
@@ -288,16 +338,22 @@ def pain() -> Response:
     # rules at the scheduler's next tick (alerts.py, "When the rules run").
     # The alert before the plan's row: the tick writes in the same order (alerts, then
     # plans), so the two never wait on each other in a cycle.
-    alerts.raise_severe_pain_now(
+    entry_id = result.inserted_primary_key[0]
+    alert_id = alerts.raise_severe_pain_now(
         db,
         plan=plan,
         threshold=plan.severe_pain_threshold,
-        entry=entry._replace(id=result.inserted_primary_key[0]),
+        entry=entry._replace(id=entry_id),
         now=now,
     )
+    if alert_id is not None:
+        paging.page_if_needed(db, alert_id, now)
     alerts.mark_due(db, plan.id, now)
     db.commit()
     flash(f"Thank you. Your pain score of {score} is saved.", "success")
+    if score >= plan.severe_pain_threshold:
+        # A severe score does not end at "saved": what to do now and whom to call.
+        return redirect(url_for(".severe_pain", entry_id=entry_id))
     return redirect(url_for(".today"))
 
 
@@ -342,15 +398,22 @@ def fix_pain(entry_id: int) -> Response:
         db.rollback()
         return _render_pain(me, PainForm(formdata=None), 409, problem=str(refused))
     db.flush()
+    # The care team sees on any open alert that cites the old score that it was corrected.
+    alerts.note_correction(
+        db, plan_id=me.plan.id, original=original, replacement=replacement, now=now
+    )
     # A corrected score counts like a new one: severe pain alerts at once, worsening and
     # the other rules at the scheduler's next tick.
-    alerts.raise_severe_pain_now(
+    threshold = me.plan.clinic.severe_pain_threshold
+    alert_id = alerts.raise_severe_pain_now(
         db,
         plan=me.plan,
-        threshold=me.plan.clinic.severe_pain_threshold,
+        threshold=threshold,
         entry=replacement,
         now=now,
     )
+    if alert_id is not None:
+        paging.page_if_needed(db, alert_id, now)
     alerts.mark_due(db, me.plan.id, now)
     db.commit()
     flash(
@@ -358,7 +421,31 @@ def fix_pain(entry_id: int) -> Response:
         f"(it was {original.score}; both are kept in your record).",
         "success",
     )
+    if replacement.score >= threshold:
+        return redirect(url_for(".severe_pain", entry_id=replacement.id))
     return redirect(url_for(".pain"))
+
+
+@bp.get("/pain/<int:entry_id>/severe")
+def severe_pain(entry_id: int) -> Response:
+    """After a severe score: what to do now, whom to call, and who knows (SPEC section 6)."""
+    db = get_session()
+    me = patient_session.current_patient(db)
+    entry = patient_session.own_row_or_404(db, me, PainEntry, entry_id)
+    clinic = me.plan.clinic
+    corrected = db.scalar(select(PainEntry.id).where(PainEntry.supersedes_id == entry.id))
+    if entry.score < clinic.severe_pain_threshold or corrected is not None:
+        return redirect(url_for(".pain"))  # not severe (any more): today's scores
+    alert = _alert_about(db, me.plan.id, alerts.SEVERE_PAIN, entry.id)
+    return make_response(
+        render_template(
+            "patient/severe_pain.html",
+            me=me,
+            entry=entry,
+            guidance=_guidance(clinic),
+            notice=_who_knows(db, me, alert),
+        )
+    )
 
 
 # --- warning-signs check ---------------------------------------------------------------------
@@ -406,22 +493,11 @@ def _store_answers(db, me, signs, form, original: SymptomReport | None = None) -
     # evaluates the plan; a red flag is raised here and now as well (before the plan's row
     # is marked: the tick also writes alerts before plans).
     if level != "none":
-        flagged = [s for s in signs if answers[s.key]]
-        advice = "call 911" if level == "call_911" else "call the care team"
-        alerts.raise_alert(
-            db,
-            plan=me.plan,
-            rule=alerts.RED_FLAG,
-            urgency="urgent",
-            summary=f"Warning signs ({advice}): "
-            + ", ".join(s.key.replace("_", " ") for s in flagged),
-            now=now,
-            detail={
-                "symptom_report_id": report.id,
-                "severity": level,
-                "signs": [s.key for s in flagged],
-            },
-        )
+        # Raised, or an open red-flag alert escalated or updated with this report; then the
+        # on-call contact paged if the clinic's rules call for it (paging.py).
+        alert = alerts.raise_red_flag(db, plan=me.plan, report=report, now=now)
+        if alert is not None:
+            paging.page_if_needed(db, alert.id, now)
     alerts.mark_due(db, me.plan.id, now)
     if original is not None:
         # A red-flag alert already raised stays open: the care team decides, not the change.
@@ -464,10 +540,14 @@ def warning_signs_result(report_id: int) -> str:
     signs = _signs()
     flagged = [s for s in signs if report.answers.get(s.key)]
     today = local_day(request_now(), me.plan.timezone)
+    notice = None
+    if flagged:
+        notice = _who_knows(db, me, _alert_about(db, me.plan.id, alerts.RED_FLAG, report.id))
     return render_template(
         "patient/warning_signs_result.html",
         me=me,
         report=report,
+        notice=notice,
         can_change=report_refusal(db, report, today=today) is None,
         call_911=[s for s in flagged if s.action == "call_911"],
         call_team=[s for s in flagged if s.action == "call_team"],
@@ -586,3 +666,4 @@ def init_app(app: Flask) -> None:
     app.add_template_filter(short_day, "short_day")
     app.add_template_filter(tel_href, "tel_href")
     app.add_template_global(clock_time, "clock_time")
+    app.add_template_global(care_numbers, "care_numbers")

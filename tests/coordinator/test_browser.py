@@ -57,12 +57,13 @@ def test_a_coordinator_works_an_alert_and_enrols_a_patient_in_the_browser(
         _sign_in(page, live_server, demo.COORDINATOR_EMAIL)
         expect(page.locator("h1")).to_have_text(f"Triage: {demo.CLINIC_NAME}")
         first = page.locator("table.triage tbody tr").first
-        # The red-flag fever report is the most urgent row.
-        expect(first.locator("th a")).to_have_text("Dmitri Vance")
+        # The red flag with a 911 answer (newly weak legs after a fever) is the most urgent row.
+        expect(first.locator("th a")).to_have_text("Uma Patel")
         expect(first).to_contain_text("Red-flag symptom")
+        expect(first).to_contain_text("earlier: fever")
 
         first.locator("th a").click()
-        expect(page.locator("h1")).to_have_text("Dmitri Vance")
+        expect(page.locator("h1")).to_have_text("Uma Patel")
         red_flag = page.locator("#alerts article").filter(has_text="Red-flag symptom")
         red_flag.get_by_label("Note (optional)").fill("Calling the patient now")
         red_flag.get_by_role("button", name="Acknowledge").click()

@@ -57,9 +57,13 @@ def test_a_patient_goes_from_the_link_to_a_red_flag_without_javascript(
         )
         page.get_by_role("button", name="Save my pain score").click()
         expect(page.get_by_text("Thank you. Your pain score of 7 is saved.")).to_be_visible()
+        # 7 is severe: what to do now and whom to call, not only "saved".
+        entry = session.scalar(select(PainEntry))
+        expect(page).to_have_url(f"{live_server}/me/pain/{entry.id}/severe")
+        expect(page.locator("main h1")).to_have_text("Your pain is severe")
+        page.get_by_role("link", name="Back to today").click()
         expect(page).to_have_url(f"{live_server}/me/")
         expect(prompt).to_have_count(0)
-        entry = session.scalar(select(PainEntry))
         assert (entry.score, entry.context, entry.note) == (7, "activity", "Sore after the walk")
 
         # The warning-signs check, with a 911 red flag.
@@ -78,8 +82,8 @@ def test_a_patient_goes_from_the_link_to_a_red_flag_without_javascript(
         report = session.scalar(select(SymptomReport))
         assert report.severity == "call_911"
         raised = {(a.rule, a.urgency) for a in session.scalars(select(Alert))}
-        # The 7 is severe pain; the 911 answer is an urgent red flag.
-        assert raised == {(alerts.RED_FLAG, "urgent"), (alerts.SEVERE_PAIN, "high")}
+        # The 7 is severe pain; the 911 answer is a critical red flag.
+        assert raised == {(alerts.RED_FLAG, "critical"), (alerts.SEVERE_PAIN, "high")}
 
         page.get_by_role("link", name="Progress").click()
         expect(
