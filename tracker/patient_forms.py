@@ -58,6 +58,8 @@ class PainForm(PatientForm):
     )
     context = StringField(
         "When do you feel this pain? (optional)",
+        # Blank (spaces included) is "not said": Optional() lets "  " through unvalidated.
+        filters=[lambda value: value.strip() or None if isinstance(value, str) else value],
         validators=[Optional(), _known_context],
     )
     note = TextAreaField(

@@ -194,6 +194,20 @@ def test_it_refuses_a_bad_contact_and_adds_nobody(admin_client, session, data, f
     assert audit_actions(session) == []
 
 
+def test_control_characters_are_refused_and_nothing_is_stored(admin_client, session, clinic):
+    # The app's input rules (input_rules.py) refuse them in any form field, before the view.
+    for path, data in (
+        (PAGE, {**GOOD, "severe_pain_guidance_source": "Dr \x00 Evil"}),
+        ("/coordinator/admin/on-call", {"name": "A\x07B", "channel": "log", "address": "x"}),
+    ):
+        response = admin_client.post(path, data=data)
+        assert response.status_code == 400, path
+        assert "Nothing was saved." in response.get_data(as_text=True)
+    assert fresh_clinic(session, clinic).severe_pain_guidance is None
+    assert session.scalar(select(func.count()).select_from(OnCallContact)) == 0
+    assert audit_actions(session) == []
+
+
 def test_it_moves_contacts_up_and_down_and_takes_them_off(admin_client, session, clinic):
     first = add_contact(session, clinic, "First", 1)
     second = add_contact(session, clinic, "Second", 2)

@@ -177,9 +177,7 @@ def test_it_raises_a_critical_alert_for_an_unalerted_911_report(session, enrolle
     assert "chest pain" in raised[0].summary and "call 911" in raised[0].summary
 
 
-def test_it_keeps_the_safety_rules_of_a_paused_plan_but_not_no_check_in(
-    session, enrolled, record
-):
+def test_it_keeps_the_safety_rules_of_a_paused_plan_but_not_no_check_in(session, enrolled, record):
     plan = enrolled(days_ago=6).plan
     record.pain(plan, TODAY, 9)
     plan.status = "paused"

@@ -47,6 +47,12 @@ def test_it_saves_a_score_with_context_and_note(patient_client, session, enrolle
     assert "You have not logged your pain score today" not in today
 
 
+def test_a_blank_context_is_stored_as_not_said(patient_client, session):
+    response = post_form(patient_client, "/me/pain", data={"score": "3", "context": "  "})
+    assert response.status_code == 302
+    assert session.scalar(select(PainEntry)).context is None
+
+
 def test_it_allows_several_scores_a_day_and_lists_them(patient_client, session):
     post_form(patient_client, "/me/pain", data={"score": "0"})
     post_form(patient_client, "/me/pain", data={"score": "10", "context": "rest"})
