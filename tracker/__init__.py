@@ -25,6 +25,7 @@ def create_app(test_config: dict[str, Any] | None = None, *, serving: bool = Tru
         db,
         errors,
         http_headers,
+        input_rules,
         log_redaction,
         patient_views,
         plan_templates,
@@ -40,12 +41,15 @@ def create_app(test_config: dict[str, Any] | None = None, *, serving: bool = Tru
         # Behind N reverse proxies, trust N hops of X-Forwarded-For/-Proto/-Host, so the
         # client address (audit log, sign-in rate limits) and HTTPS (HSTS) are the real ones.
         # Never set it without a proxy: clients could then claim any address.
+        # A forwarded address that is not a real IP address is replaced by the proxy's own.
         hops = app.config["PROXY_FIX"]
-        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)  # type: ignore[method-assign]
+        bounded = input_rules.BoundRemoteAddr(app.wsgi_app)
+        app.wsgi_app = ProxyFix(bounded, x_for=hops, x_proto=hops, x_host=hops)  # type: ignore[method-assign]
     db.init_app(app)
     http_headers.init_app(app)
     errors.init_app(app)
     site.init_app(app)
     patient_views.init_app(app)
     coordinator_views.init_app(app)
+    input_rules.init_app(app)  # last: forms and stored text, one rule (docs/security.md)
     return app

@@ -21,26 +21,99 @@ import socket
 import ssl
 import urllib.error
 from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
 from email.charset import Charset
 from email.generator import BytesGenerator
 from email.header import Header
 from email.message import EmailMessage, Message
 from email.mime.text import MIMEText
 from email.policy import Compat32, compat32
-from email.utils import formatdate, getaddresses
+from email.utils import formatdate, getaddresses, parsedate_to_datetime
 from typing import Any, Protocol
 from urllib.parse import SplitResult, urlsplit
 
-from tracker.log_redaction import redact
+from tracker.log_redaction import escape_controls, redact
 from tracker.reminder_messages import OutgoingMessage
 
 log = logging.getLogger("tracker.reminders")
 
 
 class DeliveryError(Exception):
-    def __init__(self, message: str, *, permanent: bool = False) -> None:
+    """``permanent``: retrying cannot help. ``retry_after``: the receiver said when to try
+    again (an HTTP ``Retry-After``), as seconds from now or as an instant."""
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        permanent: bool = False,
+        retry_after: float | datetime | None = None,
+    ) -> None:
         super().__init__(message)
         self.permanent = permanent
+        self.retry_after = retry_after
+
+
+def redact_url(url: str | None) -> str:
+    """``scheme://host[:port]/path`` of a URL: no user name, password, query or fragment.
+
+    Every webhook error message and log line names the URL only this way: a gateway's URL
+    often carries an API key (``?token=...``) or credentials (``https://user:pass@...``),
+    and error messages end up on the triage list, in ``last_error`` and in the logs.
+    """
+    if not url:
+        return "(none)"
+    try:
+        parts = urlsplit(url)
+        host = parts.hostname or ""
+        try:
+            port = parts.port
+        except ValueError:
+            port = None
+    except ValueError:
+        return "(an invalid URL)"
+    if ":" in host:
+        host = f"[{host}]"  # IPv6
+    netloc = f"{host}:{port}" if port is not None else host
+    scheme = parts.scheme if parts.scheme.isalnum() else ""
+    return f"{scheme}://{netloc}{parts.path}" if scheme or netloc else "(an invalid URL)"
+
+
+# The longest wait a receiver's Retry-After can impose on one message, and the shortest
+# (a "0" or a date already past must not make the deliver step retry in a tight loop).
+RETRY_AFTER_MAX_SECONDS = 3600.0
+RETRY_AFTER_MIN_SECONDS = 10.0
+
+
+def parse_retry_after(value: str | None) -> float | datetime | None:
+    """An HTTP ``Retry-After``: delay-seconds (a float) or an HTTP-date (an aware
+    datetime); None when absent or unreadable."""
+    if not value:
+        return None
+    value = value.strip()
+    if value.isdigit():
+        return float(value)
+    try:
+        when = parsedate_to_datetime(value)
+    except (TypeError, ValueError, IndexError):
+        return None
+    if when is None:
+        return None
+    return when if when.tzinfo is not None else when.replace(tzinfo=UTC)
+
+
+def retry_at(
+    error: DeliveryError, now: datetime, *, max_seconds: float = RETRY_AFTER_MAX_SECONDS
+) -> datetime | None:
+    """When the receiver asked to be tried again, within [now + RETRY_AFTER_MIN_SECONDS,
+    now + max_seconds]; None when it did not say."""
+    after = error.retry_after
+    if after is None:
+        return None
+    earliest = now + timedelta(seconds=RETRY_AFTER_MIN_SECONDS)
+    latest = now + timedelta(seconds=max(max_seconds, RETRY_AFTER_MIN_SECONDS))
+    when = now + timedelta(seconds=after) if isinstance(after, float | int) else after
+    return min(max(when, earliest), latest)
 
 
 # What is left of sending a message once it is written out: handing it to the receiver.
@@ -72,15 +145,16 @@ class LogChannel:
         return lambda: self.send(message)
 
     def send(self, message: OutgoingMessage) -> None:
+        # One line per message: a line break in a name or text is written as an escape, so
+        # it cannot forge a log line. The personal link is a credential: logs never carry it.
         self.logger.info(
             "%s %s to %s (patient %s): %s | %s",
             "page" if message.kind == "page" else "reminder",
-            message.idempotency_key,
-            message.to_name or message.patient_name,
+            escape_controls(message.idempotency_key),
+            escape_controls(message.to_name or message.patient_name),
             message.patient_id,
-            message.subject,
-            # The personal link is a credential: logs never carry it.
-            redact(message.short_text),
+            escape_controls(message.subject),
+            escape_controls(redact(message.short_text)),
         )
 
 
@@ -329,7 +403,13 @@ class WebhookChannel:
             raise DeliveryError("no webhook URL is configured", permanent=True)
         parts = urlsplit(target)
         if parts.scheme not in ("http", "https") or not parts.hostname:
-            raise DeliveryError(f"webhook URL {target!r} is not http(s)", permanent=True)
+            raise DeliveryError(f"webhook URL {redact_url(target)} is not http(s)", permanent=True)
+        try:
+            parts.port  # noqa: B018 - raises ValueError for a port that is not a number
+        except ValueError:
+            raise DeliveryError(
+                f"webhook URL {redact_url(target)} has an invalid port", permanent=True
+            ) from None
         body = json.dumps(self.payload(message)).encode("utf-8")
         headers = {
             "Content-Type": "application/json",
@@ -350,6 +430,7 @@ class WebhookChannel:
                 response = connection.getresponse()
                 response.read()
                 status = response.status
+                retry_after = response.getheader("Retry-After")
                 if response.will_close:
                     self._drop(key)
                 break
@@ -357,15 +438,27 @@ class WebhookChannel:
                 self._drop(key)
                 if reused:
                     continue  # the receiver closed the kept connection: one fresh connection
-                raise DeliveryError(f"webhook {target}: {_describe(exc)}") from exc
+                raise DeliveryError(f"webhook {redact_url(target)}: {_describe(exc)}") from exc
+            except http.client.InvalidURL:
+                # Its message quotes the URL (query and all): not repeated here.
+                self._drop(key)
+                raise DeliveryError(
+                    f"webhook {redact_url(target)}: the URL is not valid for HTTP", permanent=True
+                ) from None
             except (http.client.HTTPException, OSError) as exc:
                 self._drop(key)
-                raise DeliveryError(f"webhook {target}: {_describe(exc)}") from exc
+                raise DeliveryError(f"webhook {redact_url(target)}: {_describe(exc)}") from exc
         if 200 <= status < 300:
             return
         # 429 (slow down) and 408 (timeout) are the receiver asking us to try again later.
         permanent = 400 <= status < 500 and status not in (408, 429)
-        raise DeliveryError(f"webhook {target} answered HTTP {status}", permanent=permanent)
+        # 429 and 503 may say when to come back; that is when this message is tried next.
+        after = parse_retry_after(retry_after) if status in (429, 503) else None
+        raise DeliveryError(
+            f"webhook {redact_url(target)} answered HTTP {status}",
+            permanent=permanent,
+            retry_after=after,
+        )
 
     def _open(self, parts: SplitResult) -> http.client.HTTPConnection:
         # Kept open (HTTP/1.1 keep-alive) for the next message to the same receiver: a
@@ -427,6 +520,16 @@ class Channels:
             log=LogChannel(),
         )
 
+    def target(self, channel: str, *, webhook_url: str | None) -> str:
+        """Where ``channel`` delivers, for an operator, without credentials."""
+        if channel == "email":
+            if self.email is None:
+                return "smtp (not configured)"
+            return f"smtp {self.email.host}:{self.email.port}"
+        if channel == "webhook":
+            return redact_url(webhook_url or self.webhook.url)
+        return channel
+
     def close(self) -> None:
         """Close connections kept open between messages (the SMTP session)."""
         if self.email is not None:
@@ -465,4 +568,7 @@ __all__ = [
     "LogChannel",
     "WebhookChannel",
     "message_id",
+    "parse_retry_after",
+    "redact_url",
+    "retry_at",
 ]

@@ -4,14 +4,19 @@ from __future__ import annotations
 
 import json
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import click
+from alembic.script.revision import RevisionError
+from alembic.util import CommandError
 from flask import Flask, current_app
 from flask.cli import FlaskGroup, with_appcontext
 from sqlalchemy import func, select
 
-from tracker import audit, create_app, migrate
+from tracker import audit, create_app, input_rules, migrate
 from tracker.alerts_cli import alerts_group
 from tracker.config import ConfigError
 from tracker.db import get_session, utcnow
@@ -38,8 +43,27 @@ def _cli_app() -> Flask:
         raise CLIError(str(exc)) from None
 
 
+class TrackerGroup(FlaskGroup):
+    """The input rules for every command (docs/security.md): no argument may hold a control
+    character, and a value refused when it is stored is a one-line error, not a traceback."""
+
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        refused = input_rules.refused_argument(args)
+        if refused is not None:
+            raise CLIError(
+                f"the argument '{refused}' contains a control character; nothing was written"
+            )
+        return super().parse_args(ctx, args)
+
+    def invoke(self, ctx: click.Context) -> object:
+        try:
+            return super().invoke(ctx)
+        except input_rules.InputRefused as exc:
+            raise CLIError(exc.message) from None
+
+
 @click.group(
-    cls=FlaskGroup,
+    cls=TrackerGroup,
     create_app=_cli_app,
     add_default_commands=False,
     add_version_option=False,
@@ -66,7 +90,8 @@ def db_group() -> None:
 @with_appcontext
 def db_upgrade(revision: str) -> None:
     """Apply migrations up to REVISION."""
-    migrate.upgrade(current_app.config["DATABASE_URL"], revision)
+    with _migration_errors(revision):
+        migrate.upgrade(current_app.config["DATABASE_URL"], revision)
     click.echo(f"database at {revision}")
 
 
@@ -75,8 +100,20 @@ def db_upgrade(revision: str) -> None:
 @with_appcontext
 def db_downgrade(revision: str) -> None:
     """Revert migrations down to REVISION ("base" empties the schema)."""
-    migrate.downgrade(current_app.config["DATABASE_URL"], revision)
+    with _migration_errors(revision):
+        migrate.downgrade(current_app.config["DATABASE_URL"], revision)
     click.echo(f"database at {revision}")
+
+
+@contextmanager
+def _migration_errors(revision: str) -> Iterator[None]:
+    """Alembic's refusals (an unknown or malformed revision) as a one-line error."""
+    if not revision.strip():
+        raise CLIError("the revision is empty: give one such as head, base or a revision id")
+    try:
+        yield
+    except (CommandError, RevisionError) as exc:
+        raise CLIError(f"revision {revision!r}: {' '.join(str(exc).split())}") from None
 
 
 # --- plan templates -------------------------------------------------------------------------
@@ -141,6 +178,14 @@ def templates_show(template_id: str, as_json: bool) -> None:
 # --- clinics, users, patients ----------------------------------------------------------------
 
 
+def _name(value: str, column: Any) -> str:
+    """A name checked against its model column (the rule the web forms follow too)."""
+    try:
+        return input_rules.check_name(value, column, field="name")
+    except input_rules.InputRefused as exc:
+        raise CLIError(f"--name {exc.message}") from None
+
+
 def _clinic_by_name(name: str) -> Clinic:
     clinic = get_session().scalar(select(Clinic).where(Clinic.name == name))
     if clinic is None:
@@ -161,9 +206,7 @@ def clinic_group() -> None:
 @with_appcontext
 def clinic_create(name: str, phone: str, after_hours_phone: str | None, tz_name: str) -> None:
     """Create a clinic."""
-    name = name.strip()
-    if not name or len(name) > 200:
-        raise CLIError("--name must be 1 to 200 characters")
+    name = _name(name, Clinic.name)
     if not is_valid_timezone(tz_name):
         raise CLIError(f"unknown time zone {tz_name!r}: use an IANA name such as Europe/London")
     try:
@@ -212,11 +255,13 @@ def user_create(clinic_name: str, email: str, display_name: str | None, role: st
     session = get_session()
     if session.scalar(select(User.id).where(User.email == email)) is not None:
         raise CLIError(f"an account for {email} already exists")
+    default_name = email.split("@")[0][: input_rules.column_length(User.name)]
+    name = _name(display_name or default_name, User.name)
     password = _new_password()
     user = User(
         clinic_id=clinic.id,
         email=email,
-        name=display_name or email.split("@")[0],
+        name=name,
         password_hash=hash_password(password),
         role=role,
         created_at=utcnow(),
@@ -234,6 +279,9 @@ def _new_password() -> str:
         password = sys.stdin.readline().rstrip("\n")
     if len(password) < MIN_LENGTH:
         raise CLIError(f"the password must be at least {MIN_LENGTH} characters")
+    if input_rules.has_control_characters(password):
+        # The sign-in form refuses them (input_rules), so such a password could never be used.
+        raise CLIError("the password must not contain control characters")
     return password
 
 

@@ -8,6 +8,8 @@ from typing import Any
 
 from flask import Flask
 
+from tracker.db import DEFAULT_TIMEOUTS
+
 ENV_PREFIX = "TRACKER"
 # Known-bad secret keys: refused outside debug/testing.
 INSECURE_SECRET_KEYS = frozenset({"", "dev", "change-me", "secret", "development"})
@@ -61,6 +63,13 @@ def defaults(instance_path: str) -> dict[str, Any]:
         "COORDINATOR_SESSION_HOURS": 12,
         # The health check turns red when the newest scheduler tick is older than this.
         "SCHEDULER_STALE_SECONDS": 300,
+        # How long web requests, CLI commands and scheduler ticks wait for the database,
+        # in seconds (tracker/db.py DatabaseTimeouts; docs/operations.md, "When the
+        # database stops answering"): to connect; for one statement (PostgreSQL
+        # statement_timeout, SQLite busy_timeout); for any answer on an open connection.
+        "DB_CONNECT_TIMEOUT": DEFAULT_TIMEOUTS.connect,
+        "DB_STATEMENT_TIMEOUT": DEFAULT_TIMEOUTS.statement,
+        "DB_READ_TIMEOUT": DEFAULT_TIMEOUTS.read,
     }
 
 
@@ -95,6 +104,24 @@ def check_types(app: Flask, base: dict[str, Any]) -> None:
             raise ConfigError(f"{ENV_PREFIX}_{key} must be at least 1, not {app.config[key]!r}")
     if app.config.get("ENV") not in ("production", "development"):
         raise ConfigError(f"{ENV_PREFIX}_ENV must be production or development")
+    check_database_timeouts(app)
+
+
+def check_database_timeouts(app: Flask) -> None:
+    """Every wait for the database has a bound, and a slow statement is cancelled by the
+    server (connection kept) before the application gives up on the connection."""
+    # libpq counts a connect timeout under 2 s as 2 s.
+    minimum = {"DB_CONNECT_TIMEOUT": 2, "DB_STATEMENT_TIMEOUT": 1, "DB_READ_TIMEOUT": 1}
+    for key, least in minimum.items():
+        if app.config[key] < least:
+            raise ConfigError(
+                f"{ENV_PREFIX}_{key} must be at least {least} seconds, not {app.config[key]!r}"
+            )
+    if app.config["DB_READ_TIMEOUT"] <= app.config["DB_STATEMENT_TIMEOUT"]:
+        raise ConfigError(
+            f"{ENV_PREFIX}_DB_READ_TIMEOUT must be longer than {ENV_PREFIX}_DB_STATEMENT_TIMEOUT"
+            f" ({app.config['DB_READ_TIMEOUT']!r} <= {app.config['DB_STATEMENT_TIMEOUT']!r})"
+        )
 
 
 def validate(app: Flask, *, serving: bool = True) -> None:

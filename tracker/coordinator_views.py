@@ -65,6 +65,7 @@ from tracker.plan_adjustments import (
     set_appointment_date,
     set_restriction_end,
 )
+from tracker.reminder_delivery import incident_notices
 from tracker.timeutil import common_timezones, local_day, zone
 from tracker.triage import (
     Activity,
@@ -166,6 +167,7 @@ def triage() -> Any:
             errors=errors,
             procedures=PROCEDURES,
             clinic=the_clinic,
+            incidents=incident_notices(get_session(), the_clinic.id, now),
         ),
         400 if errors else 200,
     )

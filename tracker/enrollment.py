@@ -12,6 +12,7 @@ from datetime import date, datetime, time, timedelta
 
 from sqlalchemy.orm import Session
 
+from tracker import input_rules
 from tracker.links import issue_link
 from tracker.models import CarePlan, Clinic, Patient
 from tracker.plan_templates import PlanTemplate, template_for_procedure
@@ -65,8 +66,9 @@ def _optional(value: str | None) -> str | None:
 
 
 def has_control_characters(value: str) -> bool:
-    """C0/C1 control characters (NUL included, which PostgreSQL text cannot hold)."""
-    return any(ord(c) < 32 or 0x7F <= ord(c) <= 0x9F for c in value)
+    """C0/C1 control characters (NUL included, which PostgreSQL text cannot hold) and line
+    separators: the one rule of tracker/input_rules.py."""
+    return input_rules.has_control_characters(value)
 
 
 def check_email(value: str | None) -> str | None:
@@ -102,8 +104,9 @@ def validate_request(
     name = _optional(name)
     if not name:
         raise EnrollmentError("name", "is required")
-    if len(name) > 200 or has_control_characters(name):
-        raise EnrollmentError("name", "must be at most 200 printable characters")
+    longest = input_rules.column_length(Patient.name)
+    if len(name) > longest or has_control_characters(name):
+        raise EnrollmentError("name", f"must be at most {longest} printable characters")
 
     procedure = _optional(procedure)
     known = sorted({p for t in templates.values() for p in t.procedures})

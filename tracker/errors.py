@@ -7,6 +7,7 @@ import logging
 from flask import Flask, g, render_template, request
 from flask_wtf.csrf import CSRFError
 from sqlalchemy.exc import DBAPIError, OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 from werkzeug.exceptions import HTTPException
 
 log = logging.getLogger(__name__)
@@ -62,10 +63,14 @@ def init_app(app: Flask) -> None:
         return error_page(exc.code)
 
     @app.errorhandler(OperationalError)
-    def database_unreachable(exc: OperationalError) -> tuple[str, int]:
+    @app.errorhandler(PoolTimeoutError)
+    def database_unreachable(exc: OperationalError | PoolTimeoutError) -> tuple[str, int]:
         # The pool re-checks connections (pre-ping), so service resumes by itself when the
-        # database returns; nothing to restart.
-        log.warning("database unreachable: %s", type(exc.orig).__name__ if exc.orig else exc)
+        # database returns; nothing to restart. A silent database gets here too, within
+        # the bounds of tracker/db.py DatabaseTimeouts (docs/operations.md), and so does a
+        # request that waited that long for a free pooled connection.
+        orig = getattr(exc, "orig", None)
+        log.warning("database unreachable: %s", type(orig or exc).__name__)
         _rollback()
         return error_page(503)
 

@@ -323,6 +323,64 @@ class Reminder(Base):
     )
 
 
+INCIDENT_KINDS = ("channel_down", "not_created")
+
+
+class DeliveryIncident(Base):
+    """One operator-facing incident about reminder delivery, instead of one alert per patient.
+
+    ``channel_down``: a channel (the SMTP server, an SMS gateway's webhook) failed for
+    several different recipients in a row; reminders are retried, not dead-lettered, until
+    it answers again (``closed_at``). ``not_created``: reminders of past local days that no
+    tick ever planned (no scheduler ran). See reminder_delivery.py and docs/operations.md.
+    ``confirmed_at`` NULL means only suspected (too few failures yet): not shown.
+    """
+
+    __tablename__ = "delivery_incident"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[str] = mapped_column(String(20))
+    # What failed, e.g. "email", "webhook", "webhook:clinic-3", "scheduler".
+    key: Mapped[str] = mapped_column(String(100))
+    channel: Mapped[str] = mapped_column(String(20))
+    # NULL: deployment-wide (the SMTP server, the default webhook URL); else that clinic's.
+    clinic_id: Mapped[int | None] = mapped_column(ForeignKey("clinic.id"))
+    # Where, without credentials: "smtp 10.0.0.5:25", "https://sms.example/hook".
+    target: Mapped[str] = mapped_column(String(300))
+    opened_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    confirmed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    last_failure_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    failures: Mapped[int] = mapped_column(Integer, default=0)
+    # Reminders concerned: failed during the outage, or never created.
+    affected: Mapped[int] = mapped_column(Integer, default=0)
+    last_error: Mapped[str | None] = mapped_column(Text)
+    detail: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+
+    __table_args__ = (
+        CheckConstraint(_in("kind", INCIDENT_KINDS), name="kind"),
+        # At most one open incident per failing thing, even with two schedulers racing.
+        Index(
+            "uq_delivery_incident_open",
+            "key",
+            unique=True,
+            sqlite_where=text("closed_at IS NULL"),
+            postgresql_where=text("closed_at IS NULL"),
+        ),
+        Index("ix_delivery_incident_closed_at", "closed_at"),
+    )
+
+
+class PlanningMark(Base):
+    """Up to when the plan step last completed (the ``now`` of that tick), so the next one
+    can tell which reminders of past local days no tick ever had the chance to plan."""
+
+    __tablename__ = "planning_mark"
+
+    name: Mapped[str] = mapped_column(String(40), primary_key=True)
+    planned_through: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
 class Alert(Base):
     """Something a coordinator should look at; open -> acknowledged -> resolved."""
 

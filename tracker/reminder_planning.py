@@ -3,8 +3,16 @@
 For every active plan whose patient's local reminder time has passed *today* (in the
 patient's own time zone), the day's ``daily`` digest is inserted if absent, and an
 ``appointment`` reminder on the day before a visit whose actual date the clinic has set.
-Only the patient's current local day is ever planned, so a scheduler that was down for a
-day catches up on today's reminders and never creates yesterday's.
+Only the patient's current local day is planned for sending, so a scheduler that was down
+for a day catches up on today's reminders and never sends yesterday's late.
+
+What no tick planned is not forgotten, though. The plan step keeps a mark (``PlanningMark``:
+the ``now`` of the last plan step that completed); a daily reminder of a past local day (up
+to ``MISSED_LOOKBACK_DAYS`` back) whose time came after that mark, on a day the plan was
+running, was never planned. It is planned now: to be sent, if it is still within
+``LATE_SEND_GRACE`` of its time (a 23:59 reminder with ticks at 23:58:30 and 00:00:30), or
+recorded as dead, "not created", and counted on one operator-facing ``DeliveryIncident``
+for the whole gap (not one alert per patient). See docs/operations.md.
 
 The nudge after a day without a check-in is folded into the daily digest (see
 reminder_messages.py) rather than sent as a third message the same morning: one short
@@ -20,6 +28,7 @@ local day) make concurrent schedulers and repeated ticks harmless.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
@@ -27,14 +36,22 @@ from functools import lru_cache
 from typing import Any, NamedTuple
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import String, cast, select, text
+from sqlalchemy import String, cast, select, text, update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from tracker.agenda import agenda_for_day
-from tracker.models import CarePlan, Clinic, Patient, Reminder
+from tracker.db import insert_or_ignore
+from tracker.models import CarePlan, Clinic, DeliveryIncident, Patient, PlanningMark, Reminder
+from tracker.reminder_delivery import LATE_SEND_GRACE, NOT_CREATED
 from tracker.timeutil import zone
 
 PLAN_BATCH_SIZE = 10_000
+# How many past local days the plan step checks for reminders that no tick planned.
+MISSED_LOOKBACK_DAYS = 3
+PLAN_MARK = "plan"
+NOT_CREATED_KEY = "not_created"
+log = logging.getLogger("tracker.reminders")
 
 
 @dataclass(frozen=True)
@@ -126,6 +143,8 @@ def _candidate_chunks(session: Session, now: datetime, size: int) -> Iterator[li
             cast(CarePlan.overrides, String),
             Patient.email,
             Clinic.default_channel,
+            CarePlan.clinic_id,
+            CarePlan.created_at,
         )
         .join(Patient, Patient.id == CarePlan.patient_id)
         .join(Clinic, Clinic.id == CarePlan.clinic_id)
@@ -182,6 +201,8 @@ def _due_in_chunk(
         overrides,
         email,
         clinic_channel,
+        _clinic_id,
+        _created_at,
     ) in chunk:
         local = days.get((tz_name, wall))
         if local is None:
@@ -318,17 +339,236 @@ def insert_ignoring_duplicates(session: Session, rows: list[PlannedReminder]) ->
     raise RuntimeError(f"unsupported database {dialect}")  # pragma: no cover
 
 
+def planned_through(session: Session) -> datetime | None:
+    """The ``now`` of the last plan step that completed, if any."""
+    return session.scalar(
+        select(PlanningMark.planned_through).where(PlanningMark.name == PLAN_MARK)
+    )
+
+
+def _advance_mark(session: Session, now: datetime) -> None:
+    moved = session.execute(
+        update(PlanningMark)
+        .where(PlanningMark.name == PLAN_MARK, PlanningMark.planned_through < now)
+        .values(planned_through=now)
+        .execution_options(synchronize_session=False)
+    ).rowcount
+    if not moved:
+        session.execute(
+            insert_or_ignore(session, PlanningMark.__table__).values(
+                name=PLAN_MARK, planned_through=now
+            )
+        )
+
+
+class PastReminder(NamedTuple):
+    """A daily reminder of a past local day that no tick planned."""
+
+    plan_id: int
+    clinic_id: int
+    local_day: date
+    channel: str
+    due_at: datetime
+
+
+def _past_in_chunk(
+    session: Session,
+    chunk: list[Any],
+    since: datetime,
+    now: datetime,
+    settings: ChannelSettings,
+) -> list[PastReminder]:
+    """Daily reminders of the last ``MISSED_LOOKBACK_DAYS`` local days that came due after
+    ``since`` (the last completed plan step), on a day of the plan, after the plan was
+    created, and that are not in the outbox. Usually none: only when the scheduler was
+    down, or a late reminder time fell between a tick before midnight and one after."""
+    # The past days whose reminder came due in (since, now], per (zone, wall time).
+    windows: dict[tuple[str, time], list[tuple[date, datetime]]] = {}
+    candidates: list[PastReminder] = []
+    for (
+        plan_id,
+        tz_name,
+        wall,
+        procedure_date,
+        duration_days,
+        _overrides,
+        email,
+        clinic_channel,
+        clinic_id,
+        created_at,
+    ) in chunk:
+        past = windows.get((tz_name, wall))
+        if past is None:
+            tz = _zone(tz_name)
+            today = _local_today(now, tz)
+            past = windows[tz_name, wall] = [
+                (day, due)
+                for back in range(MISSED_LOOKBACK_DAYS, 0, -1)
+                for day in [today - timedelta(days=back)]
+                for due in [_due_at(day, wall, tz)]
+                if since < due <= now
+            ]
+        for day, due in past:
+            if 0 <= (day - procedure_date).days < duration_days and created_at <= due:
+                channel = choose_channel(
+                    settings, patient_email=email, clinic_channel=clinic_channel
+                )
+                candidates.append(PastReminder(plan_id, clinic_id, day, channel, due))
+    if not candidates:
+        return []
+    days = sorted({c.local_day for c in candidates})
+    existing = set(
+        session.execute(
+            select(Reminder.plan_id, Reminder.local_day).where(
+                Reminder.plan_id.between(candidates[0].plan_id, candidates[-1].plan_id),
+                Reminder.kind == "daily",
+                Reminder.local_day.in_(days),
+            )
+        ).all()
+    )
+    return [c for c in candidates if (c.plan_id, c.local_day) not in existing]
+
+
+def _record_past(
+    session: Session, past: list[PastReminder], now: datetime
+) -> tuple[int, list[PastReminder]]:
+    """Insert each past reminder: to be sent if still within ``LATE_SEND_GRACE`` of its
+    time, else dead as never created. Returns how many are to be sent, and the ones
+    recorded as not created (by this process: a concurrent one records the others)."""
+    late, missed = [], []
+    for item in past:
+        (late if now < item.due_at + LATE_SEND_GRACE else missed).append(item)
+    sent_late = insert_ignoring_duplicates(
+        session,
+        [
+            _row(p.plan_id, "daily", p.local_day, p.local_day.isoformat(), p.channel, p.due_at, now)
+            for p in late
+        ],
+    )
+    recorded: list[PastReminder] = []
+    for start in range(0, len(missed), 500):
+        part = missed[start : start + 500]
+        values = [
+            {
+                "plan_id": p.plan_id,
+                "kind": "daily",
+                "local_day": p.local_day,
+                "channel": p.channel,
+                "status": "dead",
+                "attempts": 0,
+                "due_at": p.due_at,
+                "next_attempt_at": p.due_at,
+                "last_error": (
+                    f"{NOT_CREATED}no scheduler ran between its time "
+                    f"({p.due_at.isoformat(timespec='minutes')}) and the end of the "
+                    "patient's day, so it was never planned or sent"
+                ),
+                "idempotency_key": idempotency_key(p.plan_id, "daily", p.local_day),
+                "created_at": now,
+            }
+            for p in part
+        ]
+        inserted = set(
+            session.execute(
+                insert_or_ignore(session, Reminder.__table__)
+                .values(values)
+                .returning(Reminder.__table__.c.plan_id, Reminder.__table__.c.local_day)
+            ).all()
+        )
+        recorded.extend(p for p in part if (p.plan_id, p.local_day) in inserted)
+    return sent_late, recorded
+
+
+def _note_gap(session: Session, recorded: list[PastReminder], now: datetime) -> None:
+    """One operator-facing incident for reminders never created (merged into the open one,
+    if a tick already opened it); closed by the next plan step that finds no new gap."""
+    clinics: dict[str, int] = {}
+    for item in recorded:
+        clinics[str(item.clinic_id)] = clinics.get(str(item.clinic_id), 0) + 1
+    days = {item.local_day.isoformat() for item in recorded}
+    incident = _open_gap(session)
+    if incident is None:
+        incident = DeliveryIncident(
+            kind="not_created",
+            key=NOT_CREATED_KEY,
+            channel="scheduler",
+            target="the reminder scheduler",
+            opened_at=now,
+            confirmed_at=now,
+            last_failure_at=now,
+            failures=0,
+            affected=0,
+            detail={},
+        )
+        try:
+            with session.begin_nested():
+                session.add(incident)
+        except IntegrityError:
+            incident = _open_gap(session)
+            if incident is None:
+                raise
+    old = incident.detail or {}
+    merged = dict(old.get("clinics", {}))
+    for clinic_id, count in clinics.items():
+        merged[clinic_id] = merged.get(clinic_id, 0) + count
+    incident.detail = {
+        "clinics": merged,
+        "days": sorted(set(old.get("days", [])) | days),
+    }
+    incident.affected += len(recorded)
+    incident.failures += 1
+    incident.last_failure_at = now
+    incident.last_error = (
+        f"{len(recorded)} daily reminder(s) of {', '.join(sorted(days))} were never created: "
+        "no scheduler ran between their time and the end of the patient's day"
+    )
+    session.flush()
+    log.error("%s (incident %s)", incident.last_error, incident.id)
+
+
+def _open_gap(session: Session) -> DeliveryIncident | None:
+    return session.scalar(
+        select(DeliveryIncident).where(
+            DeliveryIncident.key == NOT_CREATED_KEY, DeliveryIncident.closed_at.is_(None)
+        )
+    )
+
+
 def plan_reminders(
     session: Session, *, now: datetime, settings: ChannelSettings, batch_size: int = PLAN_BATCH_SIZE
 ) -> int:
-    """The plan step. Commits each batch; returns how many reminders were newly planned.
+    """The plan step. Commits each batch; returns how many reminders were newly planned
+    to be sent (today's, and a past day's still within ``LATE_SEND_GRACE`` of its time).
 
     Plans are read, decided and inserted one chunk at a time, so memory stays flat however
     many patients there are, even on the first tick of a day when all of them are due.
+    Past days' reminders that no tick planned are recorded as they are found (see the
+    module's docstring), and the mark moves to ``now`` once every chunk is done.
     """
+    floor = now - timedelta(days=MISSED_LOOKBACK_DAYS + 1)
+    since = max(planned_through(session) or floor, floor)
+    session.commit()
     planned = 0
+    recorded: list[PastReminder] = []
     for plans in _candidate_chunks(session, now, batch_size):
         rows = list(_due_in_chunk(session, plans, now, settings))
         planned += insert_ignoring_duplicates(session, rows)
+        if since < now:
+            past = _past_in_chunk(session, plans, since, now, settings)
+            if past:
+                sent_late, missed = _record_past(session, past, now)
+                planned += sent_late
+                recorded.extend(missed)
         session.commit()
+    if recorded:
+        _note_gap(session, recorded, now)
+    else:
+        session.execute(
+            update(DeliveryIncident)
+            .where(DeliveryIncident.key == NOT_CREATED_KEY, DeliveryIncident.closed_at.is_(None))
+            .values(closed_at=now)
+            .execution_options(synchronize_session=False)
+        )
+    _advance_mark(session, now)
+    session.commit()
     return planned

@@ -10,7 +10,7 @@ from sqlalchemy.exc import DBAPIError
 
 from tracker.clock import request_now
 from tracker.db import get_session
-from tracker.models import SchedulerHeartbeat
+from tracker.models import DeliveryIncident, SchedulerHeartbeat
 
 bp = Blueprint("site", __name__)
 
@@ -33,6 +33,15 @@ def healthz() -> tuple[dict[str, Any], int]:
     try:
         session.execute(text("SELECT 1"))
         last_tick = session.scalar(select(func.max(SchedulerHeartbeat.last_tick_at)))
+        outages = session.execute(
+            select(DeliveryIncident.channel, DeliveryIncident.target, DeliveryIncident.opened_at)
+            .where(
+                DeliveryIncident.kind == "channel_down",
+                DeliveryIncident.confirmed_at.is_not(None),
+                DeliveryIncident.closed_at.is_(None),
+            )
+            .order_by(DeliveryIncident.opened_at)
+        ).all()
     except DBAPIError as exc:
         session.rollback()
         error = type(exc.orig or exc).__name__
@@ -46,7 +55,21 @@ def healthz() -> tuple[dict[str, Any], int]:
         fresh = age <= current_app.config["SCHEDULER_STALE_SECONDS"]
         scheduler["status"] = "ok" if fresh else "stale"
     healthy = scheduler["status"] == "ok"
-    body = {"status": "ok" if healthy else "unhealthy", "database": "ok", "scheduler": scheduler}
+    # A delivery channel that is down is reported, not made a 503: the web and the
+    # scheduler are fine and keep retrying; a load balancer must not take them away.
+    delivery = {
+        "status": "incident" if outages else "ok",
+        "channels_down": [
+            {"channel": o.channel, "target": o.target, "since": o.opened_at.isoformat()}
+            for o in outages
+        ],
+    }
+    body = {
+        "status": "ok" if healthy else "unhealthy",
+        "database": "ok",
+        "scheduler": scheduler,
+        "delivery": delivery,
+    }
     return body, 200 if healthy else 503
 
 

@@ -70,6 +70,7 @@ def deliver_step(ctx: TickContext) -> dict[str, int]:
         "dead": counts.dead,
         "expired": counts.expired,
         "lost_lease": counts.lost_lease,
+        "deferred": counts.deferred,
         "errors": len(counts.errors),
     }
 

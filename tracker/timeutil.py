@@ -7,6 +7,7 @@ derived from an instant with ``zoneinfo`` and never stored as a naive datetime.
 from __future__ import annotations
 
 from datetime import UTC, date, datetime, time
+from functools import cache
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
 
@@ -14,11 +15,19 @@ class BadTimezone(ValueError):
     pass
 
 
+@cache
+def _listed_zones() -> frozenset[str]:
+    # zoneinfo lists neither right/ (leap-second clocks, 27 s off UTC) nor posix/ (copies).
+    return frozenset(available_timezones())
+
+
 def zone(name: str) -> ZoneInfo:
     """The IANA zone called ``name``, or BadTimezone with a message naming it."""
-    # ZoneInfo would also accept file-system-like keys; only plain IANA names are allowed.
+    # ZoneInfo would also accept file-system-like keys (right/..., posix/..., paths); only
+    # plain IANA names that the zone list shows are allowed.
     plain = name == "UTC" or ("/" in name and not name.startswith(("/", ".")) and ".." not in name)
-    if not plain:
+    listed = name == "UTC" or name in _listed_zones()
+    if not plain or not listed or name.split("/", 1)[0] in ("right", "posix"):
         raise BadTimezone(f"unknown time zone {name!r}: use an IANA name such as Europe/London")
     try:
         return ZoneInfo(name)
@@ -37,7 +46,7 @@ def is_valid_timezone(name: str) -> bool:
 
 
 def common_timezones() -> list[str]:
-    return sorted(z for z in available_timezones() if "/" in z and not z.startswith("Etc/"))
+    return sorted(z for z in _listed_zones() if "/" in z and not z.startswith("Etc/"))
 
 
 def parse_instant(value: str) -> datetime:

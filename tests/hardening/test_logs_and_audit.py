@@ -9,10 +9,11 @@ import sqlalchemy as sa
 
 from tests.conftest import NOW
 from tracker.audit import record
-from tracker.log_redaction import RedactLinks, redact
+from tracker.log_redaction import RedactLinks, install, redact
 
 
 def test_it_redacts_link_tokens_from_request_log_lines(caplog):
+    install()  # what create_app does; this test may run before any app is made
     logger = logging.getLogger("werkzeug")
     token = "y4ce7mGlhGqiDP8plY9-O5tRx9lw220Y3j9a7asAqpk"
     with caplog.at_level(logging.INFO, logger="werkzeug"):

@@ -48,6 +48,8 @@ class WebhookReceiver:
         self.received: list[dict[str, Any]] = []
         self.headers: list[dict[str, str]] = []
         self.statuses: list[int] = []  # answered in order; 200 once exhausted
+        # Extra response headers, in order (e.g. Retry-After); none once exhausted.
+        self.response_headers: list[dict[str, str]] = []
         self.delay = delay
         self.lock = threading.Lock()
         receiver = self
@@ -63,9 +65,12 @@ class WebhookReceiver:
                     receiver.received.append(body)
                     receiver.headers.append(dict(self.headers))
                     status = receiver.statuses.pop(0) if receiver.statuses else 200
+                    extra = receiver.response_headers.pop(0) if receiver.response_headers else {}
                 if receiver.delay:
                     time.sleep(receiver.delay)
                 self.send_response(status)
+                for name, value in extra.items():
+                    self.send_header(name, value)
                 self.send_header("Content-Length", "0")
                 self.end_headers()
 

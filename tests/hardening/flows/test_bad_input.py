@@ -3,7 +3,8 @@
 Hypothesis drives the pain form, the warning-signs answers, the task check-off (key, action
 and day) and the personal-link route. Each example counts rows before and after (the
 database is shared by the examples of one test), and every answer is either the expected
-success or a 4xx page with a message -- never a 5xx.
+success or a 4xx page with a message -- never a 5xx. A form with a control character is
+refused as a whole before any view runs (tracker/input_rules.py).
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from hypothesis import strategies as st
 from sqlalchemy import delete, func, select
 
 from tests.patient.conftest import csrf_token, text_of
+from tracker.input_rules import CONTROL_CHARACTER_MESSAGE, MULTILINE_FIELDS, has_control_characters
 from tracker.models import AuditEvent, CheckOff, PainEntry, SymptomReport
 from tracker.warning_signs import load_signs, signs_path
 
@@ -56,6 +58,19 @@ def _token(client, page: str) -> str:
     return csrf_token(client.get(page).get_data(as_text=True))
 
 
+def _refused_by_input_rules(form: dict[str, str]) -> bool:
+    return any(
+        has_control_characters(key)
+        or has_control_characters(value, multiline=key in MULTILINE_FIELDS)
+        for key, value in form.items()
+    )
+
+
+def _assert_refused_by_input_rules(response) -> None:
+    assert response.status_code == 400
+    assert CONTROL_CHARACTER_MESSAGE in text_of(response)
+
+
 def _expected_note(note: str) -> str | None:
     cleaned = _CONTROL.sub("", note).strip()
     return cleaned or None
@@ -71,6 +86,10 @@ def test_the_pain_form_stores_only_valid_scores(
     if "context" not in omit:
         data["context"] = context
     response = patient_client.post("/me/pain", data=data)
+    if _refused_by_input_rules(data):
+        _assert_refused_by_input_rules(response)
+        assert _rows(session, PainEntry) == before
+        return
     stored_note = _expected_note(note)
     valid = (
         score.strip() in SCORES
@@ -112,6 +131,10 @@ def test_the_warning_signs_form_stores_only_complete_yes_no_answers(
     response = patient_client.post("/me/warning-signs", data=form)
     valid = all(form.get(f"q_{s.key}") in ("yes", "no") for s in signs)
     assert response.status_code < 500
+    if _refused_by_input_rules(form):
+        _assert_refused_by_input_rules(response)
+        assert _rows(session, SymptomReport) == before
+        return
     if valid:
         assert response.status_code == 302
         report = session.scalars(select(SymptomReport).order_by(SymptomReport.id.desc())).first()
@@ -141,10 +164,14 @@ def test_task_check_offs_store_only_todays_known_tasks(patient_client, session, 
     session.commit()
     token = _token(patient_client, "/me/")
     url = "/me/tasks/" + urllib.parse.quote(key, safe="")
-    response = patient_client.post(url, data={"csrf_token": token, "action": action, "day": day})
+    form = {"csrf_token": token, "action": action, "day": day}
+    response = patient_client.post(url, data=form)
     assert response.status_code < 500
     stored = set(session.scalars(select(CheckOff.activity_key)))
-    if key == "walk" and action == "done" and day == TODAY:
+    if _refused_by_input_rules(form):  # before routing's 404, 405 or 308 too
+        _assert_refused_by_input_rules(response)
+        assert stored == set()
+    elif key == "walk" and action == "done" and day == TODAY:
         assert response.status_code == 302
         assert stored == {"walk"}
     else:
