@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import math
 import os
+import secrets
 import shutil
 import signal
 import socket
@@ -26,7 +27,9 @@ from pathlib import Path
 from benchmarks.report import ratio
 
 REPO = Path(__file__).resolve().parent.parent
-BENCH_SECRET = "benchmark-secret-key-not-for-production-0123456789"
+# A fresh key per run: a key written here would be a published one, which the app refuses
+# (tracker/secret_key.py).
+BENCH_SECRET = secrets.token_urlsafe(48)
 # gunicorn access-log line: method, path, status, request time in microseconds (%(D)s).
 ACCESS_FORMAT = "%(m)s %(U)s %(s)s %(D)s"
 

@@ -8,6 +8,7 @@ only source of schema), and empties the tables after every test.
 from __future__ import annotations
 
 import os
+import secrets
 import uuid
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
@@ -36,6 +37,9 @@ pytest_plugins = ["tests.browser"]
 # A fixed instant for tests: Saturday 2026-11-21 15:00 UTC (10:00 in New York).
 NOW = datetime(2026, 11, 21, 15, 0, tzinfo=UTC)
 TEST_SECRET_KEY = "test-secret-key-that-is-long-enough-0123456789"
+# For processes started as in production (the scheduler, gunicorn): TEST_SECRET_KEY is
+# published here, so outside TESTING the app refuses it (tracker/secret_key.py).
+PROCESS_SECRET_KEY = secrets.token_urlsafe(48)
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:

@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import secrets
+
 import pytest
 
 from tracker import create_app
 from tracker.config import ConfigError
+
+GOOD_SECRET = secrets.token_urlsafe(48)  # a key written here would be a published one
 
 
 @pytest.fixture
@@ -25,7 +29,7 @@ def test_it_refuses_to_serve_without_a_real_secret_key(clean_env, secret):
 
 
 def test_it_reads_prefixed_environment_variables(clean_env):
-    clean_env.setenv("TRACKER_SECRET_KEY", "a-real-secret-from-the-environment-123")
+    clean_env.setenv("TRACKER_SECRET_KEY", GOOD_SECRET)
     clean_env.setenv("TRACKER_BASE_URL", "https://recovery.example.org")
     clean_env.setenv("TRACKER_LINK_GRACE_DAYS", "30")
     app = create_app()
@@ -41,7 +45,7 @@ def test_operator_commands_run_without_a_secret_key(clean_env):
 
 
 def test_it_refuses_an_unsupported_database_url(clean_env):
-    clean_env.setenv("TRACKER_SECRET_KEY", "a-real-secret-from-the-environment-123")
+    clean_env.setenv("TRACKER_SECRET_KEY", GOOD_SECRET)
     clean_env.setenv("TRACKER_DATABASE_URL", "mysql://root@localhost/x")
     with pytest.raises(ConfigError, match="TRACKER_DATABASE_URL"):
         create_app()
@@ -61,7 +65,7 @@ def test_the_test_clock_is_ignored_outside_testing(monkeypatch, tmp_path):
     from tracker.clock import request_now
 
     monkeypatch.setenv("TRACKER_DATABASE_URL", f"sqlite:///{tmp_path}/clock.db")
-    monkeypatch.setenv("TRACKER_SECRET_KEY", "a-real-secret-from-the-environment-123")
+    monkeypatch.setenv("TRACKER_SECRET_KEY", GOOD_SECRET)
     app = create_app({"FIXED_NOW": datetime(2020, 1, 1, tzinfo=UTC)})
     with app.app_context():
         assert request_now().year >= 2026

@@ -20,6 +20,7 @@ from flask import (
 )
 from sqlalchemy import false, func, or_, select
 
+from tracker import rate_limits
 from tracker.alerts import mark_clinic_due
 from tracker.clock import request_now
 from tracker.coordinator_auth import account, admin_required, record
@@ -116,6 +117,36 @@ def _users_page(form: dict[str, str], errors: dict[str, str], status: int = 200)
     )
 
 
+# Emails are unique across clinics (sign-in is by email alone), so an address taken by
+# another clinic's staff cannot be used here either. The answer is the same whichever clinic
+# holds it and does not say that an account exists; each refusal is audited and counted, and
+# past ACCOUNT_EMAIL_REFUSALS_LIMIT_PER_ADMIN no address is looked up at all, so an admin
+# cannot list another clinic's staff by trying addresses (docs/security.md).
+EMAIL_UNAVAILABLE = (
+    "This email address cannot be used for a new account. If the person already has an "
+    "account here, it is in the list below; otherwise check the address with them."
+)
+EMAIL_PAUSED = (
+    "Too many email addresses that could not be used. Please try again in an hour, "
+    "or ask your support contact."
+)
+
+
+def _email_refused(db: Any, email: str) -> str | None:
+    """Why ``email`` may not be used, or None; refusals are counted per admin and audited."""
+    counter = rate_limits.attempts(current_app)
+    key = rate_limits.hashed("admin-email-refusals", str(account().user.id))
+    setting = "ACCOUNT_EMAIL_REFUSALS_LIMIT_PER_ADMIN"
+    if counter.over(setting, key):
+        return EMAIL_PAUSED  # nothing looked up
+    if db.scalar(select(User.id).where(func.lower(User.email) == email)) is None:
+        return None
+    counter.take(setting, key)
+    record("user.create_refused", email=email, reason="email_unavailable")
+    db.commit()
+    return EMAIL_UNAVAILABLE
+
+
 @bp.get("/users")
 @admin_required
 def users() -> Any:
@@ -142,8 +173,10 @@ def create_user() -> Any:
     if not MIN_LENGTH <= len(password) <= 1024:
         errors["password"] = f"Use at least {MIN_LENGTH} characters."
     db = get_session()
-    if email and db.scalar(select(User.id).where(func.lower(User.email) == email)):
-        errors["email"] = "An account with this email already exists."
+    refused = _email_refused(db, email) if email and not errors else None
+    if refused is not None:
+        errors["email"] = refused
+        return _users_page(form, errors, 429 if refused == EMAIL_PAUSED else 400)
     if errors:
         return _users_page(form, errors, 400)
     now = request_now()

@@ -9,10 +9,11 @@ from typing import Any
 from flask import Flask
 
 from tracker.db import DEFAULT_TIMEOUTS
+from tracker.secret_key import KNOWN_KEYS, secret_key_problem
 
 ENV_PREFIX = "TRACKER"
-# Known-bad secret keys: refused outside debug/testing.
-INSECURE_SECRET_KEYS = frozenset({"", "dev", "change-me", "secret", "development"})
+# Known-bad secret keys (the whole rule is tracker/secret_key.py).
+INSECURE_SECRET_KEYS = KNOWN_KEYS
 REPO_ROOT = Path(__file__).resolve().parent.parent
 
 
@@ -61,6 +62,12 @@ def defaults(instance_path: str) -> dict[str, Any]:
         # sign-in whatever the activity (tracker/coordinator_auth.py).
         "COORDINATOR_IDLE_MINUTES": 30,
         "COORDINATOR_SESSION_HOURS": 12,
+        # Patient sessions (tracker/patient_session.py; docs/security.md, "Patient sessions"):
+        # ended after this long unused, and this long after opening the link. An hour, not
+        # the care team's 30 minutes: patients are often older, on a phone, and put it down
+        # mid-form to rest or take medicine; every reminder carries a link to start again.
+        "PATIENT_IDLE_MINUTES": 60,
+        "PATIENT_SESSION_HOURS": 12,
         # The health check turns red when the newest scheduler tick is older than this.
         "SCHEDULER_STALE_SECONDS": 300,
         # How long web requests, CLI commands and scheduler ticks wait for the database,
@@ -76,6 +83,7 @@ def defaults(instance_path: str) -> dict[str, Any]:
 def load(app: Flask, test_config: dict[str, Any] | None, *, serving: bool = True) -> None:
     base = defaults(app.instance_path)
     app.config.from_mapping(base)
+    refuse_testing_from_env()
     app.config.from_prefixed_env(ENV_PREFIX)
     if test_config:
         app.config.update(test_config)
@@ -84,6 +92,17 @@ def load(app: Flask, test_config: dict[str, Any] | None, *, serving: bool = True
         # Local development over plain HTTP: a Secure cookie would never be sent back.
         app.config["SESSION_COOKIE_SECURE"] = False
     validate(app, serving=serving)
+
+
+def refuse_testing_from_env() -> None:
+    """``TESTING`` turns the production checks off (and lets FIXED_NOW stop the clock): the
+    test suite sets it in code (``create_app({"TESTING": True})``); an environment variable
+    left on a server must not (docs/security.md, "Secret key")."""
+    if f"{ENV_PREFIX}_TESTING" in os.environ:
+        raise ConfigError(
+            f"{ENV_PREFIX}_TESTING is not a setting: it would switch off the production checks; "
+            f"unset it (the test suite sets TESTING in code)"
+        )
 
 
 def relaxed_mode(app: Flask) -> bool:
@@ -99,7 +118,12 @@ def check_types(app: Flask, base: dict[str, Any]) -> None:
                 raise ConfigError(f"{ENV_PREFIX}_{key} must be true or false, not {value!r}")
         elif isinstance(default, int) and (isinstance(value, bool) or not isinstance(value, int)):
             raise ConfigError(f"{ENV_PREFIX}_{key} must be a whole number, not {value!r}")
-    for key in ("COORDINATOR_IDLE_MINUTES", "COORDINATOR_SESSION_HOURS"):
+    for key in (
+        "COORDINATOR_IDLE_MINUTES",
+        "COORDINATOR_SESSION_HOURS",
+        "PATIENT_IDLE_MINUTES",
+        "PATIENT_SESSION_HOURS",
+    ):
         if app.config[key] < 1:
             raise ConfigError(f"{ENV_PREFIX}_{key} must be at least 1, not {app.config[key]!r}")
     if app.config.get("ENV") not in ("production", "development"):
@@ -128,13 +152,15 @@ def validate(app: Flask, *, serving: bool = True) -> None:
     """Refuse to serve with settings that would expose patients' data."""
     if not str(app.config["DATABASE_URL"]).startswith(("sqlite", "postgres")):
         raise ConfigError(f"{ENV_PREFIX}_DATABASE_URL must be a sqlite:// or postgresql:// URL")
+    secret = app.config.get("SECRET_KEY")
+    if secret is not None and not isinstance(secret, str | bytes):
+        # A number read from the environment would fail every request that signs a cookie.
+        raise ConfigError(str(secret_key_problem(secret)))
     if not serving or relaxed_mode(app):
         return
-    secret = app.config.get("SECRET_KEY")
-    if secret is None or str(secret) in INSECURE_SECRET_KEYS or len(str(secret)) < 24:
-        raise ConfigError(
-            f"{ENV_PREFIX}_SECRET_KEY is missing or a known default; set it to a long random value"
-        )
+    problem = secret_key_problem(secret)  # the same rule as the scheduler's (tick.py)
+    if problem is not None:
+        raise ConfigError(problem)
     if app.debug:
         raise ConfigError("debug mode is on in production; unset FLASK_DEBUG / TRACKER_DEBUG")
     if not app.config["SESSION_COOKIE_SECURE"] or not app.config["SESSION_COOKIE_HTTPONLY"]:

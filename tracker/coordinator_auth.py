@@ -2,14 +2,15 @@
 
 Flask-Login keeps ``"<user id>:<session version>"`` in the signed session cookie. Signing out
 bumps ``User.session_version``, so a copied cookie stops working at once; so does disabling
-the account. Sign-in attempts are rate-limited per address and per account (failed attempts
-only), in the storage named by ``RATELIMIT_STORAGE_URI`` (``memory://`` by default; use
-``redis://127.0.0.1:6379`` when several web workers run, so they share one count).
+the account. Failed sign-ins are limited per client address, per (account, address), and
+per account for addresses the account has never signed in from (``_sign_in_limits``;
+docs/security.md, "Sign-in limits"), in the storage named by ``RATELIMIT_STORAGE_URI``
+(``memory://`` by default; use ``redis://127.0.0.1:6379`` when several web workers run, so
+they share one count).
 """
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Callable
 from functools import wraps
 from typing import Any, TypeVar
@@ -28,13 +29,13 @@ from flask import (
     session,
     url_for,
 )
-from flask_limiter import Limiter
 from flask_login import LoginManager, UserMixin, current_user, login_user, logout_user
 from sqlalchemy import func, select
 from werkzeug.exceptions import HTTPException
 
 from tracker import audit, errors, rate_limits
 from tracker.clock import request_now
+from tracker.config import ConfigError
 from tracker.db import get_session
 from tracker.models import Patient, User
 from tracker.passwords import hash_password, needs_rehash, verify_password
@@ -49,9 +50,16 @@ F = TypeVar("F", bound=Callable[..., Any])
 CONFIG_DEFAULTS = {
     "RATELIMIT_STORAGE_URI": "memory://",
     "RATELIMIT_HEADERS_ENABLED": False,
-    # Failed sign-ins allowed before a pause: per client address, and per account (email).
+    # Failed sign-ins allowed before a pause (docs/security.md, "Sign-in limits"): from one
+    # client address; for one account from one address; and for one account from all
+    # addresses, after which only addresses it signed in from before may still try.
     "SIGNIN_LIMIT_PER_ADDRESS": "20 per 15 minutes",
-    "SIGNIN_LIMIT_PER_ACCOUNT": "5 per 15 minutes",
+    "SIGNIN_LIMIT_PER_ACCOUNT_ADDRESS": "5 per 15 minutes",
+    "SIGNIN_LIMIT_PER_ACCOUNT": "100 per hour",
+    # An address from which an account signed in is "known" to it for this many days.
+    "SIGNIN_KNOWN_ADDRESS_DAYS": 30,
+    # Email addresses an admin may try that turn out to be taken (admin_views.py).
+    "ACCOUNT_EMAIL_REFUSALS_LIMIT_PER_ADMIN": "10 per hour",
 }
 
 
@@ -179,25 +187,65 @@ def safe_next(target: str | None) -> str | None:
     return target
 
 
-def _account_key() -> str:
-    email = (request.form.get("email") or "").strip().lower()[:254]
-    # The limiter's storage (Redis) sees a hash, not the address itself.
-    return "signin-account:" + hashlib.sha256(email.encode()).hexdigest()
-
-
-def _failed(response: Response) -> bool:
-    return response.status_code == 401
-
-
 _dummy_hash: str | None = None
 
 
-def _spend_verify_time(password: str) -> None:
-    """Verify against a throwaway hash so unknown emails take as long as wrong passwords."""
+def _dummy_password_hash() -> str:
+    """A hash with the current parameters, to verify against when there is no account (or
+    it is disabled): every refusal then costs one argon2 verify, like a wrong password."""
     global _dummy_hash
     if _dummy_hash is None:
         _dummy_hash = hash_password("not-a-real-password-0000")
-    verify_password(_dummy_hash, password)
+    return _dummy_hash
+
+
+class _SignInLimits:
+    """Failed sign-in counts for one attempt (the typed email, the client address).
+
+    ``admit`` takes a slot of each limit *before* the password is checked (atomic, so
+    concurrent guesses cannot exceed a limit); ``succeeded`` gives the slots back, clears
+    the (account, address) count and remembers the address as known to the account.
+    """
+
+    def __init__(self, email: str) -> None:
+        self.counter = rate_limits.attempts(current_app)
+        account_id = email.strip().lower()[:254]
+        address = rate_limits.client_address()
+        self.address = rate_limits.hashed("signin-address", address)
+        self.account_address = rate_limits.hashed("signin-account-address", account_id, address)
+        self.account = rate_limits.hashed("signin-account", account_id)
+        self.known_key = "known:" + self.account_address
+
+    def _known_rate(self) -> str:
+        # "Known" is one success in a window of this many days (counted like an attempt).
+        return f"1 per {current_app.config['SIGNIN_KNOWN_ADDRESS_DAYS']} days"
+
+    def _known(self) -> bool:
+        return self.counter.over("SIGNIN_KNOWN", self.known_key, self._known_rate())
+
+    def admit(self) -> bool:
+        if not self.counter.take("SIGNIN_LIMIT_PER_ADDRESS", self.address):
+            return False
+        if not self.counter.take("SIGNIN_LIMIT_PER_ACCOUNT_ADDRESS", self.account_address):
+            return False
+        # Past the account's own limit (guesses from many addresses), only addresses it has
+        # signed in from before may still try: the owner at the usual desk is not locked out.
+        return self.counter.take("SIGNIN_LIMIT_PER_ACCOUNT", self.account) or self._known()
+
+    def succeeded(self) -> None:
+        self.counter.give_back("SIGNIN_LIMIT_PER_ADDRESS", self.address)
+        self.counter.clear("SIGNIN_LIMIT_PER_ACCOUNT_ADDRESS", self.account_address)
+        self.counter.give_back("SIGNIN_LIMIT_PER_ACCOUNT", self.account)
+        self.counter.take("SIGNIN_KNOWN", self.known_key, self._known_rate())
+
+
+def _limited_page(next_url: str | None, email: str) -> tuple[str, int]:
+    return (
+        render_template(
+            "coordinator/login.html", next_url=next_url, email=email[:254], error=SIGNIN_LIMITED
+        ),
+        429,
+    )
 
 
 def login() -> Any:
@@ -208,13 +256,19 @@ def login() -> Any:
         return render_template("coordinator/login.html", next_url=next_url, email="")
     email = (request.form.get("email") or "").strip()
     password = request.form.get("password") or ""
+    limits = _SignInLimits(email)
+    if not limits.admit():
+        return _limited_page(next_url, email)
     db = get_session()
     user = None
     if email and len(email) <= 254 and len(password) <= 1024:
         user = db.scalar(select(User).where(func.lower(User.email) == email.lower()))
-    if user is None:
-        _spend_verify_time(password[:1024])
-    if user is None or not user.is_active or not verify_password(user.password_hash, password):
+    # One argon2 verify whatever the case (unknown email, disabled account, wrong password),
+    # so the time taken tells nothing about the account.
+    usable = user is not None and user.is_active
+    checked_hash = user.password_hash if usable and user is not None else _dummy_password_hash()
+    right = verify_password(checked_hash, password[:1024])
+    if user is None or not usable or not right:
         return (
             render_template(
                 "coordinator/login.html",
@@ -224,6 +278,7 @@ def login() -> Any:
             ),
             401,
         )
+    limits.succeeded()
     if needs_rehash(user.password_hash):
         user.password_hash = hash_password(password)
     now = request_now()
@@ -261,24 +316,6 @@ def too_many_requests(error: Any) -> tuple[str, int]:
         ),
         429,
     )
-
-
-def _limited_login(limiter: Limiter) -> Callable[..., Any]:
-    """``login`` with its two limits; only failed attempts count (``deduct_when``)."""
-    per_account = limiter.limit(
-        lambda: current_app.config["SIGNIN_LIMIT_PER_ACCOUNT"],
-        key_func=_account_key,
-        methods=["POST"],
-        deduct_when=_failed,
-        error_message=SIGNIN_LIMITED,
-    )
-    per_address = limiter.limit(
-        lambda: current_app.config["SIGNIN_LIMIT_PER_ADDRESS"],
-        methods=["POST"],
-        deduct_when=_failed,
-        error_message=SIGNIN_LIMITED,
-    )
-    return per_address(per_account(login))
 
 
 # --- session timeouts --------------------------------------------------------------------
@@ -324,13 +361,16 @@ def expire_idle_session() -> Any:
 def init_app(app: Flask) -> None:
     for key, value in CONFIG_DEFAULTS.items():
         app.config.setdefault(key, value)
+    days = app.config["SIGNIN_KNOWN_ADDRESS_DAYS"]
+    if isinstance(days, bool) or not isinstance(days, int) or days < 1:
+        raise ConfigError(f"TRACKER_SIGNIN_KNOWN_ADDRESS_DAYS must be a whole number, not {days!r}")
     login_manager.init_app(app)
-    # The app's one limiter (shared with the personal-link limits; see rate_limits.py).
-    limiter = rate_limits.limiter_for(app)
+    # The app's one limiter's storage holds the sign-in counts (rate_limits.Attempts).
+    rate_limits.attempts(app)
     app.add_url_rule(
         "/coordinator/login",
         endpoint="coordinator_auth.login",
-        view_func=_limited_login(limiter),
+        view_func=login,
         methods=["GET", "POST"],
     )
     app.register_blueprint(bp)

@@ -286,6 +286,22 @@ class PatientLinkToken(Base):
     last_used_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
 
+class PatientSession(Base):
+    """A patient's signed-in browser (patient_session.py). The cookie carries a random id;
+    only its SHA-256 is stored. Signing out sets ``ended_at``, so a copied cookie stops
+    working; so does ``last_seen_at`` older than the idle limit, or ``created_at`` older
+    than the absolute one (``TRACKER_PATIENT_IDLE_MINUTES``, ``_SESSION_HOURS``)."""
+
+    __tablename__ = "patient_session"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    patient_id: Mapped[int] = mapped_column(ForeignKey("patient.id"), index=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    last_seen_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+
 class Reminder(Base):
     """The outbox: one row per message to send. The database is the queue."""
 

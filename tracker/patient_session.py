@@ -1,27 +1,46 @@
 """Patient sign-in by personal link, and the one check every patient page makes.
 
 Patients do not use Flask-Login (that is for coordinators). Opening a personal link starts a
-fresh session holding the patient's id and their ``session_version``; every patient request
-compares that version with the database, so revoking or rotating the link (which bumps it)
-ends sessions already open on other devices, including copied cookies.
+fresh session: a ``patient_session`` row (models.PatientSession) and a cookie holding the
+patient's id, their ``session_version`` and the row's random id (only its SHA-256 is
+stored). Every patient request checks all three in the same single query that fetches the
+plan, so
+- signing out on this device ends the row: a copy of the cookie stops working at once;
+- revoking or rotating the link (which bumps ``session_version``) ends every session;
+- a session unused for ``PATIENT_IDLE_MINUTES`` (60 by default), or older than
+  ``PATIENT_SESSION_HOURS`` (12), is over (docs/security.md, "Patient sessions").
+``last_seen_at`` is written at most once a minute per session (``TOUCH_SECONDS``).
 """
 
 from __future__ import annotations
 
+import secrets
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import Any, TypeVar
 
-from flask import abort, make_response, render_template, session
-from sqlalchemy import Row, Select, bindparam, select
+from flask import abort, current_app, make_response, render_template, session
+from sqlalchemy import Row, Select, bindparam, delete, or_, select, update
 from sqlalchemy.orm import Session
 
 from tracker import audit
-from tracker.links import find_valid_token
-from tracker.models import CarePlan, Clinic, PainEntry, Patient, SymptomReport
+from tracker.clock import request_now
+from tracker.links import find_valid_token, hash_token
+from tracker.models import (
+    CarePlan,
+    Clinic,
+    PainEntry,
+    Patient,
+    PatientSession,
+    SymptomReport,
+)
 
 SESSION_PATIENT = "patient_id"
 SESSION_VERSION = "patient_v"
+SESSION_ID = "patient_sid"
+SESSION_ID_BYTES = 32
+# last_seen_at is refreshed at most this often: one UPDATE a minute per session at most.
+TOUCH_SECONDS = 60
 
 
 @dataclass(frozen=True)
@@ -41,6 +60,25 @@ def sign_in_with_link(
     if patient is None or not patient.plans:
         return None
     token.last_used_at = now
+    _end_cookie_session(db, now)  # an earlier session on this browser ends here
+    idle, longest = _limits()
+    # This patient's finished sessions are of no further use: keep the table small.
+    db.execute(
+        delete(PatientSession).where(
+            PatientSession.patient_id == patient.id,
+            or_(
+                PatientSession.ended_at.is_not(None),
+                PatientSession.last_seen_at < now - idle,
+                PatientSession.created_at < now - longest,
+            ),
+        )
+    )
+    raw_id = secrets.token_urlsafe(SESSION_ID_BYTES)
+    db.add(
+        PatientSession(
+            patient_id=patient.id, token_hash=hash_token(raw_id), created_at=now, last_seen_at=now
+        )
+    )
     audit.record(
         db,
         now=now,
@@ -57,12 +95,46 @@ def sign_in_with_link(
     session.clear()
     session[SESSION_PATIENT] = patient.id
     session[SESSION_VERSION] = patient.session_version
+    session[SESSION_ID] = raw_id
     return patient
 
 
+def _limits() -> tuple[timedelta, timedelta]:
+    config = current_app.config
+    return (
+        timedelta(minutes=config["PATIENT_IDLE_MINUTES"]),
+        timedelta(hours=config["PATIENT_SESSION_HOURS"]),
+    )
+
+
+def _cookie_session_hash() -> str | None:
+    raw = session.get(SESSION_ID)
+    return hash_token(raw) if isinstance(raw, str) and 0 < len(raw) <= 100 else None
+
+
+def _end_cookie_session(db: Session, now: datetime) -> None:
+    token_hash = _cookie_session_hash()
+    if token_hash is not None:
+        db.execute(
+            update(PatientSession)
+            .where(PatientSession.token_hash == token_hash, PatientSession.ended_at.is_(None))
+            .values(ended_at=now)
+        )
+
+
+def end_session(db: Session, now: datetime) -> None:
+    """Sign out on this device: the session ends on the server (every copy of the cookie
+    with it), then the cookie forgets the patient."""
+    _end_cookie_session(db, now)
+    db.commit()
+    sign_out()
+
+
 def sign_out() -> None:
+    """Forget the patient in this cookie (the server's session row is left as it is)."""
     session.pop(SESSION_PATIENT, None)
     session.pop(SESSION_VERSION, None)
+    session.pop(SESSION_ID, None)
 
 
 def signed_out_page(status: int = 401):
@@ -80,36 +152,69 @@ def own_row_or_404(db: Session, me: SignedInPatient, model: type[Owned], row_id:
     return row
 
 
+_SESSION_COLUMNS = 4  # session_row, session_seen, session_started, checked_version
+
+
 def _latest_plan_query(*columns: Any, with_clinic: bool = False) -> Select[Any]:
-    """``columns`` of patient ``:patient_id`` and their latest plan (``plans[-1]``), with
-    the patient's ``session_version`` last (as ``checked_version``)."""
+    """``columns`` of patient ``:patient_id`` and their latest plan (``plans[-1]``), joined
+    with the live session ``:session_hash`` of that patient; the session's id, last use and
+    start, and the patient's ``session_version`` come last (``_SESSION_COLUMNS``)."""
     patient, plan, clinic = Patient.__table__.c, CarePlan.__table__.c, Clinic.__table__.c
+    live = PatientSession.__table__.c
     query = (
-        select(*columns, patient.session_version.label("checked_version"))
+        select(
+            *columns,
+            live.id.label("session_row"),
+            live.last_seen_at.label("session_seen"),
+            live.created_at.label("session_started"),
+            patient.session_version.label("checked_version"),
+        )
         .select_from(Patient.__table__)
         .join(CarePlan.__table__, plan.patient_id == patient.id)
+        .join(
+            PatientSession.__table__,
+            (live.patient_id == patient.id)
+            & (live.token_hash == bindparam("session_hash"))
+            & live.ended_at.is_(None),
+        )
     )
     if with_clinic:
         query = query.join(Clinic.__table__, clinic.id == plan.clinic_id)
     return query.where(patient.id == bindparam("patient_id")).order_by(plan.id.desc()).limit(1)
 
 
+_TOUCH = (
+    update(PatientSession.__table__)
+    .where(PatientSession.__table__.c.id == bindparam("row"))
+    .values(last_seen_at=bindparam("now"))
+)
+
+
 def _signed_in(db: Session, query: Select[Any], *, core: bool = False) -> Row[Any]:
     """One round trip for ``query`` (see ``_latest_plan_query``) for the signed-in patient;
-    or sign out and abort with the kind page. ``session_version`` is checked against the
-    cookie's, so a revoked or rotated link ends this session too. ``core``: plain columns,
-    run on the session's connection without the ORM's per-statement work."""
+    or sign out and abort with the kind page. The cookie's ``session_version`` must match
+    (a revoked or rotated link ends this session too) and its session must be live: not
+    signed out, not idle too long, not too old. At most once a minute, one UPDATE notes
+    the session's use (committed at once). ``core``: plain columns, run on the session's
+    connection without the ORM's per-statement work."""
     patient_id = session.get(SESSION_PATIENT)
     version = session.get(SESSION_VERSION)
+    session_hash = _cookie_session_hash()
     row = None
-    if isinstance(patient_id, int):
-        params = {"patient_id": patient_id}
+    now = request_now()
+    if isinstance(patient_id, int) and session_hash is not None:
+        params = {"patient_id": patient_id, "session_hash": session_hash}
         result = db.connection().execute(query, params) if core else db.execute(query, params)
         row = result.first()
-    if row is None or version != row.checked_version:
-        sign_out()
-        abort(signed_out_page())
-    return row
+    if row is not None and version == row.checked_version:
+        idle, longest = _limits()
+        if now - row.session_seen <= idle and now - row.session_started <= longest:
+            if (now - row.session_seen).total_seconds() >= TOUCH_SECONDS:
+                db.connection().execute(_TOUCH, {"row": row.session_row, "now": now})
+                db.commit()
+            return row
+    sign_out()
+    abort(signed_out_page())
 
 
 _PATIENT_AND_PLAN = _latest_plan_query(Patient, CarePlan)
@@ -149,4 +254,4 @@ _PLAN_FACTS = _latest_plan_query(
 def signed_in_plan(db: Session) -> PlanFacts:
     """The same check as ``current_patient`` for a write that needs only the plan's facts
     (the busiest one: each pain score posted), or abort with the kind page."""
-    return PlanFacts(*_signed_in(db, _PLAN_FACTS, core=True)[:-1])
+    return PlanFacts(*_signed_in(db, _PLAN_FACTS, core=True)[:-_SESSION_COLUMNS])

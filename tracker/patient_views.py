@@ -612,7 +612,8 @@ def progress() -> str:
 
 @bp.post("/sign-out")
 def sign_out() -> Response:
-    patient_session.sign_out()
+    # Ends the session on the server too: a copy of this cookie stops working at once.
+    patient_session.end_session(get_session(), request_now())
     return make_response(render_template("patient/signed_out.html", just_signed_out=True))
 
 

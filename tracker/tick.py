@@ -19,11 +19,12 @@ from sqlalchemy.orm import Session
 
 from tracker.alerts import due_plan_ids, evaluate_due_plans
 from tracker.channels import Channels
-from tracker.config import INSECURE_SECRET_KEYS, ConfigError
+from tracker.config import ConfigError
 from tracker.db import session_factory
 from tracker.paging import deliver_pages, patient_page_link, run_escalation
 from tracker.reminder_delivery import DeliverySettings, deliver_reminders, worker_name
 from tracker.reminder_planning import ChannelSettings, plan_reminders
+from tracker.secret_key import secret_key_problem
 from tracker.timeutil import require_aware
 
 log = logging.getLogger("tracker.scheduler")
@@ -150,15 +151,16 @@ TICK_STEPS: list[tuple[str, Step]] = [
 
 
 def require_secret_key(app: Flask) -> None:
-    """Reminder links are derived from the secret key: a guessable one would forge them."""
+    """Reminder links are derived from the secret key: a guessable one would forge them.
+
+    The web app's rule (secret_key.py), whatever ``TRACKER_ENV`` says; only the test
+    suite's apps (``TESTING`` set in code, never from the environment) are exempt.
+    """
     if app.testing:
         return
-    secret = app.config.get("SECRET_KEY")
-    if secret is None or str(secret) in INSECURE_SECRET_KEYS:
-        raise ConfigError(
-            "TRACKER_SECRET_KEY is missing or a known default; reminders carry personal "
-            "links derived from it, so set it to a long random value"
-        )
+    problem = secret_key_problem(app.config.get("SECRET_KEY"))
+    if problem is not None:
+        raise ConfigError(f"{problem} (reminders carry personal links derived from it)")
 
 
 def run_tick(

@@ -49,7 +49,7 @@ def test_it_creates_a_coordinator_who_can_sign_in(app, admin_client, session, cl
     [
         ({"name": "", "email": "a@example.org"}, "Enter a name"),
         ({"email": "not an email"}, "is not an email address"),
-        ({"email": "admin-1@example.org"}, "already exists"),
+        ({"email": "admin-1@example.org"}, "cannot be used for a new account"),
         ({"password": "short"}, "Use at least 10 characters"),
         ({"role": "superuser"}, "Choose a role"),
     ],

@@ -88,7 +88,7 @@ def test_sign_out_ends_every_copy_of_the_session(app, client, session, coordinat
 def test_it_rate_limits_failed_sign_ins_per_account(client, coordinator):
     for _ in range(5):
         assert sign_in(client, coordinator.email, "wrong password").status_code == 401
-    blocked = sign_in(client, coordinator.email)  # even the right password waits now
+    blocked = sign_in(client, coordinator.email)  # from this address, even the right one waits
     assert blocked.status_code == 429
     assert "Too many sign-in attempts" in blocked.get_data(as_text=True)
     # Another account from the same address is not locked by this one's failures.

@@ -23,7 +23,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
-from tests.conftest import TEST_SECRET_KEY
+from tests.conftest import PROCESS_SECRET_KEY
 from tests.reminders.conftest import WebhookReceiver
 from tracker.db import session_factory, utcnow
 from tracker.models import Reminder, SchedulerHeartbeat
@@ -42,7 +42,7 @@ class Spawner:
         env.update(
             {
                 "TRACKER_DATABASE_URL": self.database_url,
-                "TRACKER_SECRET_KEY": TEST_SECRET_KEY,
+                "TRACKER_SECRET_KEY": PROCESS_SECRET_KEY,
                 "TRACKER_BASE_URL": "http://localhost",
                 "TRACKER_SCHEDULER_INTERVAL_SECONDS": "1",
                 "PYTHONUNBUFFERED": "1",
