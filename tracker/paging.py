@@ -89,6 +89,30 @@ CHANNEL_WORDS = {"email": "email", "webhook": "text message", "log": "the log"}
 OPEN = literal_column("'open'")
 
 
+def _note(
+    session: Session,
+    alert: Any,
+    *,
+    kind: str,
+    summary: str,
+    now: datetime,
+    detail: dict[str, Any],
+    audited: dict[str, Any] | None = None,
+) -> None:
+    """One step of paging, in the alert's history and in the audit log (as ``alert.<kind>``,
+    by the system): the audit row holds ``detail`` and, when given, what the page said."""
+    record_event(session, alert_id=alert.id, kind=kind, summary=summary, now=now, detail=detail)
+    audit.record(
+        session,
+        now=now,
+        action=f"alert.{kind}",
+        actor_type="system",
+        clinic_id=alert.clinic_id,
+        patient_id=alert.patient_id,
+        detail={"alert_id": alert.id, **detail, **(audited or {})},
+    )
+
+
 def pageable(urgency: str, clinic: Clinic) -> bool:
     """Whether an alert of ``urgency`` pages the clinic's on-call contacts out of hours."""
     return urgency in PAGED_ALWAYS or (urgency == "high" and bool(clinic.page_high_alerts))
@@ -226,22 +250,13 @@ def _queue(
         "idempotency_key": key,
         "reason": reason,
     }
-    record_event(
+    _note(
         session,
-        alert_id=alert.id,
+        alert,
         kind="page_queued",
         summary=f"Paging {contact.name} by {how} ({reason})",
         now=now,
         detail=facts,
-    )
-    audit.record(
-        session,
-        now=now,
-        action="alert.page_queued",
-        actor_type="system",
-        clinic_id=alert.clinic_id,
-        patient_id=alert.patient_id,
-        detail={"alert_id": alert.id, **facts},
     )
     log.info("alert %s: page %s queued for %s by %s", alert.id, key, contact.name, how)
     return True
@@ -280,23 +295,7 @@ def _exhaust(
     else:
         summary = "Nobody is left on the on-call list to page; the alert stays open"
     detail = {"round": alert.page_round, "pages": level, "contacts": contacts}
-    record_event(
-        session,
-        alert_id=alert.id,
-        kind="escalation_exhausted",
-        summary=summary,
-        now=now,
-        detail=detail,
-    )
-    audit.record(
-        session,
-        now=now,
-        action="alert.escalation_exhausted",
-        actor_type="system",
-        clinic_id=alert.clinic_id,
-        patient_id=alert.patient_id,
-        detail={"alert_id": alert.id, **detail},
-    )
+    _note(session, alert, kind="escalation_exhausted", summary=summary, now=now, detail=detail)
     log.warning("alert %s: escalation exhausted after %d page(s)", alert.id, level)
     return True
 
@@ -621,22 +620,14 @@ def _page_facts(page: Page, contact: OnCallContact) -> dict[str, Any]:
 
 def _cancel(session: Session, row: PageRow, *, reason: str, worker: str, now: datetime) -> bool:
     page, alert, _, _, contact = row
-    record_event(
+    _note(
         session,
-        alert_id=alert.id,
+        alert,
         kind="page_cancelled",
         summary=f"Page to {contact.name} not sent: {reason.removeprefix(CANCELLED)}",
         now=now,
         detail=_page_facts(page, contact),
-    )
-    audit.record(
-        session,
-        now=now,
-        action="alert.page_cancelled",
-        actor_type="system",
-        clinic_id=page.clinic_id,
-        patient_id=alert.patient_id,
-        detail={**_page_facts(page, contact), "reason": reason},
+        audited={"reason": reason},
     )
     return _finish(
         session,
@@ -668,23 +659,14 @@ def record_page_outcome(
     attempts = page.attempts + 1
     how = CHANNEL_WORDS.get(page.channel, page.channel)
     if error is None:
-        record_event(
+        _note(
             session,
-            alert_id=alert.id,
+            alert,
             kind="page_sent",
             summary=f"Paged {contact.name} by {how}",
             now=now,
             detail=facts,
-        )
-        audit.record(
-            session,
-            now=now,
-            action="alert.page_sent",
-            actor_type="system",
-            clinic_id=page.clinic_id,
-            patient_id=alert.patient_id,
-            detail={
-                **facts,
+            audited={
                 "attempts": attempts,
                 "subject": message.subject,
                 "text": message.text,
@@ -718,29 +700,14 @@ def record_page_outcome(
             counts.lost_lease += 1
         return
 
-    record_event(
+    _note(
         session,
-        alert_id=alert.id,
+        alert,
         kind="page_failed",
         summary=f"Could not page {contact.name} by {how} after {attempts} attempt(s): {text}",
         now=now,
         detail={**facts, "attempts": attempts, "error": text},
-    )
-    audit.record(
-        session,
-        now=now,
-        action="alert.page_failed",
-        actor_type="system",
-        clinic_id=page.clinic_id,
-        patient_id=alert.patient_id,
-        detail={
-            **facts,
-            "attempts": attempts,
-            "error": text,
-            "subject": message.subject,
-            "text": message.text,
-            "sms": message.short_text,
-        },
+        audited={"subject": message.subject, "text": message.text, "sms": message.short_text},
     )
     # Nobody was reached by this page: the next contact now, not after the delay. Only if
     # this page is still the alert's latest (escalation may have moved on meanwhile).
