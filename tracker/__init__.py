@@ -34,6 +34,9 @@ def create_app(test_config: dict[str, Any] | None = None, *, serving: bool = Tru
     )
 
     config.load(app, test_config, serving=serving)
+    # Operator commands and the scheduler serve no pages: warnings meant for web servers
+    # (e.g. per-process rate-limit counts) are not theirs to print.
+    app.extensions["tracker.serving"] = serving
     whole_numbers.init_app(app)
     app.extensions["tracker.templates"] = plan_templates.load_directory(app.config["SCHEDULES_DIR"])
     log_redaction.install()

@@ -63,7 +63,13 @@ def limiter_for(app: Flask) -> Limiter:
             raise ConfigError(f"TRACKER_RATELIMIT_STORAGE_URI is not usable: {exc}") from None
         app.extensions["tracker.limiter"] = limiter
         storage = str(app.config["RATELIMIT_STORAGE_URI"])
-        if storage.startswith("memory") and not app.testing and app.config["ENV"] == "production":
+        serving = app.extensions.get("tracker.serving", True)
+        if (
+            storage.startswith("memory")
+            and serving
+            and not app.testing
+            and app.config["ENV"] == "production"
+        ):
             log.warning(
                 "TRACKER_RATELIMIT_STORAGE_URI is memory://: sign-in and link limits are counted "
                 "per worker process; set redis://... when running several workers"

@@ -85,3 +85,13 @@ def test_the_cli_reports_a_bad_variable_in_one_line(tmp_path):
     assert result.stderr.strip() == (
         "Error: TRACKER_LINK_GRACE_DAYS must be a whole number, not 'soon'"
     )
+
+
+def test_only_a_serving_app_warns_of_per_process_rate_limits(prod_env, caplog):
+    warning = "TRACKER_RATELIMIT_STORAGE_URI is memory://"
+    with caplog.at_level("WARNING", logger="tracker"):
+        create_app(serving=False)  # `tracker clinic create`, `enroll`, ...: one-shot commands
+    assert warning not in caplog.text
+    with caplog.at_level("WARNING", logger="tracker"):
+        create_app()
+    assert warning in caplog.text
