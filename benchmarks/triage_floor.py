@@ -19,54 +19,33 @@ smoke test. The kept pages are never refreshed, which only a benchmark may allow
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
-from flask import current_app, render_template, request
+from sqlalchemy.orm import Session
 
 from tracker import create_app
-from tracker.clock import request_now
-from tracker.coordinator_auth import coordinator_required, record
-from tracker.coordinator_views import clinic
-from tracker.db import get_session
-from tracker.models import PROCEDURES
-from tracker.triage import TriageFilters, TriagePage, parse_filters, triage_page
+from tracker.coordinator_auth import coordinator_required
+from tracker.coordinator_views import show_triage
+from tracker.models import Clinic
+from tracker.triage import TriageFilters, TriagePage, triage_page
 
 app = create_app()
 _KEPT: dict[tuple[int, TriageFilters], TriagePage] = {}
+
+
+def kept_page(
+    session: Session, clinic: Clinic, filters: TriageFilters, now: datetime, *, page_size: int
+) -> TriagePage:
+    """``triage_page``, computed once per clinic and filters, then kept."""
+    key = (clinic.id, filters)
+    if key not in _KEPT:
+        _KEPT[key] = triage_page(session, clinic, filters, now, page_size=page_size)
+    return _KEPT[key]
 
 
 @app.get("/floor/triage")
 @coordinator_required
 def floor_triage() -> Any:
     """``coordinator.triage`` with the page computed on the first request only."""
-    now = request_now()
-    filters, errors = parse_filters(request.args)
-    the_clinic = clinic()
-    key = (the_clinic.id, filters)
-    page = _KEPT.get(key)
-    if page is None:
-        page = _KEPT[key] = triage_page(
-            get_session(),
-            the_clinic,
-            filters,
-            now,
-            page_size=current_app.config.get("TRIAGE_PAGE_SIZE", 25),
-        )
-    record(
-        "triage.view",
-        page=page.page,
-        filters=filters.query_args(page=None),
-        patient_ids=[row.patient.id for row in page.rows],
-    )
-    get_session().commit()
-    return (
-        render_template(
-            "coordinator/triage.html",
-            page=page,
-            filters=filters,
-            errors=errors,
-            procedures=PROCEDURES,
-            clinic=the_clinic,
-        ),
-        400 if errors else 200,
-    )
+    return show_triage(kept_page)
