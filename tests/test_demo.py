@@ -7,6 +7,7 @@ from sqlalchemy import func, select
 from tests.conftest import NOW
 from tracker import demo
 from tracker.models import Alert, CarePlan, PainEntry, Patient, SymptomReport, User
+from tracker.reminder_planning import planned_through
 from tracker.warning_signs import load_signs, signs_path
 
 
@@ -57,6 +58,9 @@ def test_the_demo_seeds_patients_with_varied_histories_once(app, session, templa
         select(func.max(PainEntry.local_day)).where(PainEntry.plan_id == missed.id)
     )
     assert (missed.procedure_date.toordinal() + 7) - last_logged.toordinal() >= 3
+
+    # Synthetic pasts are not days a scheduler missed: planning starts at the demo's start.
+    assert planned_through(session) == NOW
 
     _, again = demo.seed(session, templates, signs, now=NOW, grace_days=14)
     assert not again

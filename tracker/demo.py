@@ -35,12 +35,14 @@ from tracker.models import (
     OnCallContact,
     PainEntry,
     Patient,
+    PlanningMark,
     SymptomReport,
     User,
 )
 from tracker.passwords import hash_password
 from tracker.plan_adjustments import change_status
 from tracker.plan_templates import PlanTemplate
+from tracker.reminder_planning import PLAN_MARK, planned_through
 from tracker.timeutil import local_day, local_wall_time_to_utc
 from tracker.warning_signs import WarningSign, load_signs, severity, signs_path
 
@@ -248,6 +250,10 @@ def seed(
     # Run the alert rules once, so the triage list shows who needs a call this morning.
     evaluate_active_plans(session, now, clinic_id=clinic.id)
     _escalation_stories(session, clinic, now)
+    # The histories are made up, and so would be the reminders "missed" on their past days:
+    # planning starts now, as it would for a clinic that starts using the tracker today.
+    if planned_through(session) is None:
+        session.add(PlanningMark(name=PLAN_MARK, planned_through=now))
     session.commit()
     return clinic, True
 
