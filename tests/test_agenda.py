@@ -26,38 +26,54 @@ def test_day_0_is_bed_rest_ice_pain_and_warning_signs(enroll_patient):
     agenda = agenda_for_day(_plan(enroll_patient), date(2026, 11, 1))
     assert agenda.day_number == 0
     assert _keys(agenda.tasks) == ["ice_needle_site"]
-    assert _keys(agenda.check_ins) == ["pain_score", "warning_signs"]
+    assert _keys(agenda.check_ins) == ["pain_score", "warning_signs", "opioid_check"]
     assert _keys(agenda.restrictions) == ["bed_rest", "no_heavy_lifting", "no_driving_on_opioids"]
     lifting = agenda.restrictions[1]
-    assert lifting.days_left == 41
-    assert lifting.last_day == date(2026, 12, 12)
+    # Six weeks at least, shown through the six-week visit's window (days 40-44).
+    assert lifting.days_left == 44
+    assert lifting.last_day == date(2026, 12, 15)
     assert agenda.next_appointment.activity.key == "followup_first"
     assert agenda.next_appointment.window_start == date(2026, 11, 11)
 
 
-def test_day_1_adds_walking_and_is_the_last_day_of_bed_rest(enroll_patient):
-    agenda = agenda_for_day(_plan(enroll_patient), date(2026, 11, 2))
+def test_day_1_is_the_last_day_of_bed_rest_and_asks_for_no_walk(enroll_patient):
+    plan = _plan(enroll_patient)
+    agenda = agenda_for_day(plan, date(2026, 11, 2))
     assert agenda.day_number == 1
-    assert _keys(agenda.tasks) == ["ice_needle_site", "walk"]
+    # Bed rest ("get up only for the bathroom") and a walk never share a day.
+    assert _keys(agenda.tasks) == ["ice_needle_site"]
     bed_rest = agenda.restrictions[0]
     assert (bed_rest.activity.key, bed_rest.days_left) == ("bed_rest", 0)
+    assert "light_activity" not in _keys(agenda.education)
+
+
+def test_day_2_adds_walking_and_light_activity_after_bed_rest(enroll_patient):
+    agenda = agenda_for_day(_plan(enroll_patient), date(2026, 11, 3))
+    assert agenda.day_number == 2
+    assert _keys(agenda.tasks) == ["ice_needle_site", "walk"]
+    assert "bed_rest" not in _keys(agenda.restrictions)
     assert "light_activity" in _keys(agenda.education)
 
 
-def test_day_41_is_the_last_day_of_the_lifting_limit(enroll_patient):
+def test_day_41_keeps_the_lifting_limit_through_the_six_week_visit(enroll_patient):
     agenda = agenda_for_day(_plan(enroll_patient), date(2026, 12, 12))
     assert agenda.day_number == 41
     assert _keys(agenda.restrictions) == ["no_heavy_lifting", "no_driving_on_opioids"]
-    assert agenda.restrictions[0].days_left == 0
-    assert _keys(agenda.check_ins) == ["pain_score"]  # day 41 is not a weekly check day
+    assert agenda.restrictions[0].days_left == 3
+    # Day 41 is not a weekly check day; the opioid question is asked every day of the plan.
+    assert _keys(agenda.check_ins) == ["pain_score", "opioid_check"]
     assert agenda.next_appointment.activity.key == "followup_six_weeks"
 
 
-def test_day_42_has_no_restrictions_or_check_ins_but_the_six_week_visit(enroll_patient):
+def test_day_42_has_the_lifting_limit_and_the_six_week_visit(enroll_patient):
     agenda = agenda_for_day(_plan(enroll_patient), date(2026, 12, 13))
     assert agenda.day_number == 42
     assert agenda.within_plan
-    assert (agenda.tasks, agenda.check_ins, agenda.restrictions) == ((), (), ())
+    # Only the opioid question, asked to the plan's end: a "yes" keeps the no-driving rule.
+    assert (agenda.tasks, _keys(agenda.check_ins)) == ((), ["opioid_check"])
+    # The lifting limit lasts until the six-week visit says it can end (its last window day).
+    assert _keys(agenda.restrictions) == ["no_heavy_lifting"]
+    assert agenda.restrictions[0].days_left == 2
     assert agenda.next_appointment.activity.key == "followup_six_weeks"
     assert not agenda_for_day(_plan(enroll_patient), date(2026, 12, 16)).within_plan
 
@@ -84,8 +100,9 @@ def test_an_extended_lifting_limit_changes_days_left(enroll_patient, session):
 def test_a_template_edit_never_changes_a_running_plan(enroll_patient, app, tmp_path):
     plan_id = _plan(enroll_patient).id
     # The clinic edits the template: a new version with a different walking instruction.
+    shipped = load_directory(REPO_ROOT / "schedules")["kyphoplasty"].version
     source = (REPO_ROOT / "schedules" / "kyphoplasty.yaml").read_text()
-    edited = source.replace("version: 1", "version: 2").replace(
+    edited = source.replace(f"version: {shipped}\n", f"version: {shipped + 1}\n").replace(
         "Take a short walk. Walk a little longer", "Walk twice. Walk a little longer"
     )
     (tmp_path / "kyphoplasty.yaml").write_text(edited)
@@ -94,11 +111,11 @@ def test_a_template_edit_never_changes_a_running_plan(enroll_patient, app, tmp_p
 
     with session_factory(app)() as fresh:
         plan = fresh.get(CarePlan, plan_id)
-        assert plan.template_version == 1
+        assert plan.template_version == shipped
         walk = agenda_for_day(plan, date(2026, 11, 5)).tasks[-1]
         assert walk.instructions.startswith("Take a short walk")
     later = enroll_patient(name="Later Patient", templates=new_templates).plan
-    assert later.template_version == 2
+    assert later.template_version == shipped + 1
 
 
 @pytest.mark.parametrize(

@@ -76,7 +76,7 @@ def test_enroll_prints_the_patient_id_and_a_working_link(runner, session, clinic
         "T12,L1",
         "08:30:00",
     )
-    assert plan.template_id == "kyphoplasty" and plan.template_version == 1
+    assert plan.template_id == "kyphoplasty" and plan.template_version == 2
     raw = lines["link"].split(LINK_PATH, 1)[1]
     assert len(raw) >= 43
     token = find_valid_token(session, raw, now=NOW)
@@ -170,7 +170,7 @@ def test_clinic_create_refuses_a_bad_zone_and_a_duplicate(runner, session, clini
 def test_templates_list_show_and_validate(runner, tmp_path):
     listed = _invoke(runner, "templates", "list")
     assert listed.exit_code == 0
-    assert "kyphoplasty\tv1" in listed.output and "vertebroplasty\tv1" in listed.output
+    assert "kyphoplasty\tv2" in listed.output and "vertebroplasty\tv2" in listed.output
 
     shown = _invoke(runner, "templates", "show", "kyphoplasty")
     assert shown.exit_code == 0

@@ -20,7 +20,7 @@ from flask import (
 )
 from sqlalchemy import false, func, or_, select
 
-from tracker import rate_limits
+from tracker import content_views, rate_limits
 from tracker.alerts import mark_clinic_due
 from tracker.clock import request_now
 from tracker.coordinator_auth import account, admin_required, record
@@ -67,6 +67,17 @@ THRESHOLDS = (
     Threshold("not_improving_mean", "Not improving: 3-day mean still at least", float, 0.5, 10),
     Threshold("not_improving_day", "Not improving: checked from day", int, 1, 60),
     Threshold("missed_checkin_days", "No check-in: local days in a row", int, 1, 14),
+)
+
+
+# The no-driving-on-opioids rule ends after this many days in a row of "no" to the daily
+# opioid check-in (opioid_rules.py).
+OPIOID_FREE_DAYS = Threshold(
+    "opioid_free_days_before_driving",
+    "Days in a row the patient says no to opioid pain medicine before driving is allowed",
+    int,
+    1,
+    14,
 )
 
 
@@ -221,7 +232,7 @@ def set_user_active(user_id: int) -> Any:
 
 def _clinic_form(clinic: Clinic) -> dict[str, str]:
     values = {"phone": clinic.phone, "after_hours_phone": clinic.after_hours_phone or ""}
-    for t in THRESHOLDS:
+    for t in (*THRESHOLDS, OPIOID_FREE_DAYS):
         values[t.name] = f"{getattr(clinic, t.name):g}"
     return values
 
@@ -247,7 +258,7 @@ def clinic_settings() -> Any:
             changes["after_hours_phone"] = check_phone(values["after_hours_phone"])
         except EnrollmentError as exc:
             errors["after_hours_phone"] = exc.message
-        for t in THRESHOLDS:
+        for t in (*THRESHOLDS, OPIOID_FREE_DAYS):
             try:
                 changes[t.name] = _number(t, values[t.name])
             except EnrollmentError as exc:
@@ -275,6 +286,7 @@ def clinic_settings() -> Any:
             values=values,
             errors=errors,
             thresholds=THRESHOLDS,
+            opioid_free_days=OPIOID_FREE_DAYS,
         ),
         400 if errors else 200,
     )
@@ -673,3 +685,4 @@ def audit_log() -> Any:
 
 def init_app(app: Flask) -> None:
     app.register_blueprint(bp)
+    app.register_blueprint(content_views.bp)  # the clinical content sign-off pages

@@ -12,6 +12,7 @@ from datetime import date, datetime, timedelta
 from typing import Any
 
 from tracker.models import CarePlan
+from tracker.opioid_rules import DrivingDecision, DrivingRule, OpioidAnswers, driving_restricted
 from tracker.plan_templates import Activity
 from tracker.timeutil import local_day
 
@@ -25,6 +26,8 @@ class Restriction:
     last_day: date
     # Days the restriction still applies after today (0 on its last day).
     days_left: int
+    # A restriction that follows a check-in's answers (opioid_rules.py): that day's decision.
+    decision: DrivingDecision | None = None
 
 
 @dataclass(frozen=True)
@@ -121,15 +124,34 @@ def _stretch(activity: Activity, end_day: int) -> tuple:
 
 
 def agenda_for_day(
-    plan: CarePlan, day: date, activities: Sequence[Activity] | None = None
+    plan: CarePlan,
+    day: date,
+    activities: Sequence[Activity] | None = None,
+    *,
+    opioids: OpioidAnswers | None = None,
 ) -> DayAgenda:
     """What is due on ``day``. Pass ``plan_activities(plan)`` as ``activities`` when asking
-    about many days of one plan, so the plan's activities are read once, not once a day."""
+    about many days of one plan, so the plan's activities are read once, not once a day.
+    With ``opioids`` (the patient's answers), a restriction that follows the opioid check-in
+    is on or off as ``opioid_rules.driving_restricted`` decides; without, it keeps its days."""
     n = day_number(plan, day)
     tasks, check_ins, restrictions, education, today_appts = [], [], [], [], []
     upcoming: list[Appointment] = []
     overrides = plan.overrides or {}
-    for activity in plan_activities(plan) if activities is None else activities:
+    activities = plan_activities(plan) if activities is None else activities
+    for activity in activities:
+        if activity.condition_check_in and opioids is not None:
+            decision = driving_decision(plan, activity, activities, opioids, day)
+            if decision.restricted:
+                restrictions.append(
+                    Restriction(
+                        activity=activity,
+                        last_day=plan.procedure_date + timedelta(days=activity.end_day),
+                        days_left=max(activity.end_day - n, 0),
+                        decision=decision,
+                    )
+                )
+            continue
         if activity.kind == "appointment":
             appointment = Appointment(
                 activity=activity,
@@ -176,9 +198,29 @@ def agenda_for_day(
     )
 
 
-def plan_today(plan: CarePlan, now: datetime) -> DayAgenda:
+def driving_decision(
+    plan: CarePlan,
+    restriction: Activity,
+    activities: Sequence[Activity],
+    opioids: OpioidAnswers,
+    day: date,
+) -> DrivingDecision:
+    """``driving_restricted`` for ``restriction`` (one with a ``condition_check_in``) on
+    ``day``: its days, and the check-in's last day, as dates of this plan."""
+    check_in = next((a for a in activities if a.key == restriction.condition_check_in), None)
+    answer_end = check_in.end_day if check_in is not None else restriction.end_day
+    rule = DrivingRule(
+        first_day=plan.procedure_date + timedelta(days=restriction.start_day),
+        last_day=plan.procedure_date + timedelta(days=restriction.end_day),
+        answer_last_day=plan.procedure_date + timedelta(days=answer_end),
+        opioid_free_days=opioids.opioid_free_days,
+    )
+    return driving_restricted(opioids.by_day, day, rule)
+
+
+def plan_today(plan: CarePlan, now: datetime, *, opioids: OpioidAnswers | None = None) -> DayAgenda:
     """The agenda for the patient's current local day at instant ``now``."""
-    return agenda_for_day(plan, local_day(now, plan.timezone))
+    return agenda_for_day(plan, local_day(now, plan.timezone), opioids=opioids)
 
 
 def plan_last_day(plan: CarePlan) -> date:

@@ -16,7 +16,7 @@ from flask import Flask, current_app
 from flask.cli import FlaskGroup, with_appcontext
 from sqlalchemy import func, select
 
-from tracker import audit, create_app, input_rules, migrate
+from tracker import audit, content_review, create_app, input_rules, migrate
 from tracker.alerts_cli import alerts_group
 from tracker.config import ConfigError
 from tracker.db import get_session, utcnow
@@ -173,6 +173,65 @@ def templates_show(template_id: str, as_json: bool) -> None:
             timing = ""
         click.echo(f"  day {a.start_day:>2}-{a.end_day:<2} {a.kind:<11} {a.key:<22} {timing}")
         click.echo(f"      {a.title}: {a.instructions}")
+
+
+@templates_group.command("review")
+@click.argument("template_id")
+@click.option(
+    "--clinic", "clinic_name", help="Show this clinic's sign-off (default: every clinic's)."
+)
+@with_appcontext
+def templates_review(template_id: str, clinic_name: str | None) -> None:
+    """Print the content review sheet of plan TEMPLATE_ID for a clinician's sign-off.
+
+    Every patient-facing sentence of the plan and of the check files, with where it is, its
+    sources, the file's version and fingerprint, items the data marks as needing the
+    clinic's confirmation, and the approval state (content_review.py).
+    """
+    schedules = current_app.config["SCHEDULES_DIR"]
+    try:
+        files = content_review.review_sheet(schedules, template_id)
+    except KeyError:
+        known = ", ".join(content_review.plan_ids(schedules))
+        raise CLIError(f"unknown template {template_id!r}; known: {known}") from None
+    except TemplateError as exc:
+        raise CLIError(str(exc)) from None
+    clinic_id = _clinic_by_name(clinic_name).id if clinic_name else None
+    states = content_review.approval_states(get_session(), files, clinic_id)
+    click.echo(f"CONTENT REVIEW SHEET: {files[0].title} ({template_id})")
+    click.echo(
+        "Every sentence a patient reads, with where it is and its sources. Approve each "
+        "file's version on the admin pages (Content)."
+    )
+    for f in files:
+        click.echo("")
+        click.echo("=" * 78)
+        version = f.version if f.version is not None else "none"
+        click.echo(f"{f.path}  ({f.content_id}, version {version}, fingerprint {f.digest[:12]})")
+        click.echo(
+            f"Sign-off{' at ' + clinic_name if clinic_name else ''}: "
+            f"{content_review.state_words(f, states[f.content_id])}"
+        )
+        for note in f.notes:
+            click.echo(f"  {note}")
+        for flag in f.flags:
+            click.echo(f"  ! TO CONFIRM (whole file): {flag}")
+        click.echo("-" * 78)
+        for number, sentence in enumerate(f.sentences, start=1):
+            where = sentence.where + (f" ({sentence.context})" if sentence.context else "")
+            click.echo(f"[{number}] {where}")
+            click.echo(f'    "{sentence.text}"')
+            for source in sentence.sources:
+                click.echo(f"    source: {source}")
+            for flag in sentence.flags:
+                click.echo(f"    ! TO CONFIRM: {flag}")
+    flagged = sum(f.flagged for f in files)
+    click.echo("")
+    click.echo(
+        f"{sum(len(f.sentences) for f in files)} sentences in {len(files)} files; "
+        f"{flagged} item{'s' if flagged != 1 else ''} to confirm; "
+        f"{sum(1 for f in files if states[f.content_id].approved)} of {len(files)} files approved."
+    )
 
 
 # --- clinics, users, patients ----------------------------------------------------------------

@@ -28,7 +28,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from tracker import admin_views, coordinator_auth
-from tracker.agenda import agenda_for_day, plan_activities
+from tracker.agenda import agenda_for_day, driving_decision, plan_activities
 from tracker.alerts import RULES, acknowledge, resolve
 from tracker.clock import request_now
 from tracker.coordinator_auth import (
@@ -57,8 +57,10 @@ from tracker.models import (
     SymptomReport,
     User,
 )
+from tracker.opioid_rules import OpioidAnswers, current_rows
 from tracker.paging import paging_states
 from tracker.pain_trends import Phase, chart_svg, daily_summaries, effective_entries
+from tracker.patient_card import build_card, link_qr_svg
 from tracker.plan_adjustments import (
     AdjustmentError,
     change_status,
@@ -77,7 +79,7 @@ from tracker.triage import (
     parse_filters,
     triage_page,
 )
-from tracker.warning_signs import load_signs, signs_path
+from tracker.warning_signs import load_signs, questions_by_key, signs_path
 
 bp = Blueprint("coordinator", __name__, url_prefix="/coordinator")
 
@@ -243,8 +245,14 @@ def _patient_context(patient: Patient) -> dict[str, Any]:
             PatientLinkToken.expires_at > now,
         )
     ).all()
-    agenda = agenda_for_day(plan, today)
-    sign_questions = {s.key: s.question for s in signs()}
+    opioid_rows = current_rows(db, [plan.id])[plan.id]
+    opioids = OpioidAnswers(
+        {day: row.taking for day, row in opioid_rows.items()},
+        patient.clinic.opioid_free_days_before_driving,
+    )
+    agenda = agenda_for_day(plan, today, activities, opioids=opioids)
+    # Retired signs too: answers stored under their keys keep their question.
+    sign_questions = questions_by_key(signs())
     return {
         "patient": patient,
         "plan": plan,
@@ -269,6 +277,7 @@ def _patient_context(patient: Patient) -> dict[str, Any]:
         "users": users,
         "reminders": reminders,
         "restrictions": restrictions,
+        "driving": _driving_status(plan, activities, opioids, opioid_rows, today),
         "appointments": [a for a in activities if a.kind == "appointment"],
         "overrides": plan.overrides or {},
         "adjustments": adjustments,
@@ -284,6 +293,17 @@ def _patient_context(patient: Patient) -> dict[str, Any]:
             if e.supersedes_id is not None and e.supersedes_id in by_id
         ],
     }
+
+
+def _driving_status(plan, activities, opioids, rows, today) -> dict[str, Any] | None:
+    """The no-driving-on-opioids rule for the care team: the latest answer, since when the
+    patient has given it, and whether the restriction is on today (opioid_rules.py)."""
+    restriction = next((a for a in activities if a.condition_check_in), None)
+    if restriction is None:
+        return None
+    decision = driving_decision(plan, restriction, activities, opioids, today)
+    latest = rows.get(decision.latest_day) if decision.latest_day is not None else None
+    return {"activity": restriction, "decision": decision, "latest": latest}
 
 
 def render_patient(patient: Patient, *, status: int = 200, errors: dict[str, str] | None = None):
@@ -461,6 +481,47 @@ def patient_link(patient_id: int) -> Any:
         rotated=True,
     )
     return response, 200
+
+
+# --- plan card ------------------------------------------------------------------------------
+
+
+def _render_card(patient: Patient, *, link: str | None = None) -> str:
+    plan = current_plan(patient)
+    today = local_day(request_now(), plan.timezone)
+    return render_template(
+        "coordinator/card.html",
+        patient=patient,
+        card=build_card(plan, patient.clinic, patient.name, signs(), today=today),
+        qr=link_qr_svg(link) if link else None,
+    )
+
+
+@bp.get("/patients/<int:patient_id>/card")
+@coordinator_required
+def patient_card(patient_id: int) -> Any:
+    """The printable plan and warning-sign card, without a QR code (patient_card.py)."""
+    patient = get_clinic_patient(patient_id)
+    response = _render_card(patient)
+    record("patient.card_view", patient_id=patient.id)
+    get_session().commit()
+    return response
+
+
+@bp.post("/patients/<int:patient_id>/card")
+@coordinator_required
+def patient_card_issue(patient_id: int) -> Any:
+    """The card with a QR code of a freshly issued personal link: like "issue a new link"
+    (``patient_link``), the old link stops working; the raw link is on this response only."""
+    patient = get_clinic_patient(patient_id)
+    plan = current_plan(patient)
+    db = get_session()
+    raw = rotate_link(
+        db, patient, plan, now=request_now(), grace_days=current_app.config["LINK_GRACE_DAYS"]
+    )
+    record("link.rotate", patient_id=patient.id, via="plan_card")
+    db.commit()
+    return _render_card(patient, link=link_url(current_app.config["BASE_URL"], raw))
 
 
 # --- enrolment ------------------------------------------------------------------------------

@@ -21,7 +21,7 @@ from tracker.agenda import plan_activities, plan_last_day
 from tracker.models import CarePlan, PainEntry, Patient, SymptomReport
 from tracker.pain_trends import effective_entries
 from tracker.timeutil import local_day
-from tracker.warning_signs import WarningSign
+from tracker.warning_signs import WarningSign, questions_by_key
 
 CSV_COLUMNS = (
     "entry_id",
@@ -242,7 +242,7 @@ def _symptom_response(
     plan_ref: str,
     signs: Sequence[WarningSign],
 ) -> dict[str, Any]:
-    questions = {s.key: s.question for s in signs}
+    questions = questions_by_key(signs)  # retired signs too: old answers keep their text
     items = []
     for key, answer in sorted((report.answers or {}).items()):
         if not isinstance(answer, bool):

@@ -62,6 +62,9 @@ class Clinic(Base):
     not_improving_mean: Mapped[float] = mapped_column(Float, default=4.0)
     not_improving_day: Mapped[int] = mapped_column(Integer, default=14)
     missed_checkin_days: Mapped[int] = mapped_column(Integer, default=2)
+    # The no-driving-on-opioids rule ends after this many days in a row of "no" to the daily
+    # opioid check-in (opioid_rules.py).
+    opioid_free_days_before_driving: Mapped[int] = mapped_column(Integer, default=1)
     # Reminder delivery: the channel used when a patient has no email address.
     default_channel: Mapped[str] = mapped_column(String(20), default="log")
     webhook_url: Mapped[str | None] = mapped_column(String(500))
@@ -90,6 +93,7 @@ class Clinic(Base):
     __table_args__ = (
         CheckConstraint(_in("default_channel", REMINDER_CHANNELS), name="channel"),
         CheckConstraint("escalation_delay_minutes >= 1", name="escalation_delay"),
+        CheckConstraint("opioid_free_days_before_driving >= 1", name="opioid_free_days"),
     )
 
 
@@ -269,6 +273,37 @@ class SymptomReport(Base):
         CheckConstraint(_in("severity", SYMPTOM_SEVERITIES), name="severity"),
         Index("ix_symptom_report_plan_day", "plan_id", "local_day"),
         Index("uq_symptom_report_supersedes_id", "supersedes_id", unique=True),
+    )
+
+
+class OpioidCheck(Base):
+    """An answer to "Are you taking opioid pain medicine today?" (opioid_rules.py).
+
+    Never edited in place: a change the same day supersedes the day's current answer, and
+    both are kept. A day's answers form one chain (one first answer a day, each answer
+    superseded at most once), so a day has exactly one current answer.
+    """
+
+    __tablename__ = "opioid_check"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    plan_id: Mapped[int] = mapped_column(ForeignKey("care_plan.id"))
+    local_day: Mapped[date] = mapped_column(Date)
+    taking: Mapped[bool] = mapped_column()
+    recorded_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    supersedes_id: Mapped[int | None] = mapped_column(ForeignKey("opioid_check.id"))
+
+    __table_args__ = (
+        Index("ix_opioid_check_plan_day", "plan_id", "local_day"),
+        Index("uq_opioid_check_supersedes_id", "supersedes_id", unique=True),
+        Index(
+            "uq_opioid_check_first_of_day",
+            "plan_id",
+            "local_day",
+            unique=True,
+            sqlite_where=text("supersedes_id IS NULL"),
+            postgresql_where=text("supersedes_id IS NULL"),
+        ),
     )
 
 
@@ -558,3 +593,28 @@ class SchedulerHeartbeat(Base):
     name: Mapped[str] = mapped_column(String(200), primary_key=True)
     last_tick_at: Mapped[datetime] = mapped_column(UTCDateTime())
     last_summary: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+
+
+class ContentApproval(Base):
+    """A clinician's sign-off of one version of a content file (content_review.py): a plan
+    template in schedules/ or a check in schedules/checks/. ``content_digest`` is the
+    SHA-256 of the file's patient-facing sentences as shown on the review sheet, so text
+    changed without a new version number is not covered by an earlier approval."""
+
+    __tablename__ = "content_approval"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    clinic_id: Mapped[int] = mapped_column(ForeignKey("clinic.id"))
+    # A plan template's id ("kyphoplasty"), or "checks/<id>" for a check file.
+    template_id: Mapped[str] = mapped_column(String(100))
+    version: Mapped[int] = mapped_column(Integer)
+    content_digest: Mapped[str] = mapped_column(String(64))
+    approved_by_id: Mapped[int] = mapped_column(ForeignKey("user_account.id"))
+    approved_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    note: Mapped[str | None] = mapped_column(String(500))
+
+    approved_by: Mapped[User] = relationship()
+
+    __table_args__ = (
+        Index("ix_content_approval_clinic_template", "clinic_id", "template_id", "version"),
+    )

@@ -57,7 +57,9 @@ from tracker.reminder_delivery import (
     worker_name,
 )
 from tracker.reminder_messages import OutgoingMessage
+from tracker.sms_text import fit
 from tracker.timeutil import local_day, require_aware, zone
+from tracker.warning_signs import current_signs, signs_911
 
 log = logging.getLogger("tracker.paging")
 
@@ -69,8 +71,8 @@ PAGEABLE = (*PAGED_ALWAYS, "high")
 PASSES = 3
 # Alerts handled per transaction batch by the tick's escalation step.
 ESCALATION_BATCH_SIZE = 200
-# SMS-length text (SPEC section 6: one GSM-7 segment holds 160 characters).
-SMS_LENGTH = 160
+# A page's text message fits in sms_text.MAX_SEGMENTS segments (SPEC section 6: a GSM-7
+# segment holds 160 characters, 153 when concatenated; UCS-2 70, 67).
 
 ACKNOWLEDGED = f"{CANCELLED}alert acknowledged/resolved"
 SUPERSEDED = f"{CANCELLED}superseded by a newer round of paging for this alert"
@@ -511,16 +513,22 @@ def _local_time(at: datetime, tz_name: str) -> str:
     return f"{local:%a %b} {local.day} {local:%H:%M} {local.tzname()}"
 
 
-def _sms(head: str, summary: str, link: str) -> str:
-    """``head`` + summary + link in one SMS segment where possible: the summary is
-    shortened first (ASCII "..." keeps the text GSM-7)."""
-    text = f"{head} {summary} {link}"
-    if len(text) <= SMS_LENGTH:
-        return text
-    room = SMS_LENGTH - len(head) - len(link) - 2
-    if room >= 10:
-        return f"{head} {summary[: room - 3].rstrip()}... {link}"
-    return f"{head} {link}"
+def _sms(word: str, name: str, phone: str, clinic: str, summary: str, link: str) -> str:
+    """The page as a text message: who, their phone, what is wrong, the link, and what the
+    patient should do for a 911 sign (from the warning-signs data). At most
+    ``MAX_SEGMENTS`` segments: the summary is shortened first, then the clinic's name and
+    the patient's name; the urgency, phone, link and safety line are always there."""
+    return fit(
+        [
+            (f"{word}:", True),
+            (f"{name},", False),
+            (f"{phone},", True),
+            (f"{clinic}.", False),
+            (summary, False),
+            (link, True),
+            (f"For {signs_911(current_signs())}, the patient should call 911 now.", True),
+        ]
+    )
 
 
 def compose_page(
@@ -568,7 +576,7 @@ def compose_page(
         f'<!doctype html><html><head><meta charset="utf-8"><title>{escape(subject)}</title>'
         f"</head><body>{''.join(paragraphs)}</body></html>"
     )
-    short = _sms(f"{word}: {patient.name}, {phone}, {clinic.name}.", alert.summary, link)
+    short = _sms(word, patient.name, phone, clinic.name, alert.summary, link)
     return OutgoingMessage(
         idempotency_key=page.idempotency_key,
         kind="page",

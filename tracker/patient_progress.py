@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 from tracker.agenda import agenda_for_day
 from tracker.corrections import current_pain, current_symptom_reports
 from tracker.models import CarePlan, CheckOff, PainEntry, SymptomReport
+from tracker.opioid_rules import OpioidAnswers, answers_for
 
 
 @dataclass(frozen=True)
@@ -56,6 +57,12 @@ def warning_check_done_on(session: Session, plan: CarePlan, day: date) -> bool:
         )
         is not None
     )
+
+
+def opioid_answers(session: Session, plan: CarePlan) -> OpioidAnswers:
+    """The plan's answers to the opioid check-in and the clinic's number of "no" days, for
+    ``agenda_for_day(..., opioids=...)`` (the no-driving rule, opioid_rules.py)."""
+    return answers_for(session, plan.id, plan.clinic.opioid_free_days_before_driving)
 
 
 def checked_off_on(session: Session, plan: CarePlan, day: date) -> set[str]:

@@ -28,7 +28,7 @@ from sqlalchemy import delete, insert, select
 from sqlalchemy.exc import IntegrityError
 from werkzeug.exceptions import HTTPException, NotFound, RequestEntityTooLarge, TooManyRequests
 
-from tracker import alerts, audit, paging, patient_session, rate_limits
+from tracker import alerts, audit, opioid_rules, paging, patient_session, rate_limits
 from tracker.agenda import Appointment, DayAgenda, Restriction, plan_today
 from tracker.alerts import PainScore
 from tracker.clock import request_now
@@ -43,6 +43,7 @@ from tracker.corrections import (
 )
 from tracker.db import get_session
 from tracker.models import Alert, CheckOff, Clinic, PainEntry, SymptomReport, User
+from tracker.patient_card import build_card
 from tracker.patient_forms import (
     ANSWER_CHOICES,
     CONTEXT_CHOICES,
@@ -55,6 +56,7 @@ from tracker.patient_forms import (
 from tracker.patient_notices import CallNumbers, Notice, clock_time, numbers_now, who_knows
 from tracker.patient_progress import (
     checked_off_on,
+    opioid_answers,
     pain_chart,
     pain_logged_on,
     recovery_days,
@@ -62,7 +64,7 @@ from tracker.patient_progress import (
 )
 from tracker.severe_pain import SeverePainGuidance, for_clinic, guidance_path, load_guidance
 from tracker.timeutil import local_day
-from tracker.warning_signs import WarningSign, load_signs, severity, signs_path
+from tracker.warning_signs import WarningSign, load_signs, severity, signs_path, with_retired
 
 link_bp = Blueprint("patient_link", __name__)
 bp = Blueprint("patient", __name__, url_prefix="/me")
@@ -100,6 +102,9 @@ def day_heading(agenda: DayAgenda) -> str:
 
 def days_left_text(restriction: Restriction) -> str:
     # A restriction tied to a condition (opioid medicine) lasts as long as the condition.
+    decision = restriction.decision
+    if decision is not None and decision.reason == opioid_rules.TAKING:
+        return "you said you take opioid pain medicine"
     if restriction.activity.condition:
         return restriction.activity.condition
     if restriction.days_left <= 0:
@@ -189,7 +194,8 @@ def _guidance(clinic: Clinic) -> SeverePainGuidance:
 def today() -> str:
     db = get_session()
     me = patient_session.current_patient(db)
-    agenda = plan_today(me.plan, request_now())
+    opioids = opioid_answers(db, me.plan)
+    agenda = plan_today(me.plan, request_now(), opioids=opioids)
     # A paused or ended plan asks for nothing: no tasks, no check-ins due, no "not logged"
     # prompt (the pain log and the warning-signs check stay open; see the banner).
     running = me.plan.status == "active"
@@ -198,6 +204,11 @@ def today() -> str:
     for activity in agenda.check_ins if running else ():
         if activity.check_in == "pain":
             done, url = pain_logged_on(db, me.plan, agenda.local_day), url_for(".pain")
+        elif activity.check_in == "opioids":
+            # Answered on Today itself: one tap, changeable the same day.
+            answer = opioids.by_day.get(agenda.local_day)
+            check_ins.append({"activity": activity, "done": answer is not None, "answer": answer})
+            continue
         else:
             done = warning_check_done_on(db, me.plan, agenda.local_day)
             url = url_for(".warning_signs")
@@ -265,6 +276,59 @@ def check_task(key: str) -> Response:
         flash(f"Marked as not done: {task.title}.", "success")
     db.commit()
     return redirect(url_for(".today", _anchor=f"task-{key}"))
+
+
+OPIOID_ANSWERS = {"yes": True, "no": False}
+
+
+@bp.post("/opioids")
+def answer_opioids() -> Response:
+    """Today's answer to "Are you taking opioid pain medicine today?" (one tap; a second
+    tap on the other answer the same day changes it, and both are kept)."""
+    db = get_session()
+    me = patient_session.current_patient(db)
+    now = request_now()
+    if me.plan.status != "active":
+        flash(f"Your recovery plan is {me.plan.status}, so nothing was changed.", "error")
+        return redirect(url_for(".today"))
+    taking = OPIOID_ANSWERS.get(request.form.get("taking", ""))
+    if taking is None:
+        return make_response(
+            render_template(
+                "patient/problem.html",
+                me=me,
+                message="Please tap Yes or No to answer the question about opioid pain "
+                "medicine. Your answer was not saved.",
+            ),
+            400,
+        )
+    agenda = plan_today(me.plan, now)
+    if request.form.get("day") != agenda.local_day.isoformat():
+        flash("A new day has started, so nothing was changed. Here is today's list.", "error")
+        return redirect(url_for(".today"))
+    if not any(a.check_in == "opioids" for a in agenda.check_ins):
+        abort(404)  # not asked today (or not in this plan)
+    row, changed = opioid_rules.record_answer(
+        db, plan_id=me.plan.id, local_day=agenda.local_day, taking=taking, now=now
+    )
+    if changed and row.supersedes_id is not None:
+        audit.record(
+            db,
+            now=now,
+            action="patient.opioid_check_changed",
+            actor_type="patient",
+            actor_patient_id=me.patient.id,
+            clinic_id=me.patient.clinic_id,
+            patient_id=me.patient.id,
+            detail={"opioid_check_id": row.id, "supersedes_id": row.supersedes_id},
+            remote_addr=request.remote_addr,
+        )
+    db.commit()
+    if taking:
+        flash("Saved: you take opioid pain medicine today. Please do not drive.", "success")
+    else:
+        flash("Saved: you do not take opioid pain medicine today.", "success")
+    return redirect(url_for(".today", _anchor="opioid-check"))
 
 
 # --- pain log --------------------------------------------------------------------------------
@@ -538,7 +602,8 @@ def warning_signs_result(report_id: int) -> str:
     me = patient_session.current_patient(db)
     report = patient_session.own_row_or_404(db, me, SymptomReport, report_id)
     signs = _signs()
-    flagged = [s for s in signs if report.answers.get(s.key)]
+    # Retired signs too: an older report may hold answers under their keys.
+    flagged = [s for s in with_retired(signs) if report.answers.get(s.key)]
     today = local_day(request_now(), me.plan.timezone)
     notice = None
     if flagged:
@@ -596,7 +661,7 @@ def change_warning_signs(report_id: int) -> Response:
 def progress() -> str:
     db = get_session()
     me = patient_session.current_patient(db)
-    agenda = plan_today(me.plan, request_now())
+    agenda = plan_today(me.plan, request_now(), opioids=opioid_answers(db, me.plan))
     records = recovery_days(db, me.plan, agenda.local_day)
     return render_template(
         "patient/progress.html",
@@ -607,6 +672,21 @@ def progress() -> str:
         chart=pain_chart(records, me.plan.duration_days),
         days_left_text=days_left_text,
         appointment_text=appointment_text,
+    )
+
+
+@bp.get("/card")
+def card() -> str:
+    """The printable plan and warning-sign card (patient_card.py). No QR code here: the
+    raw link is never stored, and a patient's session must not mint a long-lived link
+    (nor rotate it, which would sign this device out); the care team's card has one."""
+    db = get_session()
+    me = patient_session.current_patient(db)
+    today = local_day(request_now(), me.plan.timezone)
+    return render_template(
+        "patient/card.html",
+        me=me,
+        card=build_card(me.plan, me.patient.clinic, me.patient.name, _signs(), today=today),
     )
 
 

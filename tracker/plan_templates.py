@@ -13,7 +13,7 @@ from typing import Any, NoReturn
 import yaml
 
 ACTIVITY_KINDS = ("restriction", "task", "check_in", "appointment", "education")
-CHECK_IN_TYPES = ("pain", "warning_signs")
+CHECK_IN_TYPES = ("pain", "warning_signs", "opioids")
 MAX_DAY = 365
 
 
@@ -53,6 +53,19 @@ class Activity:
     cadence: tuple[CadenceStep, ...] = ()
     check_in: str | None = None
     condition: str | None = None
+    # A restriction whose end follows the answers to this check-in (its key; opioid_rules.py).
+    condition_check_in: str | None = None
+    # Keys of activities a patient must not be told to do on this restriction's days (a
+    # restriction's ``excludes``): the validator refuses a template where both fall on a day.
+    excludes: tuple[str, ...] = ()
+    # Keys of restrictions this visit decides on (an appointment's ``releases``): each must
+    # last through the visit's window, so no limit ends before the visit that lifts it.
+    releases: tuple[str, ...] = ()
+    # Notes for the clinic, never shown to patients: ``confirm``, this line rests on a source
+    # that does not cover this procedure, so a clinician must confirm it; ``needs_source``,
+    # no source backs it yet. ``true`` in the file is kept as a standard note.
+    confirm: str | None = None
+    needs_source: str | None = None
 
     def occurs_on(self, day_number: int) -> bool:
         """Whether this activity is scheduled on ``day_number`` (0 = procedure day)."""
@@ -69,6 +82,8 @@ class Activity:
         data = asdict(self)
         data["source"] = list(self.source)
         data["cadence"] = [asdict(step) for step in self.cadence]
+        data["excludes"] = list(self.excludes)
+        data["releases"] = list(self.releases)
         return data
 
     @classmethod
@@ -76,6 +91,8 @@ class Activity:
         values = dict(data)
         values["source"] = tuple(values.get("source", ()))
         values["cadence"] = tuple(CadenceStep(**step) for step in values.get("cadence", ()))
+        values["excludes"] = tuple(values.get("excludes", ()))
+        values["releases"] = tuple(values.get("releases", ()))
         return cls(**values)
 
 
@@ -95,6 +112,10 @@ class PlanTemplate:
             if activity.key == key:
                 return activity
         raise KeyError(key)
+
+    def to_confirm(self) -> list[Activity]:
+        """The activities a clinician must confirm or find a source for: the review sheet."""
+        return [a for a in self.activities if a.confirm or a.needs_source]
 
 
 _TEMPLATE_FIELDS = {
@@ -120,7 +141,12 @@ _ACTIVITY_FIELDS = {
     "cadence",
     "check_in",
     "condition",
+    "condition_check_in",
     "window",
+    "excludes",
+    "releases",
+    "confirm",
+    "needs_source",
 }
 
 
@@ -197,6 +223,9 @@ def parse_template(raw: Any, path: str) -> PlanTemplate:
             check.fail("duplicate key", activity.key, "key")
         seen.add(activity.key)
         activities.append(activity)
+    _check_condition_check_ins(check, activities)
+    _check_exclusions(check, activities)
+    _check_releases(check, activities)
     return PlanTemplate(
         id=template_id,
         version=version,
@@ -264,6 +293,19 @@ def _parse_activity(
     if kind != "check_in" and check_in is not None:
         check.fail("only check-ins have a check_in type", key, "check_in")
     condition = check.text(item, "condition", key, required=False)
+    condition_check_in = check.text(item, "condition_check_in", key, required=False)
+    if condition_check_in is not None and (kind != "restriction" or condition is None):
+        check.fail(
+            "only a restriction with a condition can follow a check-in", key, "condition_check_in"
+        )
+    excludes = _keys(check, item, "excludes", key)
+    if excludes and kind != "restriction":
+        check.fail("only a restriction can exclude other activities", key, "excludes")
+    releases = _keys(check, item, "releases", key)
+    if releases and kind != "appointment":
+        check.fail("only an appointment can release restrictions", key, "releases")
+    confirm = _note(check, item, "confirm", key, "Confirm this line for this procedure.")
+    needs_source = _note(check, item, "needs_source", key, "Find a source for this line.")
 
     cadence: list[CadenceStep] = []
     previous = start - 1
@@ -293,7 +335,113 @@ def _parse_activity(
         cadence=tuple(cadence),
         check_in=check_in,
         condition=condition,
+        condition_check_in=condition_check_in,
+        excludes=excludes,
+        releases=releases,
+        confirm=confirm,
+        needs_source=needs_source,
     )
+
+
+def _note(check: _Checker, item: dict, name: str, key: str, standard: str) -> str | None:
+    """A note for the clinic: ``true`` (the standard note), a text, or absent / ``false``."""
+    value = item.get(name)
+    if value is None or value is False:
+        return None
+    if value is True:
+        return standard
+    if not isinstance(value, str) or not value.strip():
+        check.fail("must be true or a note for the clinic", key, name)
+    return " ".join(value.split())
+
+
+def _keys(check: _Checker, item: dict, name: str, key: str) -> tuple[str, ...]:
+    value = item.get(name, [])
+    if not isinstance(value, list) or not all(isinstance(k, str) and k for k in value):
+        check.fail("must be a list of activity keys", key, name)
+    return tuple(value)
+
+
+def _days(activity: Activity) -> set[int]:
+    """The days ``activity`` is shown: an appointment on every day of its window."""
+    days = range(activity.start_day, activity.end_day + 1)
+    if activity.kind == "appointment":
+        return set(days)
+    return {n for n in days if activity.occurs_on(n)}
+
+
+def _days_text(days: set[int]) -> str:
+    """``{1}`` -> "day 1"; ``{1, 2, 3, 7}`` -> "days 1-3, 7"."""
+    runs: list[list[int]] = []
+    for n in sorted(days):
+        if runs and n == runs[-1][-1] + 1:
+            runs[-1].append(n)
+        else:
+            runs.append([n])
+    parts = [f"{r[0]}-{r[-1]}" if len(r) > 1 else str(r[0]) for r in runs]
+    return ("day " if len(days) == 1 else "days ") + ", ".join(parts)
+
+
+def _check_condition_check_ins(check: _Checker, activities: list[Activity]) -> None:
+    """A restriction's ``condition_check_in`` names an opioid check-in of the same template."""
+    by_key = {a.key: a for a in activities}
+    for activity in activities:
+        if activity.condition_check_in is None:
+            continue
+        target = by_key.get(activity.condition_check_in)
+        if target is None or target.kind != "check_in" or target.check_in != "opioids":
+            check.fail(
+                "must name an opioids check-in of this template, "
+                f"not {activity.condition_check_in!r}",
+                activity.key,
+                "condition_check_in",
+            )
+
+
+def _check_exclusions(check: _Checker, activities: list[Activity]) -> None:
+    """No day tells the patient two contradictory things: an activity a restriction
+    ``excludes`` (bed rest excludes a walk) never falls on one of the restriction's days."""
+    by_key = {a.key: a for a in activities}
+    for restriction in activities:
+        for other_key in restriction.excludes:
+            other = by_key.get(other_key)
+            if other is None or other is restriction:
+                check.fail(
+                    f"must name another activity of this template, not {other_key!r}",
+                    restriction.key,
+                    "excludes",
+                )
+            both = _days(restriction) & _days(other)
+            if both:
+                check.fail(
+                    f"{restriction.key!r} ({restriction.title}) excludes {other.key!r} "
+                    f"({other.title}), but both are on {_days_text(both)}: a patient "
+                    "cannot follow both; move one so they never share a day",
+                    restriction.key,
+                    "excludes",
+                )
+
+
+def _check_releases(check: _Checker, activities: list[Activity]) -> None:
+    """A restriction that a visit ``releases`` (the lifting limit, at the six-week visit) is
+    still shown on every day of the visit's window, so it never ends before the visit."""
+    by_key = {a.key: a for a in activities}
+    for visit in activities:
+        for key in visit.releases:
+            restriction = by_key.get(key)
+            if restriction is None or restriction.kind != "restriction":
+                check.fail(
+                    f"must name a restriction of this template, not {key!r}", visit.key, "releases"
+                )
+            if restriction.end_day < visit.end_day:
+                gap = set(range(restriction.end_day + 1, visit.end_day + 1))
+                check.fail(
+                    f"{visit.key!r} ({visit.title}) releases {key!r} ({restriction.title}), "
+                    f"but that restriction ends on day {restriction.end_day}, before the "
+                    f"visit's window ends: it is missing on {_days_text(gap)}",
+                    visit.key,
+                    "releases",
+                )
 
 
 def load_file(path: Path) -> PlanTemplate:

@@ -2,7 +2,12 @@
 
 The content comes from the plan's own activities through ``agenda_for_day`` (the one place
 that decides what is due), so a message never disagrees with the patient's Today page.
-The only fixed wording is the safety line, taken from SPEC section 2 (warning signs).
+The safety line (what to do for a warning sign) comes from the warning-signs data
+(schedules/checks/warning_signs.yaml, SPEC section 2); the text message (``short_text``)
+carries its 911 sentence too and fits in ``sms_text.MAX_SEGMENTS`` segments.
+
+Restrictions are listed under the day they last until ("Until Tuesday December 8:") or their
+condition, not under "Please avoid:": some are things to do (bed rest), not to avoid.
 """
 
 from __future__ import annotations
@@ -18,6 +23,9 @@ from sqlalchemy.orm import Session
 from tracker.agenda import Appointment, DayAgenda, agenda_for_day
 from tracker.corrections import current_pain, current_symptom_reports
 from tracker.models import CarePlan, CheckOff, Clinic, PainEntry, Patient, Reminder, SymptomReport
+from tracker.opioid_rules import OpioidAnswers, answers_for
+from tracker.sms_text import fit
+from tracker.warning_signs import current_signs, safety_911, safety_lines
 
 PROCEDURE_NAMES = {"kyphoplasty": "kyphoplasty", "vertebroplasty": "vertebroplasty"}
 
@@ -32,7 +40,9 @@ class OutgoingMessage:
     subject: str
     text: str
     html: str
-    short_text: str  # for an SMS gateway: one or two sentences and the link
+    # For an SMS gateway: a sentence or two, the link and the 911 safety line, in at most
+    # sms_text.MAX_SEGMENTS segments (GSM-7 or UCS-2).
+    short_text: str
     link: str
     patient_id: int
     patient_name: str
@@ -102,19 +112,35 @@ def _sections(agenda: DayAgenda) -> list[tuple[str, list[str]]]:
         sections.append(("To do today", [f"{a.title}: {a.instructions}" for a in agenda.tasks]))
     if agenda.check_ins:
         sections.append(("Check in today", [a.title for a in agenda.check_ins]))
-    if agenda.restrictions:
-        lines = []
-        for r in agenda.restrictions:
-            left = (
-                "last day today"
-                if r.days_left == 0
-                else f"{r.days_left} more day{'s' if r.days_left != 1 else ''}"
-            )
-            lines.append(f"{r.activity.title} ({left}): {r.activity.instructions}")
-        sections.append(("Please avoid", lines))
+    sections.extend(_restriction_sections(agenda))
     if agenda.next_appointment is not None:
         sections.append(("Next visit", [_appointment_line(agenda.next_appointment)]))
     return sections
+
+
+def _restriction_sections(agenda: DayAgenda) -> list[tuple[str, list[str]]]:
+    """Restrictions under the day they last until, or under their condition ("While you
+    take opioid pain medicine"): not "Please avoid", since a restriction may be a thing to
+    do (bed rest); its title and instructions say which."""
+    by_heading: dict[str, list[str]] = {}
+    dated = sorted(
+        (r for r in agenda.restrictions if not r.activity.condition), key=lambda r: r.last_day
+    )
+    for r in dated:
+        if r.days_left <= 0:
+            heading = "Today (the last day)"
+        elif r.days_left == 1:
+            heading = f"Until tomorrow, {_day(r.last_day)}"
+        else:
+            heading = f"Until {_day(r.last_day)}"
+        by_heading.setdefault(heading, []).append(f"{r.activity.title}: {r.activity.instructions}")
+    for r in agenda.restrictions:
+        if r.activity.condition:
+            heading = r.activity.condition[:1].upper() + r.activity.condition[1:]
+            by_heading.setdefault(heading, []).append(
+                f"{r.activity.title}: {r.activity.instructions}"
+            )
+    return list(by_heading.items())
 
 
 def _element(tag: str, text: str) -> str:
@@ -161,18 +187,16 @@ def compose(
     link: str,
     *,
     missed: bool | None = None,
+    opioids: OpioidAnswers | None = None,
 ) -> OutgoingMessage:
     """The message for ``reminder``. ``missed`` (nothing recorded yesterday) is looked up
-    when not given; the deliver step looks it up for a whole batch at once."""
+    when not given; the deliver step looks it up for a whole batch at once. So are
+    ``opioids``, the answers that decide the no-driving rule (opioid_rules.py)."""
     day = reminder.local_day
     procedure = PROCEDURE_NAMES.get(plan.procedure, plan.procedure)
-    safety = (
-        "Call 911 now for chest pain, shortness of breath, new loss of bladder or bowel "
-        "control, or new weakness in your legs. Call your care team at "
-        f"{clinic.phone} for a fever of 100.4 °F (38 °C) or higher, redness, swelling or "
-        "drainage where the needle went in, new numbness or tingling, or sudden severe back "
-        "pain."
-    )
+    signs = current_signs()
+    safety = safety_lines(signs, clinic.phone)
+    sms_safety = safety_911(signs)
     intro: list[str] = []
     if reminder.kind == "appointment":
         tomorrow = day + timedelta(days=1)
@@ -182,9 +206,18 @@ def compose(
         intro.append(f"{names} is tomorrow, {_day(tomorrow)}.")
         intro.append(f"If you cannot come, please call your care team at {clinic.phone}.")
         sections: list[tuple[str, list[str]]] = []
-        short = f"{clinic.name}: {names} is tomorrow, {_day(tomorrow)}. Details: {link}"
+        short = fit(
+            [
+                (f"{clinic.name}:", False),
+                (f"{names} is tomorrow, {_day(tomorrow)}.", False),
+                (f"Details: {link}", True),
+                (sms_safety, True),
+            ]
+        )
     else:
-        agenda = agenda_for_day(plan, day)
+        if opioids is None:
+            opioids = answers_for(session, plan.id, clinic.opioid_free_days_before_driving)
+        agenda = agenda_for_day(plan, day, opioids=opioids)
         subject = f"Your recovery plan for today (day {agenda.day_number})"
         intro.append(
             f"Today, {_day(day)}, is day {agenda.day_number} of your recovery after {procedure}."
@@ -196,9 +229,14 @@ def compose(
             )
         sections = _sections(agenda)
         todo = len(agenda.tasks) + len(agenda.check_ins)
-        short = (
-            f"{clinic.name}: day {agenda.day_number} of your recovery. "
-            f"{todo} thing{'s' if todo != 1 else ''} to do or check in today: {link}"
+        short = fit(
+            [
+                (f"{clinic.name}:", False),
+                (f"Day {agenda.day_number} of your recovery.", False),
+                (f"{todo} thing{'s' if todo != 1 else ''} to do or check in today:", False),
+                (link, True),
+                (sms_safety, True),
+            ]
         )
 
     greeting = f"Hello {patient.name},"

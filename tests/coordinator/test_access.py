@@ -118,6 +118,7 @@ ENDPOINTS = [
             ("not_improving_mean", "4"),
             ("not_improving_day", "14"),
             ("missed_checkin_days", "2"),
+            ("opioid_free_days_before_driving", "1"),
         ),
         admin_only=True,
     ),

@@ -18,6 +18,7 @@ GOOD_CLINIC = {
     "not_improving_mean": "4",
     "not_improving_day": "21",
     "missed_checkin_days": "3",
+    "opioid_free_days_before_driving": "2",
 }
 
 
@@ -95,6 +96,7 @@ def test_it_saves_phone_numbers_and_thresholds(admin_client, session, clinic):
         40,
     )
     assert (clinic.not_improving_day, clinic.missed_checkin_days) == (21, 3)
+    assert clinic.opioid_free_days_before_driving == 2
     event = session.scalars(select(AuditEvent).where(AuditEvent.action == "clinic.update")).one()
     assert event.detail["changes"]["severe_pain_threshold"] == {"from": 7, "to": 8}
 
@@ -109,6 +111,8 @@ def test_it_saves_phone_numbers_and_thresholds(admin_client, session, clinic):
         ("worsening_percent", "0", "Enter a value from 5 to 200."),
         ("not_improving_day", "-3", "Enter a value from 1 to 60."),
         ("missed_checkin_days", "", "Enter a whole number."),
+        ("opioid_free_days_before_driving", "0", "Enter a value from 1 to 14."),
+        ("opioid_free_days_before_driving", "two", "Enter a whole number."),
         ("phone", "", "Enter the care team phone number."),
         ("after_hours_phone", "call us", "is not a phone number"),
     ],

@@ -93,7 +93,7 @@ def test_it_exports_a_valid_fhir_r4_bundle(coordinator_client, history, session)
     ]  # the superseded score is left out, its correction kept
     patient, plan, first, corrected, report = resources
     assert patient.name[0].text == "Csv Person"
-    assert plan.instantiatesCanonical == ["urn:recovery-tracker:plan-template:kyphoplasty|1"]
+    assert plan.instantiatesCanonical == ["urn:recovery-tracker:plan-template:kyphoplasty|2"]
     assert plan.status == "active" and plan.subject.reference == bundle.entry[0].fullUrl
     assert first.code.coding[0].system == "http://loinc.org"
     assert first.code.coding[0].code == "72514-3"
@@ -101,6 +101,6 @@ def test_it_exports_a_valid_fhir_r4_bundle(coordinator_client, history, session)
     assert first.component[0].valueString == "rest"
     answers = {item.linkId: item.answer[0].valueBoolean for item in report.item}
     assert answers == {"chest_pain": True, "fever": False}
-    assert report.item[0].text == "Do you have chest pain?"
+    assert report.item[0].text == "Do you have chest pain right now?"
     event = session.scalars(select(AuditEvent).where(AuditEvent.action == "export.fhir")).one()
     assert event.patient_id == history.patient.id

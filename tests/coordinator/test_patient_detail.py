@@ -66,12 +66,13 @@ def test_it_shows_the_whole_recovery(coordinator_client, patient, session, coord
     # Chart and its table alternative: daily max 8, mean 7, rest 8, activity 6 on day 0.
     assert '<svg class="pain-chart"' in page
     assert "<td>2026-11-18</td><td>0</td><td>8</td><td>7</td>" in page
-    assert "No heavy lifting" in page and "(days 0-41)" in page  # a shaded restriction lane
+    # A shaded restriction lane: the lifting limit lasts through the six-week visit.
+    assert "No heavy lifting (days 0-44)" in page
     assert "Sore after the drive" in page
-    # Calendar: day 1 had a walk and a symptom report but no pain score.
-    assert "day 1</span>" in page and "2 of 3 done" in page
+    # Calendar: day 1 (bed rest, no walk due) had a symptom report but no pain score.
+    assert "day 1</span>" in page and "1 of 2 done" in page
     # Warning-signs answers in the patient's words, and the advice they got.
-    assert "Do you have a fever of 100.4" in page and "Call the care team" in page
+    assert "have you had a fever of 100.4" in page and "Call the care team" in page
     assert "Could not be delivered" in page and "550 mailbox unavailable" in page
     event = session.scalars(select(AuditEvent).where(AuditEvent.action == "patient.view")).one()
     assert (event.patient_id, event.actor_user_id) == (patient.patient.id, coordinator.id)

@@ -46,14 +46,14 @@ def test_it_shows_latest_pain_sparkline_adherence_and_day(coordinator_client, en
     plan = enrolled(days_ago=2, name="Dana Shown").plan
     record.pain(plan, TODAY - timedelta(days=2), 6)
     record.pain(plan, TODAY - timedelta(days=1), 5)
+    # Day 1 is still bed rest: no walk is due, so a check-off for one does not count.
     record.checkoff(plan, "walk", TODAY - timedelta(days=1))
     record.pain(plan, TODAY, 4, hour=8)
     page = coordinator_client.get("/coordinator/").get_data(as_text=True)
     row = page[page.index("Dana Shown") :]
     assert '<strong class="pain">4</strong>/10' in row
-    # Past days: day 0 (pain, warning signs) and day 1 (walk, pain, warning signs) = 5 items;
-    # done: pain on both days and the walk = 3.
-    assert "60%" in row and "3 of 5" in row
+    # Past days: day 0 and day 1 (pain, warning signs) = 4 items; done: pain on both = 2.
+    assert "50%" in row and "2 of 4" in row
     assert '<svg class="sparkline"' in row
     assert "Highest daily pain, last 14 days: day 0: 6, day 1: 5, day 2: 4" in row
     assert re.search(r"<td>2</td>", row)  # day since procedure

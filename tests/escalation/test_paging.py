@@ -44,6 +44,7 @@ from tracker.paging import (
     run_escalation,
 )
 from tracker.reminder_delivery import DeliverySettings, claim
+from tracker.sms_text import sms_segments
 from tracker.tick import TICK_STEPS, run_tick
 
 DELAY = timedelta(minutes=15)  # the clinic's default escalation delay
@@ -197,8 +198,11 @@ def test_it_escalates_to_the_second_contact_exactly_at_the_delay(
     assert sms["to"] == {"name": "Dr Ben", "phone": BEN_PHONE, "email": None}
     assert (sms["kind"], sms["idempotency_key"]) == ("page", key)
     assert webhook.headers[0]["Idempotency-Key"] == key
-    assert len(sms["sms"]) <= 160
+    # At most two segments, with what the patient is told for a 911 sign (SPEC section 6).
+    encoding, segments = sms_segments(sms["sms"])
+    assert encoding == "GSM-7" and segments <= 2
     assert "Pat Example" in sms["sms"] and "555-0199" in sms["sms"]
+    assert sms["sms"].endswith("new leg weakness, the patient should call 911 now.")
     assert sms["link"].endswith(f"/coordinator/patients/{enrolled.patient.id}")
     assert "fever" in sms["text"]
 

@@ -31,17 +31,19 @@ def test_a_patient_goes_from_the_link_to_a_red_flag_without_javascript(
         assert response.status == 200
         expect(page).to_have_url(f"{live_server}/me/")
         expect(page.locator("h1")).to_have_text("Day 1 of your recovery")
-        expect(page.get_by_text("No heavy lifting — 40 days left")).to_be_visible()
+        expect(page.get_by_text("No heavy lifting — 43 days left")).to_be_visible()
         prompt = page.get_by_text("You have not logged your pain score today.")
         expect(prompt).to_be_visible()
 
-        # Check off today's walk; the page says so; undo and redo leave one check-off.
-        page.get_by_role("button", name="Mark as done: Take a short walk").click()
-        expect(page.get_by_text("Done: Take a short walk.")).to_be_visible()
-        page.get_by_role("button", name="Not done yet — undo: Take a short walk").click()
-        expect(page.get_by_text("Marked as not done: Take a short walk.")).to_be_visible()
-        page.get_by_role("button", name="Mark as done: Take a short walk").click()
-        expect(page.get_by_text("Done: Take a short walk.")).to_be_visible()
+        # Check off today's task (day 1 is bed rest: the ice, no walk yet); the page says
+        # so; undo and redo leave one check-off.
+        task = "Ice on the needle site"
+        page.get_by_role("button", name=f"Mark as done: {task}").click()
+        expect(page.get_by_text(f"Done: {task}.")).to_be_visible()
+        page.get_by_role("button", name=f"Not done yet — undo: {task}").click()
+        expect(page.get_by_text(f"Marked as not done: {task}.")).to_be_visible()
+        page.get_by_role("button", name=f"Mark as done: {task}").click()
+        expect(page.get_by_text(f"Done: {task}.")).to_be_visible()
         assert count(session, CheckOff) == 1
 
         # Log pain: first a mistake (no score), then a real one.
@@ -71,7 +73,7 @@ def test_a_patient_goes_from_the_link_to_a_red_flag_without_javascript(
         expect(page).to_have_title("Warning signs check — Recovery tracker")
         for fieldset in page.locator("fieldset").all():
             legend = fieldset.locator("legend").inner_text()
-            answer = "Yes" if legend == "Do you have chest pain?" else "No"
+            answer = "Yes" if legend == "Do you have chest pain right now?" else "No"
             fieldset.get_by_label(answer, exact=True).check()
         page.get_by_role("button", name="Send my answers").click()
         expect(page).to_have_title("Call 911 now — Recovery tracker")
@@ -105,8 +107,8 @@ def _pages_to_audit(browser, live_server, enrolled):
         yield "signed out", page
         page.goto(f"{live_server}/p/{enrolled.link_token}")
         yield "today", page
-        page.get_by_role("button", name="Mark as done: Take a short walk").click()
-        expect(page.get_by_text("Done: Take a short walk.")).to_be_visible()
+        page.get_by_role("button", name="Mark as done: Ice on the needle site").click()
+        expect(page.get_by_text("Done: Ice on the needle site.")).to_be_visible()
         yield "today, task done", page
         page.goto(f"{live_server}/me/pain")
         yield "pain log", page

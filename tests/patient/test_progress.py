@@ -37,7 +37,7 @@ def test_it_shows_days_limits_visit_and_a_chart_with_a_table(enroll_patient, cli
     html = response.get_data(as_text=True)
     page = text_of(response)
     assert "It has been 5 days since your procedure on Monday 16 November" in page
-    assert "No heavy lifting — 36 days left" in page
+    assert "No heavy lifting — 39 days left" in page  # through the six-week visit
     assert "First follow-up visit: between Thursday 26 November and Monday 30 November" in page
     assert '<svg viewBox="0 0 360 240" role="img"' in html
     assert html.count('class="dot-max"') == 3

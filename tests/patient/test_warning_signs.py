@@ -55,12 +55,12 @@ def test_a_911_answer_says_to_call_911_first_and_alerts_the_team(patient_client,
     html = result.get_data(as_text=True)
     main = html[html.index('<main id="main">') :]
     # The instruction is the first thing in the page's main content, and its heading.
-    assert main.index("<h1>Call 911 now</h1>") < main.index("Do you have chest pain?")
+    assert main.index("<h1>Call 911 now</h1>") < main.index("Do you have chest pain right now?")
     assert "<title>Call 911 now — Recovery tracker</title>" in html
     assert 'href="tel:911"' in html
     assert 'role="alert"' in html
     page = text_of(result)
-    assert "Do you have a fever of 100.4 °F (38 °C) or higher? Yes" in page
+    assert "Since your last check, have you had a fever of 100.4 °F (38 °C) or higher? Yes" in page
     report = session.scalar(select(SymptomReport))
     assert report.severity == "call_911"
     alert = session.scalar(select(Alert))
@@ -101,7 +101,8 @@ def test_an_unanswered_question_is_refused_and_nothing_stored(patient_client, se
     html = response.get_data(as_text=True)
     page = text_of(response)
     assert "Please answer every question" in page
-    assert "Are your legs newly weak? — Please answer yes or no." in page
+    legs = "Since your last check, have you had new weakness in your legs?"
+    assert f"{legs} — Please answer yes or no." in page
     assert 'aria-describedby="q_fever-error"' in html
     assert 'id="q_chest_pain-no" value="no" checked' in html
     assert count(session, SymptomReport) == 0

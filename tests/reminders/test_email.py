@@ -39,7 +39,8 @@ def test_it_holds_reminders_while_smtp_is_down_and_sends_them_when_it_returns(
     assert message.get_content_type() == "multipart/alternative"
     text = message.get_body(("plain",)).get_content()
     html = message.get_body(("html",)).get_content()
-    assert "Take a short walk" in text and "Take a short walk" in html
+    # Day 1 is still bed rest (walking starts on day 2): today's task is the ice.
+    assert "Ice on the needle site" in text and "Ice on the needle site" in html
     link = next(line for line in text.splitlines() if "/p/" in line)
     assert f'href="{link}"' in html
     assert find_valid_token(session, link.rsplit("/", 1)[1], now=NOW) is not None
