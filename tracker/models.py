@@ -337,7 +337,23 @@ class PatientSession(Base):
     ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
 
-class Reminder(Base):
+class OutboxColumns:
+    """What every outbox row has, and what the deliver steps' claim, finish and release read
+    (reminder_delivery.py): a claim is a lease (``locked_until``/``locked_by``), so a worker
+    that dies mid-send lets it lapse and another retries."""
+
+    status: Mapped[str] = mapped_column(String(20), default="pending")
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    locked_until: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    locked_by: Mapped[str | None] = mapped_column(String(100))
+    sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    last_error: Mapped[str | None] = mapped_column(Text)
+    idempotency_key: Mapped[str] = mapped_column(String(200), unique=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class Reminder(OutboxColumns, Base):
     """The outbox: one row per message to send. The database is the queue."""
 
     __tablename__ = "reminder"
@@ -347,17 +363,7 @@ class Reminder(Base):
     kind: Mapped[str] = mapped_column(String(20))
     local_day: Mapped[date] = mapped_column(Date)
     channel: Mapped[str] = mapped_column(String(20))
-    status: Mapped[str] = mapped_column(String(20), default="pending")
-    attempts: Mapped[int] = mapped_column(Integer, default=0)
     due_at: Mapped[datetime] = mapped_column(UTCDateTime())
-    next_attempt_at: Mapped[datetime] = mapped_column(UTCDateTime())
-    # A claim is a lease: a worker that dies mid-send lets it lapse and another retries.
-    locked_until: Mapped[datetime | None] = mapped_column(UTCDateTime())
-    locked_by: Mapped[str | None] = mapped_column(String(100))
-    sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
-    last_error: Mapped[str | None] = mapped_column(Text)
-    idempotency_key: Mapped[str] = mapped_column(String(200), unique=True)
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
 
     __table_args__ = (
         UniqueConstraint("plan_id", "kind", "local_day", "channel"),
@@ -522,7 +528,7 @@ class AlertEvent(Base):
     __table_args__ = (CheckConstraint(_in("kind", ALERT_EVENT_KINDS), name="kind"),)
 
 
-class Page(Base):
+class Page(OutboxColumns, Base):
     """The paging outbox: one row per page to one on-call contact about one alert.
 
     Delivered by the tick like reminders (claim with a lease, retry with backoff, dead
@@ -539,15 +545,6 @@ class Page(Base):
     step: Mapped[int] = mapped_column(Integer)
     channel: Mapped[str] = mapped_column(String(20))
     address: Mapped[str] = mapped_column(String(254))
-    status: Mapped[str] = mapped_column(String(20), default="pending")
-    attempts: Mapped[int] = mapped_column(Integer, default=0)
-    next_attempt_at: Mapped[datetime] = mapped_column(UTCDateTime())
-    locked_until: Mapped[datetime | None] = mapped_column(UTCDateTime())
-    locked_by: Mapped[str | None] = mapped_column(String(100))
-    sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
-    last_error: Mapped[str | None] = mapped_column(Text)
-    idempotency_key: Mapped[str] = mapped_column(String(200), unique=True)
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
 
     __table_args__ = (
         UniqueConstraint("alert_id", "round", "step"),
