@@ -13,8 +13,8 @@ from contextlib import contextmanager
 
 import sqlalchemy as sa
 
-from tracker import migrate
-from tracker.db import make_engine
+from tracker.core import migrate
+from tracker.core.db import make_engine
 
 POSTGRES_URL = os.environ.get(
     "TRACKER_BENCH_POSTGRES_URL",

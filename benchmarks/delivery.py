@@ -35,12 +35,12 @@ from sqlalchemy.orm import Session
 from benchmarks import bulk, seed
 from benchmarks.harness import REPO, percentile
 from benchmarks.report import Figure, median_by, ratio
-from tracker.channels import Channels
-from tracker.db import make_engine, utcnow
-from tracker.models import Reminder
-from tracker.reminder_delivery import DeliverySettings, _finish, claim, deliver_reminders
-from tracker.reminder_planning import idempotency_key
-from tracker.timeutil import local_day
+from tracker.core.db import make_engine, utcnow
+from tracker.core.models import Reminder
+from tracker.core.timeutil import local_day
+from tracker.reminders.channels import Channels
+from tracker.reminders.delivery import DeliverySettings, _finish, claim, deliver_reminders
+from tracker.reminders.planning import idempotency_key
 
 FAR = timedelta(days=3)
 

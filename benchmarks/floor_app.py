@@ -13,7 +13,7 @@ Two floors, by environment:
 - no database (``FLOOR_DATABASE_URL`` unset): the request work alone;
 - ``FLOOR_DATABASE_URL`` set: the same, plus the one thing a pain POST cannot skip, storing
   the score: one ``INSERT`` into ``pain_entry`` in its own durable transaction, through
-  SQLAlchemy Core on the tracker's engine settings (``tracker.db.make_engine``) without the
+  SQLAlchemy Core on the tracker's engine settings (``tracker.core.db.make_engine``) without the
   pool's pre-ping. The personal link is resolved to its plan once, at sign-in, and kept in
   the cookie. Less than the tracker must do per POST (it also checks the session against the
   database and marks the plan's alert rules due), so this bounds what any implementation on
@@ -31,11 +31,11 @@ from flask import Flask, abort, flash, redirect, render_template_string, request
 from flask_wtf.csrf import CSRFProtect
 from sqlalchemy import bindparam, insert, select
 
-from tracker.db import make_engine
-from tracker.links import hash_token
-from tracker.models import CarePlan, PainEntry, PatientLinkToken
-from tracker.patient_forms import PainForm
-from tracker.timeutil import local_day
+from tracker.core.db import make_engine
+from tracker.core.models import CarePlan, PainEntry, PatientLinkToken
+from tracker.core.timeutil import local_day
+from tracker.patient.forms import PainForm
+from tracker.plans.links import hash_token
 
 app = Flask(__name__)
 app.config["SECRET_KEY"] = os.environ["TRACKER_SECRET_KEY"]

@@ -28,7 +28,7 @@ from benchmarks.report import ratio
 
 REPO = Path(__file__).resolve().parent.parent
 # A fresh key per run: a key written here would be a published one, which the app refuses
-# (tracker/secret_key.py).
+# (tracker/core/secret_key.py).
 BENCH_SECRET = secrets.token_urlsafe(48)
 # gunicorn access-log line: method, path, status, request time in microseconds (%(D)s).
 ACCESS_FORMAT = "%(m)s %(U)s %(s)s %(D)s"
@@ -167,7 +167,7 @@ def gunicorn(
     threads: int = 1,
     extra_env: dict[str, str] | None = None,
     access_log: Path | None = None,
-    app: str = "tracker.wsgi:app",
+    app: str = "tracker.app.wsgi:app",
 ) -> Iterator[str]:
     """Serve ``app`` (the tracker unless told) on a free loopback port; yields the base URL.
 

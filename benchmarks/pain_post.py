@@ -28,8 +28,8 @@ from sqlalchemy import func, select
 from benchmarks import harness, seed
 from benchmarks.harness import Round, access_log_lines, gunicorn, percentile
 from benchmarks.report import Figure, median_by, ratio
-from tracker.db import make_engine
-from tracker.models import PainEntry
+from tracker.core.db import make_engine
+from tracker.core.models import PainEntry
 
 _CSRF = re.compile(r'name="csrf_token" (?:type="hidden" )?value="([^"]+)"')
 

@@ -19,9 +19,9 @@ from sqlalchemy.orm import Session
 
 from benchmarks import bulk, seed
 from benchmarks.report import Figure, median_by, ratio
-from tracker.db import make_engine
-from tracker.models import Reminder
-from tracker.reminder_planning import (
+from tracker.core.db import make_engine
+from tracker.core.models import Reminder
+from tracker.reminders.planning import (
     ChannelSettings,
     PlannedReminder,
     due_reminders,

@@ -38,9 +38,9 @@ from benchmarks import bulk, seed
 from benchmarks.harness import REPO
 from benchmarks.report import Figure, median_by, ratio
 from benchmarks.scale_tick import TICKS as TICKS_PER_PROCESS
-from tracker.db import make_engine
-from tracker.models import Reminder
-from tracker.reminder_planning import ChannelSettings, plan_reminders
+from tracker.core.db import make_engine
+from tracker.core.models import Reminder
+from tracker.reminders.planning import ChannelSettings, plan_reminders
 
 # 16:30 UTC: morning in the Americas, evening in London; about half the day's times passed.
 NOW = datetime(2026, 11, 21, 16, 30, tzinfo=UTC)

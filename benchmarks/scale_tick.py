@@ -14,9 +14,9 @@ import time
 from datetime import datetime, timedelta
 
 from benchmarks.report import median_by
-from tracker import create_app
-from tracker.scheduler import freeze_long_lived
-from tracker.tick import run_tick
+from tracker.app import create_app
+from tracker.scheduler.process import freeze_long_lived
+from tracker.scheduler.tick import run_tick
 
 TICKS = 5
 

@@ -14,10 +14,10 @@ from datetime import date, datetime, time, timedelta
 from sqlalchemy import Engine
 
 from benchmarks import bulk
-from tracker.alerts import next_daily_evaluation
-from tracker.config import REPO_ROOT
-from tracker.links import hash_token
-from tracker.plan_templates import load_directory
+from tracker.alerts.rules import next_daily_evaluation
+from tracker.core.config import REPO_ROOT
+from tracker.plans.links import hash_token
+from tracker.plans.templates import load_directory
 
 ZONES = ("America/New_York", "America/Chicago", "America/Los_Angeles", "Europe/London", "UTC")
 

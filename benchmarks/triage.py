@@ -42,9 +42,9 @@ from benchmarks.harness import (
     percentile,
 )
 from benchmarks.report import Figure, median_by, ratio
-from tracker import create_app
-from tracker.db import make_engine
-from tracker.passwords import hash_password
+from tracker.app import create_app
+from tracker.care.passwords import hash_password
+from tracker.core.db import make_engine
 
 PASSWORD = "benchmark password, not a real one"
 _CSRF = re.compile(r'name="csrf_token" (?:type="hidden" )?value="([^"]+)"')

@@ -5,7 +5,7 @@ security headers) with one more route, ``/floor/triage``. It does everything the
 triage view does per request but read and compute the page: the coordinator's sign-in is
 checked against the database (Flask-Login's user loader), the clinic is read, the view is
 audited and committed durably, and the same template is rendered with the same context.
-The page itself (``tracker.triage.triage_page``: its plans, pain days, sparklines,
+The page itself (``tracker.care.triage.triage_page``: its plans, pain days, sparklines,
 adherence and alerts) is computed once per worker, per clinic and filters, and then kept.
 
 Loaded the same way as the real page on the same database, its rate ÷ the same server's
@@ -24,11 +24,11 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from tracker import create_app
-from tracker.coordinator_auth import coordinator_required
-from tracker.coordinator_views import show_triage
-from tracker.models import Clinic
-from tracker.triage import TriageFilters, TriagePage, triage_page
+from tracker.app import create_app
+from tracker.care.auth import coordinator_required
+from tracker.care.triage import TriageFilters, TriagePage, triage_page
+from tracker.care.views import show_triage
+from tracker.core.models import Clinic
 
 app = create_app()
 _KEPT: dict[tuple[int, TriageFilters], TriagePage] = {}

@@ -6,9 +6,9 @@ from logging.config import fileConfig
 
 from alembic import context
 
-from tracker import models  # noqa: F401 - registers every table on Base.metadata
-from tracker.config import database_url_from_env
-from tracker.db import Base, make_engine, normalize_url
+from tracker.core import models  # noqa: F401 - registers every table on Base.metadata
+from tracker.core.config import database_url_from_env
+from tracker.core.db import Base, make_engine, normalize_url
 
 config = context.config
 if config.config_file_name is not None and config.attributes.get("configure_logger", True):

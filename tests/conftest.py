@@ -20,11 +20,12 @@ from flask import Flask
 from flask.testing import FlaskClient, FlaskCliRunner
 from sqlalchemy.orm import Session
 
-from tracker import create_app, migrate
-from tracker.db import Base, make_engine, session_factory
-from tracker.enrollment import Enrollment, enroll, validate_request
-from tracker.models import Clinic
-from tracker.plan_templates import PlanTemplate
+from tracker.app import create_app
+from tracker.core import migrate
+from tracker.core.db import Base, make_engine, session_factory
+from tracker.core.models import Clinic
+from tracker.plans.enrollment import Enrollment, enroll, validate_request
+from tracker.plans.templates import PlanTemplate
 
 # The server's maintenance database; test databases are created beside it.
 POSTGRES_URL = os.environ.get(
@@ -38,7 +39,7 @@ pytest_plugins = ["tests.browser"]
 NOW = datetime(2026, 11, 21, 15, 0, tzinfo=UTC)
 TEST_SECRET_KEY = "test-secret-key-that-is-long-enough-0123456789"
 # For processes started as in production (the scheduler, gunicorn): TEST_SECRET_KEY is
-# published here, so outside TESTING the app refuses it (tracker/secret_key.py).
+# published here, so outside TESTING the app refuses it (tracker/core/secret_key.py).
 PROCESS_SECRET_KEY = secrets.token_urlsafe(48)
 
 

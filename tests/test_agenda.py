@@ -6,12 +6,12 @@ from datetime import UTC, date, datetime, time
 
 import pytest
 
-from tracker.agenda import agenda_for_day, plan_today
-from tracker.config import REPO_ROOT
-from tracker.db import session_factory
-from tracker.models import CarePlan
-from tracker.plan_templates import load_directory
-from tracker.timeutil import local_day, local_wall_time_to_utc
+from tracker.core.config import REPO_ROOT
+from tracker.core.db import session_factory
+from tracker.core.models import CarePlan
+from tracker.core.timeutil import local_day, local_wall_time_to_utc
+from tracker.plans.agenda import agenda_for_day, plan_today
+from tracker.plans.templates import load_directory
 
 
 def _keys(items) -> list[str]:

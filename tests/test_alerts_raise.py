@@ -5,8 +5,8 @@ from __future__ import annotations
 from sqlalchemy import func, select
 
 from tests.conftest import NOW
-from tracker.alerts import RED_FLAG, SEVERE_PAIN, raise_alert
-from tracker.models import Alert
+from tracker.alerts.rules import RED_FLAG, SEVERE_PAIN, raise_alert
+from tracker.core.models import Alert
 
 
 def test_the_same_condition_raises_one_unresolved_alert(enroll_patient, session):

@@ -6,10 +6,10 @@ import pytest
 from sqlalchemy import func, select
 
 from tests.conftest import NOW
-from tracker.cli import main
-from tracker.links import LINK_PATH, find_valid_token
-from tracker.models import CarePlan, Clinic, Patient, PatientLinkToken, User
-from tracker.passwords import verify_password
+from tracker.care.passwords import verify_password
+from tracker.cli.commands import main
+from tracker.core.models import CarePlan, Clinic, Patient, PatientLinkToken, User
+from tracker.plans.links import LINK_PATH, find_valid_token
 
 
 def _invoke(runner, *args, input=None):
@@ -199,7 +199,7 @@ def test_user_set_password_replaces_a_forgotten_one_and_signs_the_account_out(
     runner, app, session, clinic
 ):
     from tests.coordinator.conftest import sign_in_as
-    from tracker.models import AuditEvent
+    from tracker.core.models import AuditEvent
 
     create = ["user", "create", "--clinic", clinic.name, "--email", "Sam@Clinic.example"]
     assert _invoke(runner, *create, input="the-old-password\n").exit_code == 0

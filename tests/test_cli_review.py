@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from tests.conftest import NOW
-from tracker.cli import main
-from tracker.content_review import review_sheet
-from tracker.models import ContentApproval, User
+from tracker.cli.commands import main
+from tracker.core.models import ContentApproval, User
+from tracker.plans.content_review import review_sheet
 
 
 def test_it_prints_every_sentence_with_source_version_and_state(runner, app):

@@ -6,8 +6,8 @@ import secrets
 
 import pytest
 
-from tracker import create_app
-from tracker.config import ConfigError
+from tracker.app import create_app
+from tracker.core.config import ConfigError
 
 GOOD_SECRET = secrets.token_urlsafe(48)  # a key written here would be a published one
 
@@ -62,7 +62,7 @@ def test_pages_carry_security_headers(client):
 def test_the_test_clock_is_ignored_outside_testing(monkeypatch, tmp_path):
     from datetime import UTC, datetime
 
-    from tracker.clock import request_now
+    from tracker.core.clock import request_now
 
     monkeypatch.setenv("TRACKER_DATABASE_URL", f"sqlite:///{tmp_path}/clock.db")
     monkeypatch.setenv("TRACKER_SECRET_KEY", GOOD_SECRET)

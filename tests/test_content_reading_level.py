@@ -19,8 +19,8 @@ import pytest
 import textstat
 import yaml
 
-from tracker.config import REPO_ROOT
-from tracker.plan_templates import load_directory
+from tracker.core.config import REPO_ROOT
+from tracker.plans.templates import load_directory
 
 SCHEDULES = REPO_ROOT / "schedules"
 MAX_GRADE = 6.0

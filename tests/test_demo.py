@@ -5,10 +5,10 @@ from __future__ import annotations
 from sqlalchemy import func, select
 
 from tests.conftest import NOW
-from tracker import demo
-from tracker.models import Alert, CarePlan, PainEntry, Patient, SymptomReport, User
-from tracker.reminder_planning import planned_through
-from tracker.warning_signs import load_signs, signs_path
+from tracker.cli import demo
+from tracker.core.models import Alert, CarePlan, PainEntry, Patient, SymptomReport, User
+from tracker.plans.warning_signs import load_signs, signs_path
+from tracker.reminders.planning import planned_through
 
 
 def _daily_means(session, plan_id):

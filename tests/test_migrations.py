@@ -9,8 +9,8 @@ import pytest
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from tracker import migrate
-from tracker.db import Base, make_engine
+from tracker.core import migrate
+from tracker.core.db import Base, make_engine
 
 
 def _tables(url: str) -> set[str]:
@@ -121,9 +121,9 @@ def test_a_plans_activities_are_kept_out_of_the_plan_table(backend, database_fac
     # (migration 0109), not in those rows, and read back whole when asked for.
     from benchmarks import seed
     from tests.conftest import NOW
-    from tracker.config import REPO_ROOT
-    from tracker.models import CarePlan
-    from tracker.plan_templates import load_directory
+    from tracker.core.config import REPO_ROOT
+    from tracker.core.models import CarePlan
+    from tracker.plans.templates import load_directory
 
     url = database_factory.create(backend)
     migrate.upgrade(url)

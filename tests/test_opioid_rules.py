@@ -6,7 +6,7 @@ from datetime import date, timedelta
 
 import pytest
 
-from tracker.opioid_rules import (
+from tracker.plans.opioid_rules import (
     NO_ANSWER,
     NOT_YET,
     OUTSIDE,

@@ -7,9 +7,9 @@ from pathlib import Path
 import pytest
 import yaml
 
-from tracker.config import REPO_ROOT
-from tracker.plan_templates import TemplateError, load_directory, load_file
-from tracker.warning_signs import load_signs, severity, signs_path
+from tracker.core.config import REPO_ROOT
+from tracker.plans.templates import TemplateError, load_directory, load_file
+from tracker.plans.warning_signs import load_signs, severity, signs_path
 
 SCHEDULES = REPO_ROOT / "schedules"
 

@@ -1,58 +1,20 @@
-"""Recovery tracker: follows patients for six weeks after kyphoplasty or vertebroplasty."""
+r"""Recovery tracker: follows patients for six weeks after kyphoplasty or vertebroplasty.
 
-from __future__ import annotations
+The code is cut into areas; each may import only the areas listed before it, so the data
+flow reads top to bottom (tests/test_architecture.py fails on an import that reaches up):
 
-import os
-from typing import Any
-
-from flask import Flask
-
-
-def create_app(test_config: dict[str, Any] | None = None, *, serving: bool = True) -> Flask:
-    """Application factory: importing the package starts nothing.
-
-    ``serving=False`` is for operator commands and the scheduler, which sign no cookies
-    and so may run without a secret key; anything that serves pages must keep the default.
-    """
-    app = Flask(__name__, instance_relative_config=True)
-    os.makedirs(app.instance_path, exist_ok=True)
-
-    from werkzeug.middleware.proxy_fix import ProxyFix
-
-    from tracker import (
-        config,
-        coordinator_views,
-        db,
-        errors,
-        http_headers,
-        input_rules,
-        log_redaction,
-        patient_views,
-        plan_templates,
-        site,
-        whole_numbers,
-    )
-
-    config.load(app, test_config, serving=serving)
-    # Operator commands and the scheduler serve no pages: warnings meant for web servers
-    # (e.g. per-process rate-limit counts) are not theirs to print.
-    app.extensions["tracker.serving"] = serving
-    whole_numbers.init_app(app)
-    app.extensions["tracker.templates"] = plan_templates.load_directory(app.config["SCHEDULES_DIR"])
-    log_redaction.install()
-    if app.config["PROXY_FIX"]:
-        # Behind N reverse proxies, trust N hops of X-Forwarded-For/-Proto/-Host, so the
-        # client address (audit log, sign-in rate limits) and HTTPS (HSTS) are the real ones.
-        # Never set it without a proxy: clients could then claim any address.
-        # A forwarded address that is not a real IP address is replaced by the proxy's own.
-        hops = app.config["PROXY_FIX"]
-        bounded = input_rules.BoundRemoteAddr(app.wsgi_app)
-        app.wsgi_app = ProxyFix(bounded, x_for=hops, x_proto=hops, x_host=hops)  # type: ignore[method-assign]
-    db.init_app(app)
-    http_headers.init_app(app)
-    errors.init_app(app)
-    site.init_app(app)
-    patient_views.init_app(app)
-    coordinator_views.init_app(app)
-    input_rules.init_app(app)  # last: forms and stored text, one rule (docs/security.md)
-    return app
+1. ``core``        configuration, database, models, time, audit
+2. ``web``         what every request and stored text passes: input rules, error pages,
+                   security headers, rate limits
+3. ``plans``       the plan model: templates and clinical content, enrolment and personal
+                   links, what is due on a day, per-patient adjustments, the printable card
+4. ``alerts``      the safety rules over what patients report: red flags, severe and rising
+                   pain, missed check-ins, pain trends and corrections
+5. ``reminders``   messages, channels, planning and delivery of daily reminders (the outbox)
+6. ``escalation``  office hours, on-call paging, what the patient is told about who knows
+7. ``scheduler``   the tick (alerts, escalate, page, plan, deliver) and the scheduler process
+8. ``patient``     the patient's pages           \ siblings: neither imports the other
+   ``care``        the care team's pages         /
+9. ``app``         the web shell: application factory, site pages, WSGI entry point
+10. ``cli``        the ``tracker`` command and the demo
+"""

@@ -11,7 +11,7 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-import tracker.db
+import tracker.core.db
 
 revision: str = "0001"
 down_revision: str | None = None
@@ -35,7 +35,7 @@ def upgrade() -> None:
         sa.Column("missed_checkin_days", sa.Integer(), nullable=False),
         sa.Column("default_channel", sa.String(length=20), nullable=False),
         sa.Column("webhook_url", sa.String(length=500), nullable=True),
-        sa.Column("created_at", tracker.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("created_at", tracker.core.db.UTCDateTime(timezone=True), nullable=False),
         sa.CheckConstraint(
             "default_channel IN ('email', 'webhook', 'log')", name=op.f("ck_clinic_channel")
         ),
@@ -45,7 +45,7 @@ def upgrade() -> None:
     op.create_table(
         "scheduler_heartbeat",
         sa.Column("name", sa.String(length=200), nullable=False),
-        sa.Column("last_tick_at", tracker.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("last_tick_at", tracker.core.db.UTCDateTime(timezone=True), nullable=False),
         sa.Column("last_summary", sa.JSON(), nullable=False),
         sa.PrimaryKeyConstraint("name", name=op.f("pk_scheduler_heartbeat")),
     )
@@ -57,7 +57,7 @@ def upgrade() -> None:
         sa.Column("email", sa.String(length=254), nullable=True),
         sa.Column("phone", sa.String(length=40), nullable=True),
         sa.Column("session_version", sa.Integer(), nullable=False),
-        sa.Column("created_at", tracker.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("created_at", tracker.core.db.UTCDateTime(timezone=True), nullable=False),
         sa.ForeignKeyConstraint(
             ["clinic_id"], ["clinic.id"], name=op.f("fk_patient_clinic_id_clinic")
         ),
@@ -76,8 +76,8 @@ def upgrade() -> None:
         sa.Column("role", sa.String(length=20), nullable=False),
         sa.Column("is_active", sa.Boolean(), nullable=False),
         sa.Column("session_version", sa.Integer(), nullable=False),
-        sa.Column("created_at", tracker.db.UTCDateTime(timezone=True), nullable=False),
-        sa.Column("last_login_at", tracker.db.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("created_at", tracker.core.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("last_login_at", tracker.core.db.UTCDateTime(timezone=True), nullable=True),
         sa.CheckConstraint("role IN ('coordinator', 'admin')", name=op.f("ck_user_account_role")),
         sa.ForeignKeyConstraint(
             ["clinic_id"], ["clinic.id"], name=op.f("fk_user_account_clinic_id_clinic")
@@ -91,7 +91,7 @@ def upgrade() -> None:
     op.create_table(
         "audit_event",
         sa.Column("id", sa.Integer(), nullable=False),
-        sa.Column("at", tracker.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("at", tracker.core.db.UTCDateTime(timezone=True), nullable=False),
         sa.Column("actor_type", sa.String(length=20), nullable=False),
         sa.Column("actor_user_id", sa.Integer(), nullable=True),
         sa.Column("actor_patient_id", sa.Integer(), nullable=True),
@@ -142,8 +142,8 @@ def upgrade() -> None:
         sa.Column("activities", sa.JSON(), nullable=False),
         sa.Column("overrides", sa.JSON(), nullable=False),
         sa.Column("status", sa.String(length=20), nullable=False),
-        sa.Column("created_at", tracker.db.UTCDateTime(timezone=True), nullable=False),
-        sa.Column("ended_at", tracker.db.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("created_at", tracker.core.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("ended_at", tracker.core.db.UTCDateTime(timezone=True), nullable=True),
         sa.CheckConstraint(
             "procedure IN ('kyphoplasty', 'vertebroplasty')", name=op.f("ck_care_plan_procedure")
         ),
@@ -168,10 +168,10 @@ def upgrade() -> None:
         sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("patient_id", sa.Integer(), nullable=False),
         sa.Column("token_hash", sa.String(length=64), nullable=False),
-        sa.Column("created_at", tracker.db.UTCDateTime(timezone=True), nullable=False),
-        sa.Column("expires_at", tracker.db.UTCDateTime(timezone=True), nullable=False),
-        sa.Column("revoked_at", tracker.db.UTCDateTime(timezone=True), nullable=True),
-        sa.Column("last_used_at", tracker.db.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("created_at", tracker.core.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("expires_at", tracker.core.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("revoked_at", tracker.core.db.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("last_used_at", tracker.core.db.UTCDateTime(timezone=True), nullable=True),
         sa.ForeignKeyConstraint(
             ["patient_id"], ["patient.id"], name=op.f("fk_patient_link_token_patient_id_patient")
         ),
@@ -194,10 +194,10 @@ def upgrade() -> None:
         sa.Column("status", sa.String(length=20), nullable=False),
         sa.Column("summary", sa.String(length=500), nullable=False),
         sa.Column("detail", sa.JSON(), nullable=False),
-        sa.Column("raised_at", tracker.db.UTCDateTime(timezone=True), nullable=False),
-        sa.Column("acknowledged_at", tracker.db.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("raised_at", tracker.core.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("acknowledged_at", tracker.core.db.UTCDateTime(timezone=True), nullable=True),
         sa.Column("acknowledged_by_id", sa.Integer(), nullable=True),
-        sa.Column("resolved_at", tracker.db.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("resolved_at", tracker.core.db.UTCDateTime(timezone=True), nullable=True),
         sa.Column("resolved_by_id", sa.Integer(), nullable=True),
         sa.Column("resolution_note", sa.String(length=500), nullable=True),
         sa.CheckConstraint(
@@ -244,7 +244,7 @@ def upgrade() -> None:
         sa.Column("plan_id", sa.Integer(), nullable=False),
         sa.Column("activity_key", sa.String(length=100), nullable=False),
         sa.Column("local_day", sa.Date(), nullable=False),
-        sa.Column("created_at", tracker.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("created_at", tracker.core.db.UTCDateTime(timezone=True), nullable=False),
         sa.ForeignKeyConstraint(
             ["plan_id"], ["care_plan.id"], name=op.f("fk_check_off_plan_id_care_plan")
         ),
@@ -264,7 +264,7 @@ def upgrade() -> None:
         sa.Column("context", sa.String(length=20), nullable=True),
         sa.Column("note", sa.String(length=500), nullable=True),
         sa.Column("local_day", sa.Date(), nullable=False),
-        sa.Column("recorded_at", tracker.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("recorded_at", tracker.core.db.UTCDateTime(timezone=True), nullable=False),
         sa.Column("supersedes_id", sa.Integer(), nullable=True),
         sa.CheckConstraint(
             "context IS NULL OR context IN ('rest', 'activity')", name=op.f("ck_pain_entry_context")
@@ -291,7 +291,7 @@ def upgrade() -> None:
         sa.Column("activity_key", sa.String(length=100), nullable=True),
         sa.Column("change", sa.JSON(), nullable=False),
         sa.Column("note", sa.String(length=500), nullable=True),
-        sa.Column("created_at", tracker.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("created_at", tracker.core.db.UTCDateTime(timezone=True), nullable=False),
         sa.ForeignKeyConstraint(
             ["plan_id"], ["care_plan.id"], name=op.f("fk_plan_adjustment_plan_id_care_plan")
         ),
@@ -312,14 +312,14 @@ def upgrade() -> None:
         sa.Column("channel", sa.String(length=20), nullable=False),
         sa.Column("status", sa.String(length=20), nullable=False),
         sa.Column("attempts", sa.Integer(), nullable=False),
-        sa.Column("due_at", tracker.db.UTCDateTime(timezone=True), nullable=False),
-        sa.Column("next_attempt_at", tracker.db.UTCDateTime(timezone=True), nullable=False),
-        sa.Column("locked_until", tracker.db.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("due_at", tracker.core.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("next_attempt_at", tracker.core.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("locked_until", tracker.core.db.UTCDateTime(timezone=True), nullable=True),
         sa.Column("locked_by", sa.String(length=100), nullable=True),
-        sa.Column("sent_at", tracker.db.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("sent_at", tracker.core.db.UTCDateTime(timezone=True), nullable=True),
         sa.Column("last_error", sa.Text(), nullable=True),
         sa.Column("idempotency_key", sa.String(length=200), nullable=False),
-        sa.Column("created_at", tracker.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("created_at", tracker.core.db.UTCDateTime(timezone=True), nullable=False),
         sa.CheckConstraint(
             "channel IN ('email', 'webhook', 'log')", name=op.f("ck_reminder_channel")
         ),
@@ -356,7 +356,7 @@ def upgrade() -> None:
         sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("plan_id", sa.Integer(), nullable=False),
         sa.Column("local_day", sa.Date(), nullable=False),
-        sa.Column("recorded_at", tracker.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("recorded_at", tracker.core.db.UTCDateTime(timezone=True), nullable=False),
         sa.Column("answers", sa.JSON(), nullable=False),
         sa.Column("severity", sa.String(length=20), nullable=False),
         sa.Column("supersedes_id", sa.Integer(), nullable=True),

@@ -15,7 +15,7 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-import tracker.db
+import tracker.core.db
 
 revision: str = "0107_alert_evaluation"
 down_revision: str | None = "0106_hardening"
@@ -26,7 +26,7 @@ depends_on: str | Sequence[str] | None = None
 def upgrade() -> None:
     op.add_column(
         "care_plan",
-        sa.Column("alerts_due_at", tracker.db.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("alerts_due_at", tracker.core.db.UTCDateTime(timezone=True), nullable=True),
     )
     op.create_index("ix_care_plan_alerts_due", "care_plan", ["status", "alerts_due_at"])
 

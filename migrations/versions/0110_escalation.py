@@ -18,7 +18,7 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-import tracker.db
+import tracker.core.db
 
 revision: str = "0110_escalation"
 down_revision: str | None = "0109_care_plan_narrow_rows"
@@ -81,7 +81,7 @@ def upgrade() -> None:
         sa.Column("channel", sa.String(length=20), nullable=False),
         sa.Column("address", sa.String(length=254), nullable=False),
         sa.Column("active", sa.Boolean(), nullable=False),
-        sa.Column("created_at", tracker.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("created_at", tracker.core.db.UTCDateTime(timezone=True), nullable=False),
         sa.CheckConstraint(
             _in("channel", ("email", "webhook", "log")), name=op.f("ck_on_call_contact_channel")
         ),
@@ -96,14 +96,14 @@ def upgrade() -> None:
 
     with op.batch_alter_table("alert") as batch:
         batch.add_column(
-            sa.Column("updated_at", tracker.db.UTCDateTime(timezone=True), nullable=True)
+            sa.Column("updated_at", tracker.core.db.UTCDateTime(timezone=True), nullable=True)
         )
         batch.add_column(sa.Column("page_round", sa.Integer(), nullable=False, server_default="0"))
         batch.add_column(
             sa.Column("escalation_level", sa.Integer(), nullable=False, server_default="0")
         )
         batch.add_column(
-            sa.Column("next_escalation_at", tracker.db.UTCDateTime(timezone=True), nullable=True)
+            sa.Column("next_escalation_at", tracker.core.db.UTCDateTime(timezone=True), nullable=True)
         )
         batch.drop_constraint(op.f("ck_alert_urgency"), type_="check")
         batch.create_check_constraint(
@@ -130,7 +130,7 @@ def upgrade() -> None:
         "alert_event",
         sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("alert_id", sa.Integer(), nullable=False),
-        sa.Column("at", tracker.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("at", tracker.core.db.UTCDateTime(timezone=True), nullable=False),
         sa.Column("kind", sa.String(length=30), nullable=False),
         sa.Column("user_id", sa.Integer(), nullable=True),
         sa.Column("summary", sa.String(length=500), nullable=False),
@@ -158,13 +158,13 @@ def upgrade() -> None:
         sa.Column("address", sa.String(length=254), nullable=False),
         sa.Column("status", sa.String(length=20), nullable=False),
         sa.Column("attempts", sa.Integer(), nullable=False),
-        sa.Column("next_attempt_at", tracker.db.UTCDateTime(timezone=True), nullable=False),
-        sa.Column("locked_until", tracker.db.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("next_attempt_at", tracker.core.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("locked_until", tracker.core.db.UTCDateTime(timezone=True), nullable=True),
         sa.Column("locked_by", sa.String(length=100), nullable=True),
-        sa.Column("sent_at", tracker.db.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("sent_at", tracker.core.db.UTCDateTime(timezone=True), nullable=True),
         sa.Column("last_error", sa.Text(), nullable=True),
         sa.Column("idempotency_key", sa.String(length=200), nullable=False),
-        sa.Column("created_at", tracker.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("created_at", tracker.core.db.UTCDateTime(timezone=True), nullable=False),
         sa.CheckConstraint(
             _in("channel", ("email", "webhook", "log")), name=op.f("ck_page_channel")
         ),

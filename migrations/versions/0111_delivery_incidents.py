@@ -17,7 +17,7 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-import tracker.db
+import tracker.core.db
 
 revision: str = "0111_delivery_incidents"
 down_revision: str | None = "0110_escalation"
@@ -34,10 +34,10 @@ def upgrade() -> None:
         sa.Column("channel", sa.String(length=20), nullable=False),
         sa.Column("clinic_id", sa.Integer(), nullable=True),
         sa.Column("target", sa.String(length=300), nullable=False),
-        sa.Column("opened_at", tracker.db.UTCDateTime(timezone=True), nullable=False),
-        sa.Column("confirmed_at", tracker.db.UTCDateTime(timezone=True), nullable=True),
-        sa.Column("last_failure_at", tracker.db.UTCDateTime(timezone=True), nullable=False),
-        sa.Column("closed_at", tracker.db.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("opened_at", tracker.core.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("confirmed_at", tracker.core.db.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("last_failure_at", tracker.core.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("closed_at", tracker.core.db.UTCDateTime(timezone=True), nullable=True),
         sa.Column("failures", sa.Integer(), nullable=False),
         sa.Column("affected", sa.Integer(), nullable=False),
         sa.Column("last_error", sa.Text(), nullable=True),
@@ -64,7 +64,7 @@ def upgrade() -> None:
     op.create_table(
         "planning_mark",
         sa.Column("name", sa.String(length=40), nullable=False),
-        sa.Column("planned_through", tracker.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("planned_through", tracker.core.db.UTCDateTime(timezone=True), nullable=False),
         sa.PrimaryKeyConstraint("name", name=op.f("pk_planning_mark")),
     )
 

@@ -13,7 +13,7 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-import tracker.db
+import tracker.core.db
 
 revision: str = "0112_patient_sessions"
 down_revision: str | None = "0111_delivery_incidents"
@@ -27,9 +27,9 @@ def upgrade() -> None:
         sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("patient_id", sa.Integer(), nullable=False),
         sa.Column("token_hash", sa.String(length=64), nullable=False),
-        sa.Column("created_at", tracker.db.UTCDateTime(timezone=True), nullable=False),
-        sa.Column("last_seen_at", tracker.db.UTCDateTime(timezone=True), nullable=False),
-        sa.Column("ended_at", tracker.db.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("created_at", tracker.core.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("last_seen_at", tracker.core.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("ended_at", tracker.core.db.UTCDateTime(timezone=True), nullable=True),
         sa.ForeignKeyConstraint(
             ["patient_id"], ["patient.id"], name=op.f("fk_patient_session_patient_id_patient")
         ),

@@ -15,7 +15,7 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-import tracker.db
+import tracker.core.db
 
 revision: str = "0113_opioid_checks"
 down_revision: str | None = "0112_patient_sessions"
@@ -41,7 +41,7 @@ def upgrade() -> None:
         sa.Column("plan_id", sa.Integer(), nullable=False),
         sa.Column("local_day", sa.Date(), nullable=False),
         sa.Column("taking", sa.Boolean(), nullable=False),
-        sa.Column("recorded_at", tracker.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("recorded_at", tracker.core.db.UTCDateTime(timezone=True), nullable=False),
         sa.Column("supersedes_id", sa.Integer(), nullable=True),
         sa.ForeignKeyConstraint(
             ["plan_id"], ["care_plan.id"], name=op.f("fk_opioid_check_plan_id_care_plan")

@@ -14,7 +14,7 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-import tracker.db
+import tracker.core.db
 
 revision: str = "0114_content_approvals"
 down_revision: str | None = "0113_opioid_checks"
@@ -31,7 +31,7 @@ def upgrade() -> None:
         sa.Column("version", sa.Integer(), nullable=False),
         sa.Column("content_digest", sa.String(length=64), nullable=False),
         sa.Column("approved_by_id", sa.Integer(), nullable=False),
-        sa.Column("approved_at", tracker.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("approved_at", tracker.core.db.UTCDateTime(timezone=True), nullable=False),
         sa.Column("note", sa.String(length=500), nullable=True),
         sa.ForeignKeyConstraint(
             ["clinic_id"], ["clinic.id"], name=op.f("fk_content_approval_clinic_id_clinic")

@@ -17,8 +17,8 @@ from flask.testing import FlaskClient
 from sqlalchemy.orm import Session
 
 from tests.conftest import NOW, _empty_tables, make_test_app
-from tracker.enrollment import Enrollment
-from tracker.models import (
+from tracker.care.passwords import hash_password
+from tracker.core.models import (
     Alert,
     CarePlan,
     CheckOff,
@@ -28,8 +28,8 @@ from tracker.models import (
     SymptomReport,
     User,
 )
-from tracker.passwords import hash_password
-from tracker.timeutil import local_wall_time_to_utc
+from tracker.core.timeutil import local_wall_time_to_utc
+from tracker.plans.enrollment import Enrollment
 
 PASSWORD = "correct horse battery staple"
 _hash_cache: dict[str, str] = {}

@@ -6,8 +6,8 @@ import pytest
 from sqlalchemy import func, select
 
 from tests.coordinator.conftest import sign_in_as
-from tracker.models import AuditEvent, Clinic, User
-from tracker.passwords import verify_password
+from tracker.care.passwords import verify_password
+from tracker.core.models import AuditEvent, Clinic, User
 
 GOOD_CLINIC = {
     "phone": "555-0143",
@@ -155,7 +155,7 @@ def test_it_lists_the_audit_log_by_patient(
 
 def test_the_audit_log_pages(admin_client, session, admin):
     from tests.conftest import NOW
-    from tracker.audit import record
+    from tracker.core.audit import record
 
     for n in range(120):
         record(
@@ -176,7 +176,7 @@ def test_the_audit_log_includes_a_patient_own_sign_ins(
     admin_client, session, enrolled, other_clinic
 ):
     from tests.conftest import NOW
-    from tracker.audit import record
+    from tracker.core.audit import record
 
     ours = enrolled(days_ago=2, name="Link User")
     record(

@@ -8,8 +8,8 @@ from sqlalchemy import func, select
 
 from tests.conftest import NOW, _empty_tables, make_test_app
 from tests.coordinator.conftest import sign_in_as
-from tracker.db import session_factory
-from tracker.models import DEFAULT_OFFICE_HOURS, AuditEvent, Clinic, OnCallContact
+from tracker.core.db import session_factory
+from tracker.core.models import DEFAULT_OFFICE_HOURS, AuditEvent, Clinic, OnCallContact
 
 PAGE = "/coordinator/admin/escalation"
 WEEKDAY_HOURS = {

@@ -13,8 +13,8 @@ from sqlalchemy import select
 
 from tests.conftest import NOW
 from tests.coordinator.conftest import sign_in_as
-from tracker import alerts
-from tracker.alerts import (
+from tracker.alerts import rules as alerts
+from tracker.alerts.rules import (
     MISSED_CHECKIN,
     RED_FLAG,
     SEVERE_PAIN,
@@ -26,8 +26,8 @@ from tracker.alerts import (
     raise_red_flag,
     raise_severe_pain_now,
 )
-from tracker.models import Alert, AlertEvent, SymptomReport
-from tracker.triage import TriageFilters, triage_page
+from tracker.care.triage import TriageFilters, triage_page
+from tracker.core.models import Alert, AlertEvent, SymptomReport
 
 TODAY = date(2026, 11, 21)  # NOW's local day in New York
 
@@ -156,7 +156,7 @@ def test_a_red_flag_resolved_meanwhile_gets_a_new_alert_not_a_silent_update(
     resolved one."""
     from sqlalchemy.orm import Session
 
-    from tracker.db import make_engine
+    from tracker.core.db import make_engine
 
     plan = enrolled(days_ago=3).plan
     fever = report(session, plan, "call_team", NOW - timedelta(hours=2), fever=True)
@@ -380,8 +380,8 @@ def test_the_triage_row_and_patient_page_say_who_was_paged(
 ):
     from datetime import UTC, datetime
 
-    from tracker.models import OnCallContact
-    from tracker.paging import page_if_needed
+    from tracker.core.models import OnCallContact
+    from tracker.escalation.paging import page_if_needed
 
     night = datetime(2026, 11, 24, 3, 40, tzinfo=UTC)  # Monday 22:40 in New York
     session.add(

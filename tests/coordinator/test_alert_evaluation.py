@@ -10,11 +10,11 @@ from datetime import date, timedelta
 from sqlalchemy import select
 
 from tests.conftest import NOW
-from tracker import alerts
-from tracker.alerts import SEVERE_PAIN, WORSENING, evaluate_due_plans, mark_due
-from tracker.models import Alert, CarePlan, PainEntry
-from tracker.tick import run_tick
-from tracker.timeutil import start_of_local_day_utc
+from tracker.alerts import rules as alerts
+from tracker.alerts.rules import SEVERE_PAIN, WORSENING, evaluate_due_plans, mark_due
+from tracker.core.models import Alert, CarePlan, PainEntry
+from tracker.core.timeutil import start_of_local_day_utc
+from tracker.scheduler.tick import run_tick
 
 TODAY = date(2026, 11, 21)  # NOW's local day in New York
 

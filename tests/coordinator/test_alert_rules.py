@@ -8,7 +8,7 @@ import pytest
 from sqlalchemy import event, select
 
 from tests.conftest import NOW
-from tracker.alerts import (
+from tracker.alerts.rules import (
     MISSED_CHECKIN,
     NOT_IMPROVING,
     RED_FLAG,
@@ -17,7 +17,7 @@ from tracker.alerts import (
     evaluate_active_plans,
     evaluate_plan,
 )
-from tracker.models import Alert
+from tracker.core.models import Alert
 
 TODAY = date(2026, 11, 21)  # NOW's local day in New York
 
@@ -147,7 +147,7 @@ def test_it_counts_any_check_off_or_report_as_a_check_in(session, enrolled, reco
 
 
 def test_it_does_not_count_paused_days_as_missed(session, enrolled, coordinator):
-    from tracker.plan_adjustments import change_status
+    from tracker.plans.adjustments import change_status
 
     plan = enrolled(days_ago=6).plan
     by = {"user_id": coordinator.id, "note": None}

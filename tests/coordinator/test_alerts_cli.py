@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from tracker.cli import main
-from tracker.db import utcnow
-from tracker.timeutil import local_day
+from tracker.cli.commands import main
+from tracker.core.db import utcnow
+from tracker.core.timeutil import local_day
 
 
 def test_it_evaluates_the_rules_from_the_command_line(runner, session, enroll_patient):

@@ -10,8 +10,8 @@ from sqlalchemy import select
 
 from tests.conftest import IN_CI, make_test_app
 from tests.coordinator.conftest import PASSWORD, sign_in_as
-from tracker.models import AuditEvent, User
-from tracker.passwords import needs_rehash
+from tracker.care.passwords import needs_rehash
+from tracker.core.models import AuditEvent, User
 
 
 def sign_in(client, email, password=PASSWORD, next_url=None, headers=None):

@@ -17,9 +17,9 @@ from sqlalchemy import select
 
 from tests.browser import axe_failures, new_page
 from tests.conftest import NOW, _empty_tables, make_test_app
-from tracker import demo
-from tracker.models import Alert, Patient
-from tracker.warning_signs import load_signs, signs_path
+from tracker.cli import demo
+from tracker.core.models import Alert, Patient
+from tracker.plans.warning_signs import load_signs, signs_path
 
 
 @pytest.fixture

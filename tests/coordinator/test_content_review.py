@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
-from tracker.content_review import review_sheet
-from tracker.models import AuditEvent, ContentApproval
+from tracker.core.models import AuditEvent, ContentApproval
+from tracker.plans.content_review import review_sheet
 
 
 def _form(f, plan="kyphoplasty", **extra):

@@ -9,8 +9,8 @@ from sqlalchemy import func, select
 
 from tests.conftest import NOW, _empty_tables, make_test_app
 from tests.coordinator.conftest import PASSWORD, open_alert, sign_in_as
-from tracker.db import session_factory
-from tracker.models import Alert, AuditEvent, CarePlan, Clinic, PlanAdjustment, User
+from tracker.core.db import session_factory
+from tracker.core.models import Alert, AuditEvent, CarePlan, Clinic, PlanAdjustment, User
 
 
 @pytest.fixture

@@ -7,9 +7,9 @@ import re
 from sqlalchemy import select
 
 from tests.conftest import NOW
-from tracker import demo
-from tracker.models import Alert
-from tracker.warning_signs import load_signs, signs_path
+from tracker.cli import demo
+from tracker.core.models import Alert
+from tracker.plans.warning_signs import load_signs, signs_path
 
 
 def test_a_coordinator_works_the_demo_triage_list(app, session, templates):

@@ -11,7 +11,7 @@ import pytest
 from fhir.resources.R4B.bundle import Bundle
 from sqlalchemy import select
 
-from tracker.models import AuditEvent
+from tracker.core.models import AuditEvent
 
 TODAY = date(2026, 11, 21)
 

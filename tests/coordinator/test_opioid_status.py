@@ -6,7 +6,7 @@ import re
 from datetime import date, timedelta
 
 from tests.conftest import NOW
-from tracker.models import Clinic, OpioidCheck
+from tracker.core.models import Clinic, OpioidCheck
 
 TODAY = date(2026, 11, 21)
 

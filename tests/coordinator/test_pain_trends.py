@@ -5,14 +5,14 @@ from __future__ import annotations
 import re
 from datetime import UTC, date, datetime, timedelta
 
-from tracker.models import PainEntry
-from tracker.pain_trends import (
+from tracker.alerts.pain_trends import (
     Phase,
     chart_svg,
     daily_summaries,
     sparkline_svg,
     three_day_windows,
 )
+from tracker.core.models import PainEntry
 
 START = date(2026, 11, 1)
 

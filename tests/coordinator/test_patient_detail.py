@@ -10,9 +10,7 @@ from sqlalchemy import func, select
 
 from tests.conftest import NOW
 from tests.coordinator.conftest import open_alert
-from tracker.agenda import agenda_for_day
-from tracker.links import find_valid_token
-from tracker.models import (
+from tracker.core.models import (
     Alert,
     AuditEvent,
     CarePlan,
@@ -21,6 +19,8 @@ from tracker.models import (
     PlanAdjustment,
     Reminder,
 )
+from tracker.plans.agenda import agenda_for_day
+from tracker.plans.links import find_valid_token
 
 TODAY = date(2026, 11, 21)
 
@@ -330,8 +330,8 @@ def test_it_shows_an_enrolment_error_beside_its_field_and_stores_nothing(
 
 
 def test_only_one_of_two_simultaneous_resolutions_wins(app, patient, session, coordinator):
-    from tracker.alerts import acknowledge, resolve
-    from tracker.db import session_factory
+    from tracker.alerts.rules import acknowledge, resolve
+    from tracker.core.db import session_factory
 
     alert = open_alert(session, patient.plan, "severe_pain", "high", "Pain 8/10")
     with session_factory(app)() as first, session_factory(app)() as second:

@@ -13,8 +13,8 @@ from sqlalchemy import func, select
 
 from tests.conftest import make_test_app
 from tests.coordinator.conftest import PASSWORD
-from tracker import coordinator_auth
-from tracker.models import AuditEvent, User
+from tracker.care import auth as coordinator_auth
+from tracker.core.models import AuditEvent, User
 
 ATTACKER = "203.0.113.66"
 OWNER = "198.51.100.20"
@@ -206,7 +206,7 @@ def test_an_admin_cannot_list_other_clinics_staff_by_trying_addresses(
     ],
 )
 def test_the_new_limit_settings_are_checked_at_start(database_url, setting):
-    from tracker.config import ConfigError
+    from tracker.core.config import ConfigError
 
     with pytest.raises(ConfigError, match=f"TRACKER_{setting}"):
         make_test_app(database_url, **{setting: "lots"})

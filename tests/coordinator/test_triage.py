@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy import event
 
 from tests.coordinator.conftest import open_alert
-from tracker.models import CarePlan
+from tracker.core.models import CarePlan
 
 TODAY = date(2026, 11, 21)
 
@@ -118,7 +118,7 @@ def test_it_pages_through_the_list(app, coordinator_client, enrolled):
 def test_it_records_who_viewed_the_list(session, coordinator_client, coordinator, enrolled):
     from sqlalchemy import select
 
-    from tracker.models import AuditEvent
+    from tracker.core.models import AuditEvent
 
     patient = enrolled(days_ago=1, name="Seen").patient
     coordinator_client.get("/coordinator/")

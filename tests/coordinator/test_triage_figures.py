@@ -8,10 +8,10 @@ from datetime import UTC, date, datetime, timedelta
 
 from sqlalchemy import select
 
-from tracker.agenda import agenda_for_day, plan_last_day
-from tracker.corrections import current_pain
-from tracker.models import CarePlan, CheckOff, PainEntry, SymptomReport
-from tracker.timeutil import local_day
+from tracker.alerts.corrections import current_pain
+from tracker.core.models import CarePlan, CheckOff, PainEntry, SymptomReport
+from tracker.core.timeutil import local_day
+from tracker.plans.agenda import agenda_for_day, plan_last_day
 
 TODAY = date(2026, 11, 21)
 

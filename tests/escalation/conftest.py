@@ -23,10 +23,10 @@ from tests.reminders.conftest import (  # noqa: F401 (fixtures)
     smtp_server,
     webhook,
 )
-from tracker.alerts import RED_FLAG, raise_alert
-from tracker.db import session_factory
-from tracker.models import Alert, AlertEvent, AuditEvent, CarePlan, Clinic, OnCallContact, Page
-from tracker.tick import escalate_step, page_step, run_tick
+from tracker.alerts.rules import RED_FLAG, raise_alert
+from tracker.core.db import session_factory
+from tracker.core.models import Alert, AlertEvent, AuditEvent, CarePlan, Clinic, OnCallContact, Page
+from tracker.scheduler.tick import escalate_step, page_step, run_tick
 
 # Monday 2026-11-23 22:40 in New York (EST, UTC-5): out of office hours.
 OUT_OF_HOURS = datetime(2026, 11, 24, 3, 40, tzinfo=UTC)

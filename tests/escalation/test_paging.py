@@ -26,11 +26,10 @@ from tests.escalation.conftest import (
     page_tick,
     pages,
 )
-from tracker.alerts import SEVERE_PAIN, WORSENING, acknowledge, mark_due, resolve
-from tracker.channels import Channels, DeliveryError
-from tracker.db import session_factory
-from tracker.models import Alert, AlertEvent, Page, SymptomReport, User
-from tracker.paging import (
+from tracker.alerts.rules import SEVERE_PAIN, WORSENING, acknowledge, mark_due, resolve
+from tracker.core.db import session_factory
+from tracker.core.models import Alert, AlertEvent, Page, SymptomReport, User
+from tracker.escalation.paging import (
     PageCounts,
     _due_escalations,
     _load_page,
@@ -43,9 +42,10 @@ from tracker.paging import (
     record_page_outcome,
     run_escalation,
 )
-from tracker.reminder_delivery import DeliverySettings, claim
-from tracker.sms_text import sms_segments
-from tracker.tick import TICK_STEPS, run_tick
+from tracker.reminders.channels import Channels, DeliveryError
+from tracker.reminders.delivery import DeliverySettings, claim
+from tracker.reminders.sms_text import sms_segments
+from tracker.scheduler.tick import TICK_STEPS, run_tick
 
 DELAY = timedelta(minutes=15)  # the clinic's default escalation delay
 

@@ -21,10 +21,10 @@ from tests.reminders.test_scheduler_process import (  # noqa: F401 (the spawner 
     spawner,
     wait_for,
 )
-from tracker.alerts import RED_FLAG, raise_alert
-from tracker.db import session_factory, utcnow
-from tracker.models import Page
-from tracker.paging import page_if_needed
+from tracker.alerts.rules import RED_FLAG, raise_alert
+from tracker.core.db import session_factory, utcnow
+from tracker.core.models import Page
+from tracker.escalation.paging import page_if_needed
 
 
 def _page(app) -> Page | None:

@@ -16,12 +16,12 @@ import sqlalchemy as sa
 from sqlalchemy import func, select
 
 from tests.conftest import NOW
-from tracker.cli import main
-from tracker.config import REPO_ROOT
-from tracker.enrollment import EnrollmentError, validate_request
-from tracker.models import Clinic, Patient, User
-from tracker.plan_templates import load_directory
-from tracker.timeutil import BadTimezone, common_timezones, is_valid_timezone, zone
+from tracker.cli.commands import main
+from tracker.core.config import REPO_ROOT
+from tracker.core.models import Clinic, Patient, User
+from tracker.core.timeutil import BadTimezone, common_timezones, is_valid_timezone, zone
+from tracker.plans.enrollment import EnrollmentError, validate_request
+from tracker.plans.templates import load_directory
 
 PASSWORD_STDIN = "a-long-password\n"
 TEMPLATES = load_directory(str(REPO_ROOT / "schedules"))

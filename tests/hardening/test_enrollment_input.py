@@ -14,8 +14,9 @@ from zoneinfo import ZoneInfo
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from tracker.config import REPO_ROOT
-from tracker.enrollment import (
+from tracker.core.config import REPO_ROOT
+from tracker.core.timeutil import common_timezones, local_day
+from tracker.plans.enrollment import (
     MAX_DAYS_AGO,
     MAX_DAYS_AHEAD,
     EnrollmentError,
@@ -23,8 +24,7 @@ from tracker.enrollment import (
     has_control_characters,
     validate_request,
 )
-from tracker.plan_templates import load_directory
-from tracker.timeutil import common_timezones, local_day
+from tracker.plans.templates import load_directory
 
 NOW = datetime(2026, 11, 21, 15, 0, tzinfo=UTC)
 TEMPLATES = load_directory(str(REPO_ROOT / "schedules"))

@@ -10,8 +10,8 @@ from flask import render_template_string
 
 from tests.conftest import NOW, POSTGRES_URL, make_test_app
 from tests.hardening.tcp_proxy import TcpProxy
-from tracker.db import get_session, session_factory
-from tracker.models import SchedulerHeartbeat
+from tracker.core.db import get_session, session_factory
+from tracker.core.models import SchedulerHeartbeat
 
 
 def _heartbeat(app, age: timedelta) -> None:

@@ -18,11 +18,10 @@ from sqlalchemy import func, select
 
 from tests.conftest import NOW, make_test_app
 from tests.coordinator import conftest as care_team
-from tracker import coordinator_auth, log_redaction, patient_views
-from tracker.channels import LogChannel
-from tracker.db import get_session
-from tracker.input_rules import CONTROL_CHARACTER_MESSAGE, InputRefused
-from tracker.models import (
+from tracker.care import auth as coordinator_auth
+from tracker.core import log_redaction
+from tracker.core.db import get_session
+from tracker.core.models import (
     AuditEvent,
     Clinic,
     PainEntry,
@@ -30,7 +29,10 @@ from tracker.models import (
     PlanAdjustment,
     User,
 )
-from tracker.reminder_messages import OutgoingMessage
+from tracker.patient import views as patient_views
+from tracker.reminders.channels import LogChannel
+from tracker.reminders.messages import OutgoingMessage
+from tracker.web.input_rules import CONTROL_CHARACTER_MESSAGE, InputRefused
 
 TOKEN = "y4ce7mGlhGqiDP8plY9-O5tRx9lw220Y3j9a7asAqpk"
 PASSWORD = care_team.PASSWORD

@@ -21,11 +21,11 @@ from sqlalchemy import select
 from benchmarks.harness import gunicorn
 from tests.conftest import make_test_app
 from tests.hardening.http_client import Browser, csrf_token
-from tracker import migrate
-from tracker.db import session_factory, utcnow
-from tracker.enrollment import enroll, validate_request
-from tracker.models import CheckOff, Clinic, PainEntry
-from tracker.timeutil import local_day
+from tracker.core import migrate
+from tracker.core.db import session_factory, utcnow
+from tracker.core.models import CheckOff, Clinic, PainEntry
+from tracker.core.timeutil import local_day
+from tracker.plans.enrollment import enroll, validate_request
 
 PATIENTS = 20
 SECONDS = 15

@@ -8,8 +8,8 @@ import pytest
 import sqlalchemy as sa
 
 from tests.conftest import NOW
-from tracker.audit import record
-from tracker.log_redaction import RedactLinks, install, redact
+from tracker.core.audit import record
+from tracker.core.log_redaction import RedactLinks, install, redact
 
 
 def test_it_redacts_link_tokens_from_request_log_lines(caplog):

@@ -8,8 +8,8 @@ import sys
 
 import pytest
 
-from tracker import create_app
-from tracker.config import ConfigError
+from tracker.app import create_app
+from tracker.core.config import ConfigError
 
 # Generated: a key written here would be a published one, which the app refuses.
 GOOD_SECRET = secrets.token_urlsafe(48)
@@ -55,7 +55,7 @@ def test_it_refuses_an_unsafe_or_malformed_setting(prod_env, variable, value, me
 def test_gunicorns_entry_point_fails_with_one_line_naming_the_setting(tmp_path):
     env = {"PATH": "/usr/bin:/bin", "TRACKER_DATABASE_URL": f"sqlite:///{tmp_path}/w.db"}
     result = subprocess.run(
-        [sys.executable, "-c", "import tracker.wsgi"],
+        [sys.executable, "-c", "import tracker.app.wsgi"],
         env=env,
         capture_output=True,
         text=True,
@@ -75,7 +75,7 @@ def test_the_cli_reports_a_bad_variable_in_one_line(tmp_path):
         "TRACKER_LINK_GRACE_DAYS": "soon",
     }
     result = subprocess.run(
-        [sys.executable, "-m", "tracker.cli", "templates", "list"],
+        [sys.executable, "-m", "tracker.cli.commands", "templates", "list"],
         env=env,
         capture_output=True,
         text=True,

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from tests.conftest import make_test_app
-from tracker.config import ConfigError
+from tracker.core.config import ConfigError
 
 
 @pytest.mark.parametrize(

@@ -1,4 +1,4 @@
-"""One secret-key rule for every process that relies on the key (tracker/secret_key.py):
+"""One secret-key rule for every process that relies on the key (tracker/core/secret_key.py):
 the web app in production, the scheduler and ``tracker reminders tick``. Reminder links are
 derived from the key, so a weak scheduler key would let anyone forge a patient's link."""
 
@@ -11,11 +11,11 @@ import sys
 import pytest
 
 from tests.conftest import TEST_SECRET_KEY
-from tracker import create_app
-from tracker.config import ConfigError
-from tracker.reminders_cli import reminders_group, scheduler_command
-from tracker.secret_key import secret_key_problem
-from tracker.tick import require_secret_key
+from tracker.app import create_app
+from tracker.cli.reminders import reminders_group, scheduler_command
+from tracker.core.config import ConfigError
+from tracker.core.secret_key import secret_key_problem
+from tracker.scheduler.tick import require_secret_key
 
 WEAK_KEYS = {
     "short": "x9-Qm2",
@@ -113,7 +113,7 @@ def test_gunicorn_refuses_tracker_testing_in_one_line(tmp_path):
         "TRACKER_TESTING": "true",
     }
     result = subprocess.run(
-        [sys.executable, "-c", "import tracker.wsgi"],
+        [sys.executable, "-c", "import tracker.app.wsgi"],
         env=env,
         capture_output=True,
         text=True,

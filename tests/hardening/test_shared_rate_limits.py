@@ -22,11 +22,11 @@ from sqlalchemy import select
 from benchmarks.harness import gunicorn
 from tests.conftest import IN_CI, NOW, make_test_app
 from tests.hardening.http_client import Browser, csrf_token
-from tracker import migrate
-from tracker.db import session_factory
-from tracker.enrollment import enroll, validate_request
-from tracker.models import Clinic, User
-from tracker.passwords import hash_password
+from tracker.care.passwords import hash_password
+from tracker.core import migrate
+from tracker.core.db import session_factory
+from tracker.core.models import Clinic, User
+from tracker.plans.enrollment import enroll, validate_request
 
 REDIS_URL = os.environ.get("TRACKER_TEST_REDIS_URL", "redis://127.0.0.1:6379/14")
 LIMIT = 6

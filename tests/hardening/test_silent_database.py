@@ -2,7 +2,7 @@
 
 The TCP proxy's ``silence`` makes PostgreSQL silent: connections stay open and new ones are
 accepted, but nothing comes back. Every wait is bounded by the DB_*_TIMEOUT settings
-(tracker/db.py ``DatabaseTimeouts``; docs/operations.md, "When the database stops
+(tracker/core/db.py ``DatabaseTimeouts``; docs/operations.md, "When the database stops
 answering"): a request answers the 503 page, a scheduler tick records its steps as failed
 and returns, and both work again when the database answers, without a restart.
 
@@ -25,11 +25,12 @@ from flask import Flask, render_template_string
 
 from tests.conftest import NOW, make_test_app
 from tests.hardening.tcp_proxy import TcpProxy
-from tracker import create_app, scheduler
-from tracker.config import ConfigError
-from tracker.db import DEFAULT_TIMEOUTS, DatabaseTimeouts, get_session, make_engine
-from tracker.models import SchedulerHeartbeat
-from tracker.tick import TICK_STEPS
+from tracker.app import create_app
+from tracker.core.config import ConfigError
+from tracker.core.db import DEFAULT_TIMEOUTS, DatabaseTimeouts, get_session, make_engine
+from tracker.core.models import SchedulerHeartbeat
+from tracker.scheduler import process as scheduler
+from tracker.scheduler.tick import TICK_STEPS
 
 # The promise of docs/operations.md: with the default settings, a request against a silent
 # database answers 503 in under this many seconds (gunicorn's worker timeout is 30 s).

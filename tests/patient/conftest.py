@@ -12,7 +12,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from tests.conftest import NOW
-from tracker.enrollment import Enrollment
+from tracker.plans.enrollment import Enrollment
 
 _CSRF = re.compile(r'name="csrf_token" (?:type="hidden" )?value="([^"]+)"')
 

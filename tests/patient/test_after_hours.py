@@ -11,15 +11,15 @@ from sqlalchemy import select
 
 from tests.conftest import NOW
 from tests.patient.conftest import post_form, text_of
-from tracker import alerts
-from tracker.models import Alert, OnCallContact, Page, User
+from tracker.alerts import rules as alerts
+from tracker.core.models import Alert, OnCallContact, Page, User
 
 # NOW is Saturday 10:00 am in New York: the clinic (Mon-Fri 8-5) is closed.
 FRIDAY_10_AM = datetime(2026, 11, 20, 15, 0, tzinfo=UTC)
 
 
 def answers(app, *yes):
-    from tracker.warning_signs import load_signs, signs_path
+    from tracker.plans.warning_signs import load_signs, signs_path
 
     signs = load_signs(signs_path(app.config["SCHEDULES_DIR"]))
     return {f"q_{s.key}": "yes" if s.key in yes else "no" for s in signs}

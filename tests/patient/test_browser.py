@@ -14,8 +14,8 @@ from sqlalchemy import select
 from tests.browser import axe_failures, new_page
 from tests.conftest import NOW
 from tests.patient.conftest import count
-from tracker import alerts
-from tracker.models import Alert, CheckOff, PainEntry, SymptomReport
+from tracker.alerts import rules as alerts
+from tracker.core.models import Alert, CheckOff, PainEntry, SymptomReport
 
 
 def test_a_patient_goes_from_the_link_to_a_red_flag_without_javascript(

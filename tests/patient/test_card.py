@@ -1,5 +1,5 @@
 """The printable plan and warning-sign card on the patient's side (/me/card), and the pure
-card builder (tracker/patient_card.py): phases by day, limits with end dates from the
+card builder (tracker/plans/card.py): phases by day, limits with end dates from the
 patient's own plan (overrides applied), red flags, the clinic's numbers."""
 
 from __future__ import annotations
@@ -9,10 +9,10 @@ from datetime import date
 
 from tests.conftest import NOW
 from tests.patient.conftest import text_of
-from tracker.agenda import plan_activities
-from tracker.models import Clinic
-from tracker.patient_card import build_card, link_qr_svg, office_hours_text, plan_phases
-from tracker.warning_signs import WarningSign
+from tracker.core.models import Clinic
+from tracker.plans.agenda import plan_activities
+from tracker.plans.card import build_card, link_qr_svg, office_hours_text, plan_phases
+from tracker.plans.warning_signs import WarningSign
 
 
 def _card(plan, clinic, signs=None, today=date(2026, 11, 21)):

@@ -14,7 +14,7 @@ from sqlalchemy import select
 from tests.browser import axe_failures, new_page
 from tests.conftest import NOW
 from tests.coordinator.conftest import PASSWORD, password_hash
-from tracker.models import AuditEvent, PatientLinkToken, User
+from tracker.core.models import AuditEvent, PatientLinkToken, User
 
 _PAGE = re.compile(rb"/Type\s*/Page(?![a-zA-Z])")
 

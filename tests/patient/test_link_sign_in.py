@@ -10,9 +10,8 @@ from sqlalchemy import select
 
 from tests.conftest import NOW
 from tests.patient.conftest import count, sign_in, text_of
-from tracker import links
-from tracker.log_redaction import RedactLinks
-from tracker.models import (
+from tracker.core.log_redaction import RedactLinks
+from tracker.core.models import (
     AuditEvent,
     CheckOff,
     PainEntry,
@@ -20,6 +19,7 @@ from tracker.models import (
     PatientLinkToken,
     SymptomReport,
 )
+from tracker.plans import links
 
 KIND_PAGE = "This link is not working"
 PATIENT_PAGES = ["/me/", "/me/pain", "/me/warning-signs", "/me/progress"]

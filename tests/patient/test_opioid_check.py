@@ -12,8 +12,8 @@ from sqlalchemy import select
 
 from tests.conftest import NOW
 from tests.patient.conftest import count, post_form, sign_in, text_of
-from tracker.models import AuditEvent, CarePlan, Clinic, OpioidCheck, Reminder
-from tracker.reminder_messages import compose
+from tracker.core.models import AuditEvent, CarePlan, Clinic, OpioidCheck, Reminder
+from tracker.reminders.messages import compose
 
 TODAY = date(2026, 11, 21)
 RULE = "No driving on opioid pain medicine"

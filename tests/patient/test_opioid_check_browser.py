@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from tests.browser import axe_failures, new_page
 from tests.patient.conftest import count
-from tracker.models import OpioidCheck
+from tracker.core.models import OpioidCheck
 
 
 def test_one_tap_answers_the_question_on_a_phone(

@@ -9,7 +9,7 @@ from sqlalchemy import select
 
 from tests.conftest import NOW
 from tests.patient.conftest import count, post_form, text_of
-from tracker.models import PainEntry
+from tracker.core.models import PainEntry
 
 
 def test_it_shows_the_scale_with_words_at_the_anchors(patient_client):

@@ -5,8 +5,8 @@ from __future__ import annotations
 from sqlalchemy import select
 
 from tests.patient.conftest import post_form
-from tracker.alerts import SEVERE_PAIN
-from tracker.models import Alert
+from tracker.alerts.rules import SEVERE_PAIN
+from tracker.core.models import Alert
 
 
 def test_it_raises_a_severe_pain_alert_when_the_patient_logs_8(patient_client, session):

@@ -8,9 +8,9 @@ from datetime import UTC, datetime
 
 import pytest
 
-from tracker.models import DEFAULT_OFFICE_HOURS, Alert, Clinic
-from tracker.paging import PagingState
-from tracker.patient_notices import numbers_now, when, who_knows
+from tracker.core.models import DEFAULT_OFFICE_HOURS, Alert, Clinic
+from tracker.escalation.notices import numbers_now, when, who_knows
+from tracker.escalation.paging import PagingState
 
 NEW_YORK = "America/New_York"
 # Friday 2026-11-20 10:50 pm in New York: the office (Mon-Fri 8-5) is closed until Monday.

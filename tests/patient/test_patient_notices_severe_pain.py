@@ -12,9 +12,9 @@ from sqlalchemy import select
 
 from tests.conftest import NOW
 from tests.patient.conftest import count, post_form, text_of
-from tracker.models import Alert, OnCallContact, Page, PainEntry
-from tracker.plan_templates import TemplateError
-from tracker.severe_pain import guidance_path, load_guidance
+from tracker.core.models import Alert, OnCallContact, Page, PainEntry
+from tracker.plans.severe_pain import guidance_path, load_guidance
+from tracker.plans.templates import TemplateError
 
 
 @pytest.fixture

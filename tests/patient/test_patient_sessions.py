@@ -12,7 +12,7 @@ from sqlalchemy import event, select
 
 from tests.conftest import NOW, make_test_app
 from tests.patient.conftest import count, csrf_token, post_form, sign_in
-from tracker.models import PainEntry, PatientSession
+from tracker.core.models import PainEntry, PatientSession
 
 
 def _copy(app, client):
@@ -84,7 +84,7 @@ def test_the_idle_limit_is_configurable(database_url, enroll_patient):
 
 @pytest.mark.parametrize("setting", ["PATIENT_IDLE_MINUTES", "PATIENT_SESSION_HOURS"])
 def test_a_zero_session_limit_is_refused_at_start(database_url, setting):
-    from tracker.config import ConfigError
+    from tracker.core.config import ConfigError
 
     with pytest.raises(ConfigError, match=f"TRACKER_{setting} must be at least 1"):
         make_test_app(database_url, **{setting: 0})

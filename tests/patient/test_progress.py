@@ -6,8 +6,8 @@ from datetime import date, datetime, timedelta
 
 from tests.conftest import NOW
 from tests.patient.conftest import sign_in, text_of
-from tracker.models import CarePlan, PainEntry, SymptomReport
-from tracker.patient_progress import pain_chart, recovery_days
+from tracker.core.models import CarePlan, PainEntry, SymptomReport
+from tracker.patient.progress import pain_chart, recovery_days
 
 
 def _pain(session, plan_id, day, *scores):

@@ -9,7 +9,7 @@ from sqlalchemy import select
 
 from tests.conftest import NOW
 from tests.patient.conftest import count, post_form, sign_in, text_of
-from tracker.models import CarePlan, CheckOff, PainEntry
+from tracker.core.models import CarePlan, CheckOff, PainEntry
 
 
 def test_it_shows_the_day_tasks_restrictions_visit_and_phone(patient_client):

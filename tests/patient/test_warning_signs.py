@@ -8,9 +8,9 @@ import pytest
 from sqlalchemy import select
 
 from tests.patient.conftest import count, post_form, sign_in, text_of
-from tracker import alerts
-from tracker.models import Alert, SymptomReport
-from tracker.warning_signs import load_signs, signs_path
+from tracker.alerts import rules as alerts
+from tracker.core.models import Alert, SymptomReport
+from tracker.plans.warning_signs import load_signs, signs_path
 
 
 @pytest.fixture

@@ -12,8 +12,8 @@ import yaml
 from sqlalchemy import select
 
 from tests.patient.conftest import post_form, text_of
-from tracker.models import Alert, SymptomReport
-from tracker.warning_signs import (
+from tracker.core.models import Alert, SymptomReport
+from tracker.plans.warning_signs import (
     SignsError,
     load_signs,
     parse_signs,

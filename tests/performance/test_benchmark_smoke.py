@@ -155,9 +155,10 @@ def test_the_triage_floor_does_the_views_request_work_and_serves_the_same_page(
 
     from benchmarks import triage
     from benchmarks.harness import BENCH_SECRET
-    from tracker import create_app, migrate
-    from tracker.db import make_engine
-    from tracker.models import AuditEvent
+    from tracker.app import create_app
+    from tracker.core import migrate
+    from tracker.core.db import make_engine
+    from tracker.core.models import AuditEvent
 
     url = f"sqlite:///{tmp_path}/floor.db"
     migrate.upgrade(url)

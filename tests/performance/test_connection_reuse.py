@@ -14,9 +14,9 @@ from flask import Flask
 
 from tests.conftest import NOW, make_test_app
 from tests.reminders.conftest import free_port
-from tracker.channels import EmailChannel
-from tracker.reminder_messages import OutgoingMessage
-from tracker.tick import run_tick
+from tracker.reminders.channels import EmailChannel
+from tracker.reminders.messages import OutgoingMessage
+from tracker.scheduler.tick import run_tick
 
 
 class PeerRecorder:

@@ -25,9 +25,9 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from tests.conftest import make_test_app
-from tracker.db import session_factory
-from tracker.models import Reminder
-from tracker.tick import run_tick
+from tracker.core.db import session_factory
+from tracker.core.models import Reminder
+from tracker.scheduler.tick import run_tick
 
 
 def free_port() -> int:

@@ -5,8 +5,8 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 from tests.reminders.conftest import reminders, tick
-from tracker.db import session_factory
-from tracker.reminder_planning import ChannelSettings, plan_reminders
+from tracker.core.db import session_factory
+from tracker.reminders.planning import ChannelSettings, plan_reminders
 
 # Friday 2026-11-20, 08:00 in New York: one hour before the patients' 09:00 reminders.
 LAST_TICK = datetime(2026, 11, 20, 13, 0, tzinfo=UTC)

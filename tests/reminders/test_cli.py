@@ -6,9 +6,10 @@ import subprocess
 
 from sqlalchemy import select
 
-from tracker import create_app, demo
-from tracker.models import Reminder
-from tracker.reminders_cli import reminders_group, scheduler_command
+from tracker.app import create_app
+from tracker.cli import demo
+from tracker.cli.reminders import reminders_group, scheduler_command
+from tracker.core.models import Reminder
 
 
 def test_it_ticks_once_at_an_explicit_instant(app, runner, enroll_patient):

@@ -9,12 +9,12 @@ from sqlalchemy import select
 
 from tests.conftest import NOW
 from tests.reminders.conftest import free_port, reminders, tick
-from tracker.alerts import UNDELIVERABLE
-from tracker.db import session_factory
-from tracker.links import find_valid_token, revoke_links
-from tracker.models import Alert, PainEntry, Reminder
-from tracker.reminder_delivery import DeliverySettings, claim, undeliverable_reminders
-from tracker.reminder_planning import ChannelSettings, plan_reminders
+from tracker.alerts.rules import UNDELIVERABLE
+from tracker.core.db import session_factory
+from tracker.core.models import Alert, PainEntry, Reminder
+from tracker.plans.links import find_valid_token, revoke_links
+from tracker.reminders.delivery import DeliverySettings, claim, undeliverable_reminders
+from tracker.reminders.planning import ChannelSettings, plan_reminders
 
 
 def _hook_app(reminder_app, webhook, **config):

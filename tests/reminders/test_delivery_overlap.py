@@ -9,9 +9,9 @@ from sqlalchemy import select
 
 from tests.conftest import NOW
 from tests.reminders.conftest import reminders
-from tracker.db import session_factory
-from tracker.models import Reminder
-from tracker.tick import run_tick
+from tracker.core.db import session_factory
+from tracker.core.models import Reminder
+from tracker.scheduler.tick import run_tick
 
 
 def _enroll(enroll_patient, count: int) -> None:

@@ -16,7 +16,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from tests.reminders.conftest import reminders, tick
-from tracker.reminder_delivery import NOT_CREATED
+from tracker.reminders.delivery import NOT_CREATED
 
 STEP = timedelta(minutes=10)
 WINDOWS = {

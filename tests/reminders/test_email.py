@@ -6,7 +6,7 @@ from datetime import timedelta
 
 from tests.conftest import NOW
 from tests.reminders.conftest import reminders, tick
-from tracker.links import find_valid_token
+from tracker.plans.links import find_valid_token
 
 
 def test_it_holds_reminders_while_smtp_is_down_and_sends_them_when_it_returns(

@@ -21,8 +21,8 @@ from hypothesis import strategies as st
 
 from tests.conftest import NOW
 from tests.reminders.conftest import tick
-from tracker.channels import EmailChannel, message_id
-from tracker.reminder_messages import OutgoingMessage
+from tracker.reminders.channels import EmailChannel, message_id
+from tracker.reminders.messages import OutgoingMessage
 
 SENDER = "Care Team <care@clinic.example>"
 BASE_URL = "https://tracker.clinic.example"

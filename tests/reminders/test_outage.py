@@ -13,10 +13,10 @@ from sqlalchemy import select
 
 from tests.conftest import NOW
 from tests.reminders.conftest import reminders, tick
-from tracker.alerts import UNDELIVERABLE
-from tracker.db import session_factory
-from tracker.models import Alert, DeliveryIncident
-from tracker.reminder_delivery import incident_notices
+from tracker.alerts.rules import UNDELIVERABLE
+from tracker.core.db import session_factory
+from tracker.core.models import Alert, DeliveryIncident
+from tracker.reminders.delivery import incident_notices
 
 OUTAGE = timedelta(minutes=35)  # longer than the six attempts' backoff (1+2+4+8+16 min)
 PATIENTS = 6

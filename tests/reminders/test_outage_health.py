@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 from tests.conftest import NOW
-from tracker.models import DeliveryIncident, SchedulerHeartbeat
+from tracker.core.models import DeliveryIncident, SchedulerHeartbeat
 
 
 def _incident(**fields) -> DeliveryIncident:

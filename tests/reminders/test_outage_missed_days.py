@@ -9,9 +9,9 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy import select
 
 from tests.reminders.conftest import reminders, tick
-from tracker.db import session_factory
-from tracker.models import Alert, DeliveryIncident
-from tracker.reminder_delivery import NOT_CREATED, incident_notices
+from tracker.core.db import session_factory
+from tracker.core.models import Alert, DeliveryIncident
+from tracker.reminders.delivery import NOT_CREATED, incident_notices
 
 # Friday 2026-11-20 in New York (UTC-5): the scheduler's last tick at 08:00, an hour
 # before the patients' 09:00 reminders; it comes back at 00:30 on Saturday.

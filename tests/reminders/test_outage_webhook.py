@@ -11,8 +11,8 @@ from sqlalchemy import select
 
 from tests.conftest import NOW
 from tests.reminders.conftest import free_port, reminders, tick
-from tracker.channels import redact_url
-from tracker.models import Alert
+from tracker.core.models import Alert
+from tracker.reminders.channels import redact_url
 
 
 def _hook(reminder_app, url, **config):

@@ -6,7 +6,7 @@ from datetime import UTC, datetime, timedelta
 
 from tests.conftest import NOW
 from tests.reminders.conftest import reminders, tick
-from tracker.reminder_planning import ChannelSettings, choose_channel
+from tracker.reminders.planning import ChannelSettings, choose_channel
 
 # 09:00 in New York on Saturday 2026-11-21 is 14:00 UTC.
 NINE_NY = datetime(2026, 11, 21, 14, 0, tzinfo=UTC)

@@ -25,8 +25,8 @@ from sqlalchemy import select
 
 from tests.conftest import PROCESS_SECRET_KEY
 from tests.reminders.conftest import WebhookReceiver
-from tracker.db import session_factory, utcnow
-from tracker.models import Reminder, SchedulerHeartbeat
+from tracker.core.db import session_factory, utcnow
+from tracker.core.models import Reminder, SchedulerHeartbeat
 
 DEADLINE = 60  # seconds any one wait may take
 
@@ -207,7 +207,7 @@ def test_after_its_first_tick_it_keeps_what_lives_for_good_out_of_the_collectors
 ) -> None:
     import gc
 
-    from tracker import scheduler
+    from tracker.scheduler import process as scheduler
 
     frozen: list[int] = []
     monkeypatch.setattr(scheduler, "freeze_long_lived", lambda: frozen.append(process.ticks))

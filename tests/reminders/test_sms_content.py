@@ -8,11 +8,12 @@ from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
-from tracker.channels import WebhookChannel
-from tracker.models import Alert, Clinic, OnCallContact, Page, Reminder
-from tracker.paging import compose_page
-from tracker.reminder_messages import compose
-from tracker.sms_text import (
+from tracker.core.models import Alert, Clinic, OnCallContact, Page, Reminder
+from tracker.escalation.paging import compose_page
+from tracker.plans.warning_signs import current_signs, safety_911, signs_911
+from tracker.reminders.channels import WebhookChannel
+from tracker.reminders.messages import compose
+from tracker.reminders.sms_text import (
     GSM7,
     MAX_SEGMENTS,
     UCS2,
@@ -22,7 +23,6 @@ from tracker.sms_text import (
     sms_segments,
     sms_units,
 )
-from tracker.warning_signs import current_signs, safety_911, signs_911
 
 # --- counting segments at the exact boundaries ---------------------------------------------
 
@@ -214,7 +214,7 @@ def test_every_page_text_message_has_the_911_line_and_fits(
     contact = OnCallContact(name="Dr Ada", channel="webhook", address="555-0100")
     page = Page(step=1, round=0, channel="webhook", address="555-0100", idempotency_key="p-1")
     alert = Alert(rule="red_flag", urgency="critical", summary=summary, raised_at=now)
-    from tracker.models import Patient
+    from tracker.core.models import Patient
 
     patient = Patient(name=patient_name, phone=phone)
     link = f"{BASE}/coordinator/patients/123"

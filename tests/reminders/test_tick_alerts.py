@@ -7,10 +7,10 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy import select
 
 from tests.reminders.conftest import tick
-from tracker import tick as tick_module
-from tracker.alerts import MISSED_CHECKIN, WORSENING, mark_due
-from tracker.models import Alert, PainEntry
-from tracker.tick import TICK_STEPS, run_tick
+from tracker.alerts.rules import MISSED_CHECKIN, WORSENING, mark_due
+from tracker.core.models import Alert, PainEntry
+from tracker.scheduler import tick as tick_module
+from tracker.scheduler.tick import TICK_STEPS, run_tick
 
 
 def test_it_raises_a_missed_check_in_alert_for_each_silent_patient(

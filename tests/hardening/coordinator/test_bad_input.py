@@ -25,9 +25,9 @@ from tests.hardening.test_enrollment_input import (
     times,
     zones,
 )
-from tracker.admin_views import THRESHOLDS
-from tracker.input_rules import CONTROL_CHARACTER_MESSAGE, has_control_characters
-from tracker.models import AuditEvent, CarePlan, Clinic, Patient, PlanAdjustment
+from tracker.care.admin import THRESHOLDS
+from tracker.core.models import AuditEvent, CarePlan, Clinic, Patient, PlanAdjustment
+from tracker.web.input_rules import CONTROL_CHARACTER_MESSAGE, has_control_characters
 
 EXAMPLES = settings(
     max_examples=50,

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from tests.hardening.flows.test_no_store import get_urls
-from tracker.http_headers import CACHEABLE_ENDPOINTS
+from tracker.web.headers import CACHEABLE_ENDPOINTS
 
 
 def test_every_coordinator_page_and_export_is_no_store(app, admin_client, enroll_patient):

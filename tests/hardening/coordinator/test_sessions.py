@@ -13,7 +13,7 @@ import pytest
 
 from tests.conftest import NOW, make_test_app
 from tests.coordinator.conftest import PASSWORD
-from tracker.config import ConfigError
+from tracker.core.config import ConfigError
 
 
 def _sign_in(client, email, next_url=None):

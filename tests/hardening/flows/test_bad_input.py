@@ -4,7 +4,7 @@ Hypothesis drives the pain form, the warning-signs answers, the task check-off (
 and day) and the personal-link route. Each example counts rows before and after (the
 database is shared by the examples of one test), and every answer is either the expected
 success or a 4xx page with a message -- never a 5xx. A form with a control character is
-refused as a whole before any view runs (tracker/input_rules.py).
+refused as a whole before any view runs (tracker/web/input_rules.py).
 """
 
 from __future__ import annotations
@@ -17,9 +17,13 @@ from hypothesis import strategies as st
 from sqlalchemy import delete, func, select
 
 from tests.patient.conftest import csrf_token, text_of
-from tracker.input_rules import CONTROL_CHARACTER_MESSAGE, MULTILINE_FIELDS, has_control_characters
-from tracker.models import AuditEvent, CheckOff, PainEntry, SymptomReport
-from tracker.warning_signs import load_signs, signs_path
+from tracker.core.models import AuditEvent, CheckOff, PainEntry, SymptomReport
+from tracker.plans.warning_signs import load_signs, signs_path
+from tracker.web.input_rules import (
+    CONTROL_CHARACTER_MESSAGE,
+    MULTILINE_FIELDS,
+    has_control_characters,
+)
 
 EXAMPLES = settings(
     max_examples=60,

@@ -15,11 +15,11 @@ from sqlalchemy import event, select, text
 
 from tests.conftest import NOW
 from tests.patient.conftest import count, csrf_token, post_form, sign_in, text_of
-from tracker import alerts
-from tracker.models import Alert, AuditEvent, PainEntry, SymptomReport
-from tracker.patient_progress import pain_logged_on, recovery_days
-from tracker.reminder_messages import missed_yesterday
-from tracker.warning_signs import load_signs, signs_path
+from tracker.alerts import rules as alerts
+from tracker.core.models import Alert, AuditEvent, PainEntry, SymptomReport
+from tracker.patient.progress import pain_logged_on, recovery_days
+from tracker.plans.warning_signs import load_signs, signs_path
+from tracker.reminders.messages import missed_yesterday
 
 TODAY = date(2026, 11, 21)
 

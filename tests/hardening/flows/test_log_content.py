@@ -15,11 +15,11 @@ from sqlalchemy import select
 
 from tests.conftest import NOW
 from tests.patient.conftest import post_form, sign_in
-from tracker.db import get_session
-from tracker.models import PainEntry, Reminder, User
-from tracker.passwords import hash_password
-from tracker.tick import run_tick
-from tracker.warning_signs import load_signs, signs_path
+from tracker.care.passwords import hash_password
+from tracker.core.db import get_session
+from tracker.core.models import PainEntry, Reminder, User
+from tracker.plans.warning_signs import load_signs, signs_path
+from tracker.scheduler.tick import run_tick
 
 NOTE = "private-note-7d3f kept from logs"
 PASSWORD = "coordinator-password-5e1b never logged"

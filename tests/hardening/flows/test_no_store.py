@@ -13,8 +13,8 @@ from sqlalchemy import select
 
 from tests.conftest import NOW
 from tests.patient.conftest import post_form
-from tracker.http_headers import CACHEABLE_ENDPOINTS
-from tracker.models import PainEntry, SymptomReport
+from tracker.core.models import PainEntry, SymptomReport
+from tracker.web.headers import CACHEABLE_ENDPOINTS
 
 
 def _ids(session, enrolled) -> dict[str, object]:

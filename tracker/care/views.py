@@ -1,0 +1,657 @@
+"""Care coordinator pages: triage list, patient detail, alerts, plan changes, enrolment, exports.
+
+Every page needs a signed-in coordinator or admin and only ever shows their own clinic's
+patients (``get_clinic_patient`` answers 404 for anyone else's). Every view, change and
+export of a patient's data is audited.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from datetime import datetime, timedelta
+from typing import Any
+
+from flask import (
+    Blueprint,
+    Flask,
+    Response,
+    abort,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
+from sqlalchemy import select
+from sqlalchemy.orm import selectinload
+
+from tracker.alerts.pain_trends import Phase, chart_svg, daily_summaries, effective_entries
+from tracker.alerts.rules import RULES, acknowledge, resolve
+from tracker.care import admin as admin_views
+from tracker.care import auth as coordinator_auth
+from tracker.care.auth import (
+    account,
+    coordinator_required,
+    get_clinic_patient,
+    record,
+)
+from tracker.care.exports import ExportError, fhir_bundle, pain_csv, parse_range
+from tracker.care.triage import (
+    Activity,
+    TriagePage,
+    adherence,
+    alert_order,
+    check_in_calendar,
+    parse_filters,
+    triage_page,
+)
+from tracker.core.clock import request_now
+from tracker.core.db import get_session
+from tracker.core.models import (
+    ALERT_EVENT_KINDS,
+    NOTE_MAX_LENGTH,
+    PROCEDURES,
+    Alert,
+    CarePlan,
+    CheckOff,
+    Clinic,
+    PainEntry,
+    Patient,
+    PatientLinkToken,
+    PlanAdjustment,
+    Reminder,
+    SymptomReport,
+    User,
+)
+from tracker.core.timeutil import common_timezones, local_day, zone
+from tracker.escalation.paging import paging_states
+from tracker.plans.adjustments import (
+    AdjustmentError,
+    change_status,
+    check_note,
+    set_appointment_date,
+    set_restriction_end,
+)
+from tracker.plans.agenda import agenda_for_day, driving_decision, plan_activities
+from tracker.plans.card import build_card, link_qr_svg
+from tracker.plans.enrollment import EnrollmentError, enroll, validate_request
+from tracker.plans.links import link_url, revoke_links, rotate_link
+from tracker.plans.opioid_rules import OpioidAnswers, current_rows
+from tracker.plans.warning_signs import load_signs, questions_by_key, signs_path
+from tracker.reminders.delivery import incident_notices
+
+bp = Blueprint("coordinator", __name__, url_prefix="/coordinator", template_folder="templates")
+
+RULE_LABELS = {
+    "red_flag": "Red-flag symptom",
+    "severe_pain": "Severe pain",
+    "worsening": "Worsening pain",
+    "not_improving": "Not improving",
+    "missed_checkin": "No check-in",
+    "undeliverable": "Reminder undeliverable",
+}
+assert set(RULE_LABELS) == set(RULES)
+EVENT_LABELS = {
+    "raised": "Raised",
+    "updated": "Newer evidence",
+    "escalated": "More urgent",
+    "reopened": "Re-opened by worse evidence",
+    "corrected": "Score corrected",
+    "acknowledged": "Acknowledged",
+    "resolved": "Resolved",
+    "auto_resolved": "Resolved automatically",
+    "page_queued": "Paging",
+    "page_sent": "Page sent",
+    "page_failed": "Page failed",
+    "page_cancelled": "Page cancelled",
+    "escalation_exhausted": "Nobody answered the pages",
+}
+assert set(EVENT_LABELS) == set(ALERT_EVENT_KINDS)
+
+
+def care_time(value: datetime | str | None, tz_name: str) -> str:
+    """A time for the care team, in the clinic's zone, with the zone's abbreviation."""
+    if value is None:
+        return ""
+    at = datetime.fromisoformat(value) if isinstance(value, str) else value
+    return at.astimezone(zone(tz_name)).strftime("%Y-%m-%d %H:%M %Z")
+
+
+def clinic() -> Clinic:
+    found = get_session().get(Clinic, account().clinic_id)
+    if found is None:  # the user's clinic row is gone: nothing to show
+        abort(404)
+    return found
+
+
+def current_plan(patient: Patient) -> CarePlan:
+    if not patient.plans:
+        abort(404)
+    return patient.plans[-1]
+
+
+def signs() -> tuple:
+    return load_signs(signs_path(current_app.config["SCHEDULES_DIR"]))
+
+
+@bp.app_context_processor
+def coordinator_globals() -> dict[str, Any]:
+    return {"rule_labels": RULE_LABELS}
+
+
+# --- triage ----------------------------------------------------------------------------------
+
+
+@bp.get("/")
+@coordinator_required
+def triage() -> Any:
+    return show_triage(triage_page)
+
+
+def show_triage(compute_page: Callable[..., TriagePage]) -> Any:
+    """The triage view, with the page's data from ``compute_page`` (``triage_page``'s
+    signature): the benchmarks' floor passes one that keeps its pages, and nothing else
+    differs."""
+    now = request_now()
+    filters, errors = parse_filters(request.args)
+    the_clinic = clinic()
+    page = compute_page(
+        get_session(),
+        the_clinic,
+        filters,
+        now,
+        page_size=current_app.config.get("TRIAGE_PAGE_SIZE", 25),
+    )
+    record(
+        "triage.view",
+        page=page.page,
+        filters=filters.query_args(page=None),
+        patient_ids=[row.patient.id for row in page.rows],
+    )
+    get_session().commit()
+    return (
+        render_template(
+            "coordinator/triage.html",
+            page=page,
+            filters=filters,
+            errors=errors,
+            procedures=PROCEDURES,
+            clinic=the_clinic,
+            incidents=incident_notices(get_session(), the_clinic.id, now),
+        ),
+        400 if errors else 200,
+    )
+
+
+# --- patient detail ----------------------------------------------------------------------
+
+
+def _patient_context(patient: Patient) -> dict[str, Any]:
+    db = get_session()
+    now = request_now()
+    plan = current_plan(patient)
+    today = local_day(now, plan.timezone)
+    pain = db.scalars(
+        select(PainEntry)
+        .where(PainEntry.plan_id == plan.id)
+        .order_by(PainEntry.recorded_at, PainEntry.id)
+    ).all()
+    reports = db.scalars(
+        select(SymptomReport)
+        .where(SymptomReport.plan_id == plan.id)
+        .order_by(SymptomReport.recorded_at.desc(), SymptomReport.id.desc())
+    ).all()
+    acts = Activity(
+        pain_days={e.local_day for e in effective_entries(pain)},
+        report_days={r.local_day for r in reports},
+        checkoffs={
+            (key, day)
+            for key, day in db.execute(
+                select(CheckOff.activity_key, CheckOff.local_day).where(CheckOff.plan_id == plan.id)
+            )
+        },
+    )
+    summaries = daily_summaries(pain, plan.procedure_date)
+    activities = plan_activities(plan)
+    restrictions = [a for a in activities if a.kind == "restriction"]
+    phases = [Phase(a.title, a.start_day, a.end_day) for a in restrictions]
+    alerts = db.scalars(
+        select(Alert)
+        .options(selectinload(Alert.events))
+        .where(Alert.plan_id == plan.id)
+        .order_by(Alert.raised_at.desc())
+    ).all()
+    by_id = {e.id: e for e in pain}
+    users = {
+        u.id: u.name
+        for u in db.scalars(select(User).where(User.clinic_id == patient.clinic_id)).all()
+    }
+    reminders = db.scalars(
+        select(Reminder)
+        .where(Reminder.plan_id == plan.id)
+        .order_by(Reminder.local_day.desc(), Reminder.id.desc())
+        .limit(60)
+    ).all()
+    adjustments = db.scalars(
+        select(PlanAdjustment)
+        .where(PlanAdjustment.plan_id == plan.id)
+        .order_by(PlanAdjustment.created_at.desc(), PlanAdjustment.id.desc())
+    ).all()
+    live_links = db.scalars(
+        select(PatientLinkToken).where(
+            PatientLinkToken.patient_id == patient.id,
+            PatientLinkToken.revoked_at.is_(None),
+            PatientLinkToken.expires_at > now,
+        )
+    ).all()
+    opioid_rows = current_rows(db, [plan.id])[plan.id]
+    opioids = OpioidAnswers(
+        {day: row.taking for day, row in opioid_rows.items()},
+        patient.clinic.opioid_free_days_before_driving,
+    )
+    agenda = agenda_for_day(plan, today, activities, opioids=opioids)
+    # Retired signs too: answers stored under their keys keep their question.
+    sign_questions = questions_by_key(signs())
+    return {
+        "patient": patient,
+        "plan": plan,
+        "today": today,
+        "day_number": agenda.day_number,
+        "agenda": agenda,
+        "summaries": summaries,
+        "chart": chart_svg(
+            summaries,
+            duration_days=plan.duration_days,
+            phases=phases,
+            today_number=agenda.day_number,
+        ),
+        "phases": phases,
+        "notes": [e for e in reversed(effective_entries(pain)) if e.note],
+        "calendar": check_in_calendar(plan, today, acts),
+        "adherence": adherence(plan, today, acts),
+        "reports": reports,
+        "sign_questions": sign_questions,
+        "open_alerts": sorted([a for a in alerts if a.status != "resolved"], key=alert_order),
+        "alerts": alerts,
+        "users": users,
+        "reminders": reminders,
+        "restrictions": restrictions,
+        "driving": _driving_status(plan, activities, opioids, opioid_rows, today),
+        "appointments": [a for a in activities if a.kind == "appointment"],
+        "overrides": plan.overrides or {},
+        "adjustments": adjustments,
+        "live_links": live_links,
+        "link_expires": max((t.expires_at for t in live_links), default=None),
+        "note_max": NOTE_MAX_LENGTH,
+        "clinic_tz": patient.clinic.timezone,
+        "paging": paging_states(db, [a.id for a in alerts if a.status != "resolved"]),
+        "event_labels": EVENT_LABELS,
+        "corrections": [
+            (by_id[e.supersedes_id], e)
+            for e in reversed(pain)
+            if e.supersedes_id is not None and e.supersedes_id in by_id
+        ],
+    }
+
+
+def _driving_status(plan, activities, opioids, rows, today) -> dict[str, Any] | None:
+    """The no-driving-on-opioids rule for the care team: the latest answer, since when the
+    patient has given it, and whether the restriction is on today (opioid_rules.py)."""
+    restriction = next((a for a in activities if a.condition_check_in), None)
+    if restriction is None:
+        return None
+    decision = driving_decision(plan, restriction, activities, opioids, today)
+    latest = rows.get(decision.latest_day) if decision.latest_day is not None else None
+    return {"activity": restriction, "decision": decision, "latest": latest}
+
+
+def render_patient(patient: Patient, *, status: int = 200, errors: dict[str, str] | None = None):
+    return (
+        render_template(
+            "coordinator/patient.html", errors=errors or {}, **_patient_context(patient)
+        ),
+        status,
+    )
+
+
+@bp.get("/patients/<int:patient_id>")
+@coordinator_required
+def patient_detail(patient_id: int) -> Any:
+    patient = get_clinic_patient(patient_id)
+    response = render_patient(patient)
+    record("patient.view", patient_id=patient.id)
+    get_session().commit()
+    return response
+
+
+def _back(patient: Patient, anchor: str = "") -> Response:
+    return redirect(url_for("coordinator.patient_detail", patient_id=patient.id) + anchor)
+
+
+def _clinic_alert(patient: Patient, alert_id: int) -> Alert:
+    alert = get_session().get(Alert, alert_id)
+    if alert is None or alert.patient_id != patient.id:
+        abort(404)
+    return alert
+
+
+@bp.post("/patients/<int:patient_id>/alerts/<int:alert_id>/acknowledge")
+@coordinator_required
+def acknowledge_alert(patient_id: int, alert_id: int) -> Any:
+    patient = get_clinic_patient(patient_id)
+    alert = _clinic_alert(patient, alert_id)
+    try:
+        note = check_note(request.form.get("note"))
+    except AdjustmentError as exc:
+        return render_patient(patient, status=400, errors={f"alert-{alert.id}": exc.message})
+    if not acknowledge(
+        get_session(), alert, user_id=account().user.id, note=note, now=request_now()
+    ):
+        get_session().rollback()
+        return render_patient(
+            patient,
+            status=409,
+            errors={f"alert-{alert.id}": f"This alert is already {alert.status}."},
+        )
+    record("alert.acknowledge", patient_id=patient.id, alert_id=alert.id, note=note)
+    get_session().commit()
+    flash(f"Alert acknowledged: {alert.summary}", "info")
+    return _back(patient, "#alerts")
+
+
+@bp.post("/patients/<int:patient_id>/alerts/<int:alert_id>/resolve")
+@coordinator_required
+def resolve_alert(patient_id: int, alert_id: int) -> Any:
+    patient = get_clinic_patient(patient_id)
+    alert = _clinic_alert(patient, alert_id)
+    key = f"alert-{alert.id}"
+    try:
+        note = check_note(request.form.get("note"))
+    except AdjustmentError as exc:
+        return render_patient(patient, status=400, errors={key: exc.message})
+    if not note:
+        return render_patient(
+            patient, status=400, errors={key: "Say how it was resolved (a short note)."}
+        )
+    if not resolve(get_session(), alert, user_id=account().user.id, note=note, now=request_now()):
+        get_session().rollback()
+        return render_patient(patient, status=409, errors={key: "This alert is already resolved."})
+    record("alert.resolve", patient_id=patient.id, alert_id=alert.id, note=note)
+    get_session().commit()
+    flash(f"Alert resolved: {alert.summary}", "info")
+    return _back(patient, "#alerts")
+
+
+# --- plan adjustments ----------------------------------------------------------------------
+
+
+def _adjust(patient_id: int, apply: Any, action: str, anchor: str) -> Any:
+    patient = get_clinic_patient(patient_id)
+    plan = current_plan(patient)
+    try:
+        adjustment = apply(
+            get_session(),
+            plan,
+            user_id=account().user.id,
+            note=request.form.get("note"),
+            now=request_now(),
+        )
+    except AdjustmentError as exc:
+        get_session().rollback()
+        return render_patient(patient, status=400, errors={f"{anchor}-{exc.field}": exc.message})
+    get_session().flush()
+    record(
+        action,
+        patient_id=patient.id,
+        plan_id=plan.id,
+        adjustment_id=adjustment.id,
+        key=adjustment.activity_key,
+        change=adjustment.change,
+    )
+    get_session().commit()
+    flash("Plan updated.", "info")
+    return _back(patient, f"#{anchor}")
+
+
+@bp.post("/patients/<int:patient_id>/appointments")
+@coordinator_required
+def set_appointment(patient_id: int) -> Any:
+    key, value = request.form.get("key"), request.form.get("date")
+    return _adjust(
+        patient_id,
+        lambda db, plan, **kw: set_appointment_date(db, plan, key, value, **kw),
+        "plan.set_appointment",
+        "appointments",
+    )
+
+
+@bp.post("/patients/<int:patient_id>/restrictions")
+@coordinator_required
+def set_restriction(patient_id: int) -> Any:
+    key, value = request.form.get("key"), request.form.get("end_day")
+    return _adjust(
+        patient_id,
+        lambda db, plan, **kw: set_restriction_end(db, plan, key, value, **kw),
+        "plan.set_restriction",
+        "restrictions",
+    )
+
+
+@bp.post("/patients/<int:patient_id>/status")
+@coordinator_required
+def set_status(patient_id: int) -> Any:
+    action = request.form.get("action")
+    return _adjust(
+        patient_id,
+        lambda db, plan, **kw: change_status(db, plan, action, **kw),
+        "plan.status",
+        "status",
+    )
+
+
+# --- personal link --------------------------------------------------------------------------
+
+
+@bp.post("/patients/<int:patient_id>/link")
+@coordinator_required
+def patient_link(patient_id: int) -> Any:
+    patient = get_clinic_patient(patient_id)
+    plan = current_plan(patient)
+    action = request.form.get("action")
+    db = get_session()
+    now = request_now()
+    if action == "revoke":
+        count = revoke_links(db, patient, now=now)
+        record("link.revoke", patient_id=patient.id, revoked=count)
+        db.commit()
+        flash("The personal link no longer works. Issue a new one when needed.", "info")
+        return _back(patient, "#link")
+    if action != "rotate":
+        return render_patient(patient, status=400, errors={"link": "Choose a link action."})
+    raw = rotate_link(db, patient, plan, now=now, grace_days=current_app.config["LINK_GRACE_DAYS"])
+    record("link.rotate", patient_id=patient.id)
+    db.commit()
+    # The raw link is shown on this response only: never stored, never put in a cookie.
+    response = render_template(
+        "coordinator/link_issued.html",
+        patient=patient,
+        link=link_url(current_app.config["BASE_URL"], raw),
+        heading="New personal link",
+        rotated=True,
+    )
+    return response, 200
+
+
+# --- plan card ------------------------------------------------------------------------------
+
+
+def _render_card(patient: Patient, *, link: str | None = None) -> str:
+    plan = current_plan(patient)
+    today = local_day(request_now(), plan.timezone)
+    return render_template(
+        "coordinator/card.html",
+        patient=patient,
+        card=build_card(plan, patient.clinic, patient.name, signs(), today=today),
+        qr=link_qr_svg(link) if link else None,
+    )
+
+
+@bp.get("/patients/<int:patient_id>/card")
+@coordinator_required
+def patient_card(patient_id: int) -> Any:
+    """The printable plan and warning-sign card, without a QR code (patient_card.py)."""
+    patient = get_clinic_patient(patient_id)
+    response = _render_card(patient)
+    record("patient.card_view", patient_id=patient.id)
+    get_session().commit()
+    return response
+
+
+@bp.post("/patients/<int:patient_id>/card")
+@coordinator_required
+def patient_card_issue(patient_id: int) -> Any:
+    """The card with a QR code of a freshly issued personal link: like "issue a new link"
+    (``patient_link``), the old link stops working; the raw link is on this response only."""
+    patient = get_clinic_patient(patient_id)
+    plan = current_plan(patient)
+    db = get_session()
+    raw = rotate_link(
+        db, patient, plan, now=request_now(), grace_days=current_app.config["LINK_GRACE_DAYS"]
+    )
+    record("link.rotate", patient_id=patient.id, via="plan_card")
+    db.commit()
+    return _render_card(patient, link=link_url(current_app.config["BASE_URL"], raw))
+
+
+# --- enrolment ------------------------------------------------------------------------------
+
+ENROL_FIELDS = (
+    "name",
+    "procedure",
+    "procedure_date",
+    "timezone",
+    "reminder_time",
+    "email",
+    "phone",
+    "levels",
+)
+
+
+@bp.route("/enrol", methods=["GET", "POST"])
+@coordinator_required
+def enrol() -> Any:
+    the_clinic = clinic()
+    values = {name: "" for name in ENROL_FIELDS}
+    values["timezone"] = the_clinic.timezone
+    values["reminder_time"] = "09:00"
+    errors: dict[str, str] = {}
+    if request.method == "POST":
+        values = {name: (request.form.get(name) or "")[:300] for name in ENROL_FIELDS}
+        templates = current_app.extensions["tracker.templates"]
+        now = request_now()
+        try:
+            enrolment = validate_request(templates=templates, now=now, **values)
+        except EnrollmentError as exc:
+            errors[exc.field] = exc.message
+        else:
+            db = get_session()
+            result = enroll(
+                db,
+                the_clinic,
+                enrolment,
+                templates=templates,
+                now=now,
+                grace_days=current_app.config["LINK_GRACE_DAYS"],
+            )
+            db.flush()
+            record("patient.enrol", patient_id=result.patient.id, plan_id=result.plan.id)
+            db.commit()
+            return (
+                render_template(
+                    "coordinator/link_issued.html",
+                    patient=result.patient,
+                    link=link_url(current_app.config["BASE_URL"], result.link_token),
+                    heading="Patient enrolled",
+                ),
+                200,
+            )
+    return (
+        render_template(
+            "coordinator/enrol.html",
+            values=values,
+            errors=errors,
+            procedures=PROCEDURES,
+            timezones=common_timezones(),
+        ),
+        400 if errors else 200,
+    )
+
+
+# --- exports --------------------------------------------------------------------------------
+
+
+@bp.get("/exports")
+@coordinator_required
+def exports() -> Any:
+    the_clinic = clinic()
+    today = local_day(request_now(), the_clinic.timezone)
+    return render_template(
+        "coordinator/exports.html",
+        start=(today - timedelta(days=30)).isoformat(),
+        end=today.isoformat(),
+        errors={},
+    )
+
+
+@bp.get("/exports/pain.csv")
+@coordinator_required
+def export_pain_csv() -> Any:
+    try:
+        start, end = parse_range(request.args.get("start"), request.args.get("end"))
+    except ExportError as exc:
+        return (
+            render_template(
+                "coordinator/exports.html",
+                start=(request.args.get("start") or "")[:20],
+                end=(request.args.get("end") or "")[:20],
+                errors={exc.field: exc.message},
+            ),
+            400,
+        )
+    text, count = pain_csv(get_session(), account().clinic_id, start, end)
+    record("export.pain_csv", start=start.isoformat(), end=end.isoformat(), rows=count)
+    get_session().commit()
+    filename = f"pain-{start.isoformat()}-to-{end.isoformat()}.csv"
+    return Response(
+        text,
+        mimetype="text/csv",
+        headers={
+            "Content-Disposition": f'attachment; filename="{filename}"',
+        },
+    )
+
+
+@bp.get("/patients/<int:patient_id>/fhir.json")
+@coordinator_required
+def export_fhir(patient_id: int) -> Any:
+    patient = get_clinic_patient(patient_id)
+    bundle = fhir_bundle(get_session(), patient, signs=signs(), now=request_now())
+    record("export.fhir", patient_id=patient.id, resources=len(bundle["entry"]))
+    get_session().commit()
+    return Response(
+        json.dumps(bundle, indent=2),
+        mimetype="application/fhir+json",
+        headers={
+            "Content-Disposition": f'attachment; filename="patient-{patient.id}-fhir.json"',
+        },
+    )
+
+
+def init_app(app: Flask) -> None:
+    coordinator_auth.init_app(app)
+    app.config.setdefault("TRIAGE_PAGE_SIZE", 25)
+    app.register_blueprint(bp)
+    app.add_template_filter(care_time, "care_time")
+    admin_views.init_app(app)

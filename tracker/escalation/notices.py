@@ -1,0 +1,199 @@
+"""What a patient is told about who knows of their problem, and which number to call now.
+
+SPEC section 6 ("Escalation"): every path of a patient in trouble ends at a person, outside
+office hours patients are shown the after-hours number, and what a patient is told about
+who knows must be true at that moment. So nothing here says "your care team has been told"
+unless it has: each notice is built from the alert's state, the latest page about it and
+the clinic's office hours at ``now``. Pure functions: the views load the rows.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, Protocol
+
+from tracker.core.models import Alert, Clinic
+from tracker.core.timeutil import zone
+from tracker.escalation.office_hours import office_status
+
+# Who is paged (paging.py): the clinic's on-call contact.
+ON_CALL = "the on-call nurse"
+
+
+class PagingStateLike(Protocol):
+    """The latest page about an alert (``paging.PagingState``): what the notice reads."""
+
+    status: str  # queued | sent | failed | cancelled
+    created_at: datetime
+    sent_at: datetime | None
+
+
+def clock_time(at: datetime, tz_name: str) -> str:
+    """``at`` as a reader's wall clock in ``tz_name``: "9:05 am"."""
+    local = at.astimezone(zone(tz_name))
+    hour = local.hour % 12 or 12
+    return f"{hour}:{local.minute:02d} {'am' if local.hour < 12 else 'pm'}"
+
+
+def when(at: datetime, tz_name: str, now: datetime) -> str:
+    """``at`` said from ``now``'s day in ``tz_name``: "at 9:05 am", "tomorrow at 8:00 am",
+    "on Monday at 8:00 am" (within a week), "on Monday 30 November at 8:00 am"."""
+    tz = zone(tz_name)
+    day, today = at.astimezone(tz).date(), now.astimezone(tz).date()
+    ahead = (day - today).days
+    time_text = clock_time(at, tz_name)
+    if ahead == 0:
+        return f"at {time_text}"
+    if ahead == 1:
+        return f"tomorrow at {time_text}"
+    if ahead == -1:
+        return f"yesterday at {time_text}"
+    if 1 < ahead < 7:
+        return f"on {day:%A} at {time_text}"
+    return f"on {day:%A} {day.day} {day:%B} at {time_text}"
+
+
+@dataclass(frozen=True)
+class CallNumbers:
+    """The number to call now (the after-hours one while the clinic is closed, if it has
+    one) and the other number, each with words saying which is which."""
+
+    is_open: bool
+    first: str
+    first_label: str
+    other: str | None
+    other_label: str | None
+
+    @property
+    def after_hours(self) -> bool:
+        return self.first_label == "after-hours number"
+
+    def call(self, words: str) -> str:
+        """``words`` ("..., call") naming the number that follows when it is not the usual."""
+        return f"{words} our after-hours number:" if self.after_hours else words
+
+
+def numbers_now(clinic: Clinic, now: datetime) -> CallNumbers:
+    is_open = office_status(clinic, now).is_open
+    after_hours = clinic.after_hours_phone or None
+    if not is_open and after_hours:
+        return CallNumbers(False, after_hours, "after-hours number", clinic.phone, "daytime number")
+    return CallNumbers(
+        is_open,
+        clinic.phone,
+        "daytime number" if after_hours else "care team's number",
+        after_hours,
+        "after-hours number" if after_hours else None,
+    )
+
+
+@dataclass(frozen=True)
+class Notice:
+    """Who knows, in plain words: ``message``, then "``call_prompt`` ``phone``." (a link)."""
+
+    kind: str  # seen | paged | paging | closed | open | not_told
+    message: str
+    call_prompt: str
+    phone: str
+
+    @property
+    def text(self) -> str:
+        return f"{self.message} {self.call_prompt} {self.phone}."
+
+
+def first_name(name: str | None) -> str | None:
+    parts = (name or "").split()
+    return parts[0] if parts else None
+
+
+def _seen_at(alert: Alert) -> datetime | None:
+    """When someone of the care team looked at the alert's current evidence, if they did."""
+    if alert.status == "open":
+        return None
+    seen = alert.acknowledged_at or alert.resolved_at
+    if seen is None:
+        return None
+    # Newer evidence after the acknowledgement (an update that did not re-open the alert)
+    # has not been seen by them: say nothing about it that is not so.
+    if alert.updated_at is not None and alert.updated_at > seen:
+        return None
+    return seen
+
+
+def who_knows(
+    alert: Alert | None,
+    clinic: Clinic,
+    paging_state: PagingStateLike | Any | None,
+    now: datetime,
+    *,
+    tz_name: str,
+    seen_by: str | None = None,
+) -> Notice:
+    """What the patient may truthfully be told at ``now`` about who knows of ``alert``.
+
+    ``paging_state``: the latest page about the alert (``paging.paging_states``), or None;
+    ``seen_by``: the name of whoever acknowledged (or resolved) it; ``tz_name``: the
+    patient's zone, in which every time is shown. Branches, first match wins: someone saw
+    it; a page was sent; a page is on its way; the office is closed; the office is open.
+    With no alert at all, the patient is told plainly to call.
+    """
+    numbers = numbers_now(clinic, now)
+    phone = numbers.first
+    if alert is None:
+        return Notice(
+            "not_told",
+            "This was not sent to your care team's list.",
+            numbers.call("Please tell them yourself. Call"),
+            phone,
+        )
+    seen_at = _seen_at(alert)
+    if seen_at is not None:
+        name = first_name(seen_by)
+        who = f"{name} from your care team" if name else "Someone from your care team"
+        return Notice(
+            "seen",
+            f"{who} saw this {when(seen_at, tz_name, now)}.",
+            numbers.call("If you need to talk to them, call"),
+            phone,
+        )
+    state = getattr(paging_state, "status", None)
+    if state == "sent":
+        sent_at = paging_state.sent_at or paging_state.created_at
+        return Notice(
+            "paged",
+            f"{ON_CALL.capitalize()} was paged {when(sent_at, tz_name, now)}.",
+            numbers.call("If you do not hear back soon, call"),
+            phone,
+        )
+    if state == "queued":
+        return Notice(
+            "paging",
+            f"We are paging {ON_CALL} now.",
+            numbers.call("If you do not hear back soon, call"),
+            phone,
+        )
+    status = office_status(clinic, now)
+    if not status.is_open:
+        opens = (
+            f"when they open {when(status.opens_at, tz_name, now)}"
+            if status.opens_at is not None
+            else "when the office opens again"
+        )
+        return Notice(
+            "closed",
+            f"Our office is closed. Your care team will see this {opens}.",
+            numbers.call("If you need help before then, call"),
+            phone,
+        )
+    closes = (
+        f" They are open until {clock_time(status.closes_at, tz_name)}."
+        if status.closes_at is not None
+        else ""
+    )
+    return Notice(
+        "open",
+        f"Your care team can see this on their list now.{closes}",
+        numbers.call("If you do not hear from them soon, call"),
+        phone,
+    )

@@ -1,0 +1,358 @@
+"""The printable plan and warning-sign card: one sheet of paper a patient keeps by the phone.
+
+What is on it, all from data the product already has:
+
+- the plan by day: phases (day ranges) with what to do and what not to do, computed from
+  the patient's *own* plan with its overrides (``agenda.plan_activities``), never from the
+  template, so a longer lifting limit set by the care team is what gets printed;
+- every restriction with its end date, the visits and the good-to-know notes;
+- the red flags (the warning-signs check, ``schedules/checks/warning_signs.yaml``): what
+  means call 911 and what means call the care team today, with the clinic's daytime and
+  after-hours numbers and its office hours;
+- on the care team's card only, the personal link as a QR code (``link_qr_svg``). The raw
+  link is never stored (only its hash), so the care team's card is printed together with
+  a freshly issued link; see ``coordinator_views.patient_card_issue``.
+
+Pure functions over loaded rows: the views load and audit.
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import date, timedelta
+
+import segno
+from markupsafe import Markup
+
+from tracker.core.models import DEFAULT_OFFICE_HOURS, WEEKDAYS, CarePlan, Clinic
+from tracker.plans.agenda import plan_activities
+from tracker.plans.templates import Activity
+from tracker.plans.warning_signs import WarningSign
+
+DASH = "\u2013"  # an en dash, for ranges of days, dates and times
+SHORT_DAY_NAMES = dict(
+    zip(WEEKDAYS, ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"), strict=True)
+)
+
+
+def card_date(day: date) -> str:
+    """A date on the card, with its weekday: "Sat 21 Nov"."""
+    return f"{day:%a} {day.day} {day:%b}"
+
+
+def card_time(clock: str) -> str:
+    """ "08:00" -> "8:00 am", "17:30" -> "5:30 pm"."""
+    hour, minute = (int(part) for part in clock.split(":"))
+    return f"{hour % 12 or 12}:{minute:02d} {'am' if hour < 12 else 'pm'}"
+
+
+@dataclass(frozen=True)
+class CardItem:
+    title: str
+    # How often or until when, in words ("once a day", "when needed", "until Thu 31 Dec").
+    detail: str = ""
+
+
+@dataclass(frozen=True)
+class CardPhase:
+    """Days ``first_day``..``last_day`` (0 = procedure day) and what applies on all of them."""
+
+    first_day: int
+    last_day: int
+    first_date: date
+    last_date: date
+    do: tuple[CardItem, ...]
+    do_not: tuple[CardItem, ...]
+
+    @property
+    def days_label(self) -> str:
+        if self.first_day == self.last_day:
+            return f"Day {self.first_day}"
+        return f"Days {self.first_day}{DASH}{self.last_day}"
+
+    @property
+    def dates_label(self) -> str:
+        if self.first_date == self.last_date:
+            return card_date(self.first_date)
+        return f"{card_date(self.first_date)} {DASH} {card_date(self.last_date)}"
+
+
+@dataclass(frozen=True)
+class CardLimit:
+    title: str
+    instructions: str
+    # "Until Thu 31 Dec (day 41)", or the condition ("while you take opioid pain medicine").
+    until: str
+    ended: bool
+
+
+@dataclass(frozen=True)
+class CardVisit:
+    title: str
+    when: str
+
+
+@dataclass(frozen=True)
+class CardNote:
+    title: str
+    instructions: str
+    when: str
+
+
+@dataclass(frozen=True)
+class CardNumbers:
+    daytime: str
+    office_hours: (
+        str  # "Mon to Fri 8:00 am to 5:00 pm" (with dashes), or "" when the clinic has none
+    )
+    after_hours: str | None
+
+
+@dataclass(frozen=True)
+class PlanCard:
+    patient_name: str
+    procedure: str
+    procedure_date: date
+    plan_title: str
+    template_id: str
+    template_version: int
+    clinic_name: str
+    numbers: CardNumbers
+    phases: tuple[CardPhase, ...]
+    limits: tuple[CardLimit, ...]
+    visits: tuple[CardVisit, ...]
+    notes: tuple[CardNote, ...]
+    # The red flags: each sign's short label ("chest pain") when every sign has one (the
+    # words reminders use too), else its question ("Do you have chest pain?").
+    call_911: tuple[str, ...]
+    call_team: tuple[str, ...]
+    flags_as_labels: bool
+    printed_on: date
+    plan_status: str
+
+
+# --- the plan by day -----------------------------------------------------------------------
+
+
+def _step_at(activity: Activity, day: int) -> tuple[int, int]:
+    """(first day of the cadence step covering ``day``, its every_days); (start, 1) if none."""
+    segment_start = activity.start_day
+    for step in activity.cadence:
+        if day <= step.until_day:
+            return segment_start, step.every_days
+        segment_start = step.until_day + 1
+    return segment_start, 1
+
+
+def _how_often(activity: Activity, first: int, last: int, procedure_date: date) -> str:
+    if activity.as_needed:
+        return "when needed"
+    _, every = _step_at(activity, first)
+    if every == 1:
+        if activity.times_per_day > 1:
+            return f"{activity.times_per_day} times a day"
+        return "once a day" if activity.kind == "task" else "every day"
+    days = [n for n in range(first, last + 1) if activity.occurs_on(n)]
+    dates = ", ".join(
+        f"{(procedure_date + timedelta(days=n)).day} {procedure_date + timedelta(days=n):%b}"
+        for n in days
+    )
+    label = "once a week" if every == 7 else f"every {every} days"
+    return f"{label}: {dates}" if dates else label
+
+
+def _boundaries(activities: Sequence[Activity], duration: int) -> list[int]:
+    cuts = {0, duration}
+    for a in activities:
+        cuts.update((a.start_day, a.end_day + 1))
+        cuts.update(step.until_day + 1 for step in a.cadence)
+    return sorted(c for c in cuts if 0 <= c <= duration)
+
+
+def plan_phases(plan: CarePlan, activities: Sequence[Activity]) -> tuple[CardPhase, ...]:
+    """The plan cut into day ranges in which the same things apply: tasks and check-ins
+    ("do") and restrictions ("do not"). Education and visits are listed apart."""
+    daily = [a for a in activities if a.kind in ("task", "check_in", "restriction")]
+    cuts = _boundaries(daily, plan.duration_days)
+    phases = []
+    for first, after in itertools.pairwise(cuts):
+        last = after - 1
+        do, do_not = [], []
+        for a in daily:
+            if not (a.start_day <= first and last <= a.end_day):
+                continue
+            if a.kind == "restriction":
+                do_not.append(CardItem(a.title))  # its condition is in the limits table
+            elif any(a.occurs_on(n) for n in range(first, after)):
+                do.append(CardItem(a.title, _how_often(a, first, last, plan.procedure_date)))
+        if not do and not do_not:
+            continue
+        phases.append(
+            CardPhase(
+                first_day=first,
+                last_day=last,
+                first_date=plan.procedure_date + timedelta(days=first),
+                last_date=plan.procedure_date + timedelta(days=last),
+                do=tuple(do),
+                do_not=tuple(do_not),
+            )
+        )
+    return _merge_equal(phases)
+
+
+def _merge_equal(phases: list[CardPhase]) -> tuple[CardPhase, ...]:
+    """Neighbouring phases that say the same thing are one phase."""
+    merged: list[CardPhase] = []
+    for phase in phases:
+        previous = merged[-1] if merged else None
+        if (
+            previous is not None
+            and previous.last_day + 1 == phase.first_day
+            and (previous.do, previous.do_not) == (phase.do, phase.do_not)
+        ):
+            merged[-1] = CardPhase(
+                previous.first_day,
+                phase.last_day,
+                previous.first_date,
+                phase.last_date,
+                previous.do,
+                previous.do_not,
+            )
+        else:
+            merged.append(phase)
+    return tuple(merged)
+
+
+# --- limits, visits, notes -------------------------------------------------------------------
+
+
+def _limits(plan: CarePlan, activities: Sequence[Activity], today: date) -> tuple[CardLimit, ...]:
+    limits = []
+    for a in activities:
+        if a.kind != "restriction":
+            continue
+        last = plan.procedure_date + timedelta(days=a.end_day)
+        if a.condition:
+            until = f"{a.condition[0].upper()}{a.condition[1:]}"
+        else:
+            until = f"Until {card_date(last)} (day {a.end_day})"
+        limits.append(CardLimit(a.title, a.instructions, until, ended=last < today))
+    return tuple(limits)
+
+
+def _visits(plan: CarePlan, activities: Sequence[Activity]) -> tuple[CardVisit, ...]:
+    overrides = plan.overrides or {}
+    visits = []
+    for a in sorted((a for a in activities if a.kind == "appointment"), key=lambda a: a.start_day):
+        if "date" in overrides.get(a.key, {}):
+            when = card_date(date.fromisoformat(overrides[a.key]["date"]))
+        else:
+            start = plan.procedure_date + timedelta(days=a.start_day)
+            end = plan.procedure_date + timedelta(days=a.end_day)
+            when = (
+                f"Between {card_date(start)} and {card_date(end)} "
+                "(your clinic will tell you the day)"
+            )
+        visits.append(CardVisit(a.title, when))
+    return tuple(visits)
+
+
+def _notes(plan: CarePlan, activities: Sequence[Activity]) -> tuple[CardNote, ...]:
+    return tuple(
+        CardNote(
+            a.title,
+            a.instructions,
+            f"From {card_date(plan.procedure_date + timedelta(days=a.start_day))}",
+        )
+        for a in activities
+        if a.kind == "education"
+    )
+
+
+# --- the clinic's numbers ------------------------------------------------------------------
+
+
+def office_hours_text(clinic: Clinic) -> str:
+    """The clinic's office hours in a few words, e.g. Mon to Fri 8:00 am to 5:00 pm and Sat
+    9:00 am to 12:00 pm, written with en dashes."""
+    hours = clinic.office_hours if clinic.office_hours is not None else DEFAULT_OFFICE_HOURS
+    runs: list[tuple[list[str], tuple[str, str]]] = []
+    for day in WEEKDAYS:
+        value = hours.get(day)
+        span = (value[0], value[1]) if value and len(value) == 2 else None
+        if span is None:
+            runs.append(([], ("", "")))
+            continue
+        if runs and runs[-1][0] and runs[-1][1] == span:
+            runs[-1][0].append(day)
+        else:
+            runs.append(([day], span))
+    parts = []
+    for days, (opens, closes) in runs:
+        if not days:
+            continue
+        names = SHORT_DAY_NAMES[days[0]]
+        if len(days) > 1:
+            names += f"{DASH}{SHORT_DAY_NAMES[days[-1]]}"
+        parts.append(f"{names} {card_time(opens)}{DASH}{card_time(closes)}")
+    return ", ".join(parts)
+
+
+def card_numbers(clinic: Clinic) -> CardNumbers:
+    return CardNumbers(
+        daytime=clinic.phone,
+        office_hours=office_hours_text(clinic),
+        after_hours=clinic.after_hours_phone or None,
+    )
+
+
+# --- the card ------------------------------------------------------------------------------
+
+
+def build_card(
+    plan: CarePlan,
+    clinic: Clinic,
+    patient_name: str,
+    signs: Sequence[WarningSign],
+    *,
+    today: date,
+) -> PlanCard:
+    activities = plan_activities(plan)  # the patient's own plan, overrides applied
+    labels = all(getattr(s, "label", "") for s in signs)  # read if present: older files
+    return PlanCard(
+        patient_name=patient_name,
+        procedure=plan.procedure,
+        procedure_date=plan.procedure_date,
+        plan_title=plan.title,
+        template_id=plan.template_id,
+        template_version=plan.template_version,
+        clinic_name=clinic.name,
+        numbers=card_numbers(clinic),
+        phases=plan_phases(plan, activities),
+        limits=_limits(plan, activities, today),
+        visits=_visits(plan, activities),
+        notes=_notes(plan, activities),
+        call_911=_flag_words((s for s in signs if s.action == "call_911"), labels),
+        call_team=_flag_words((s for s in signs if s.action == "call_team"), labels),
+        flags_as_labels=labels,
+        printed_on=today,
+        plan_status=plan.status,
+    )
+
+
+def _flag_words(signs: Iterable[WarningSign], labels: bool) -> tuple[str, ...]:
+    if not labels:
+        return tuple(sign.question for sign in signs)
+    return tuple(f"{sign.label[0].upper()}{sign.label[1:]}" for sign in signs)
+
+
+def link_qr_svg(url: str, *, label: str = "QR code of your personal link") -> Markup:
+    """``url`` as a QR code in inline SVG (no file, no script, no inline style: the CSP
+    allows it). Error correction M survives a crease or a smudge on a printed card."""
+    qr = segno.make(url, error="m", micro=False)
+    svg = qr.svg_inline(scale=1, border=4, omitsize=True, svgclass="qr", lineclass="qr-line")
+    # An image with a name, for screen readers; segno writes neither role nor label.
+    svg = svg.replace("<svg ", f'<svg role="img" aria-label="{Markup.escape(label)}" ', 1)
+    return Markup(svg)  # noqa: S704 - segno's own SVG, only the escaped label added

@@ -1,0 +1,4 @@
+"""The scheduler: one tick runs alerts, escalate, page, plan and deliver; the process runs ticks.
+
+May import: ``core``, ``web``, ``plans``, ``alerts``, ``reminders``, ``escalation``.
+"""
