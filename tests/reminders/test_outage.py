@@ -16,7 +16,7 @@ from tests.reminders.conftest import reminders, tick
 from tracker.alerts.rules import UNDELIVERABLE
 from tracker.core.db import session_factory
 from tracker.core.models import Alert, DeliveryIncident
-from tracker.reminders.delivery import incident_notices
+from tracker.reminders.delivery import add_or_join_incident, incident_notices, open_incident
 
 OUTAGE = timedelta(minutes=35)  # longer than the six attempts' backoff (1+2+4+8+16 min)
 PATIENTS = 6
@@ -199,3 +199,43 @@ def test_reminders_still_failing_when_the_day_ends_count_on_the_incident_not_as_
     assert all("the channel was down" in r.last_error for r in reminders(app))
     [notice] = incident_notices(session, clinic.id, after_midnight)
     assert notice.open and f"{PATIENTS} reminders could not be delivered" in notice.text
+
+
+def _incident(key: str) -> DeliveryIncident:
+    return DeliveryIncident(
+        kind="channel_down",
+        key=key,
+        channel="smtp",
+        target="smtp://127.0.0.1",
+        opened_at=NOW,
+        last_failure_at=NOW,
+        failures=0,
+        affected=0,
+        detail={},
+    )
+
+
+def test_an_incident_a_racing_process_opened_meanwhile_is_joined_not_duplicated(app):
+    """The insert-or-ignore of open incidents: this process found none open, another
+    committed one for the same channel before this insert; both count on that one."""
+    factory = session_factory(app)
+    with factory() as ours:
+        assert open_incident(ours, "smtp") is None
+        with factory() as racing:
+            racing.add(_incident("smtp"))
+            racing.commit()
+            theirs = open_incident(racing, "smtp").id
+        joined = add_or_join_incident(ours, _incident("smtp"))
+        joined.failures += 1
+        ours.commit()
+        assert joined.id == theirs
+    [incident] = _incidents(app)
+    assert (incident.id, incident.failures) == (theirs, 1)
+
+
+def test_a_new_incident_is_added_when_none_is_open(app):
+    factory = session_factory(app)
+    with factory() as session:
+        added = add_or_join_incident(session, _incident("webhook"))
+        session.commit()
+        assert open_incident(session, "webhook").id == added.id

@@ -315,12 +315,27 @@ def channel_key(channel: str, clinic: Clinic) -> str:
     return channel
 
 
-def _open_incident(session: Session, key: str) -> DeliveryIncident | None:
+def open_incident(session: Session, key: str) -> DeliveryIncident | None:
+    """The open incident of ``key`` (a partial unique index keeps it to one)."""
     return session.scalar(
         select(DeliveryIncident).where(
             DeliveryIncident.key == key, DeliveryIncident.closed_at.is_(None)
         )
     )
+
+
+def add_or_join_incident(session: Session, incident: DeliveryIncident) -> DeliveryIncident:
+    """Insert a new open incident, or take the one another process opened meanwhile for the
+    same key (insert-or-ignore on the partial unique index of open incidents)."""
+    try:
+        with session.begin_nested():
+            session.add(incident)
+    except IntegrityError:
+        opened = open_incident(session, incident.key)
+        if opened is None:
+            raise
+        return opened
+    return incident
 
 
 class Outages:
@@ -364,7 +379,7 @@ class Outages:
         now known to be down (an outage incident is confirmed). Not committed."""
         reminder, _, _, clinic = row
         key = channel_key(reminder.channel, clinic)
-        incident = _open_incident(session, key)
+        incident = open_incident(session, key)
         if (
             incident is not None
             and incident.confirmed_at is None
@@ -385,13 +400,7 @@ class Outages:
                 affected=0,
                 detail={},
             )
-            try:
-                with session.begin_nested():
-                    session.add(incident)
-            except IntegrityError:
-                incident = _open_incident(session, key)  # another process opened it
-                if incident is None:
-                    raise
+            incident = add_or_join_incident(session, incident)
         self.open.add(key)
         incident.failures += 1
         incident.last_failure_at = max(incident.last_failure_at, now)
@@ -435,7 +444,7 @@ class Outages:
             return
         self.open.discard(key)
         self.confirmed.pop(key, None)
-        incident = _open_incident(session, key)
+        incident = open_incident(session, key)
         if incident is None:
             return
         if incident.confirmed_at is None:

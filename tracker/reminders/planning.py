@@ -37,14 +37,18 @@ from typing import Any, NamedTuple
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import String, cast, select, text, update
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from tracker.core.db import insert_or_ignore
 from tracker.core.models import CarePlan, Clinic, DeliveryIncident, Patient, PlanningMark, Reminder
 from tracker.core.timeutil import zone
 from tracker.plans.agenda import agenda_for_day
-from tracker.reminders.delivery import LATE_SEND_GRACE, NOT_CREATED
+from tracker.reminders.delivery import (
+    LATE_SEND_GRACE,
+    NOT_CREATED,
+    add_or_join_incident,
+    open_incident,
+)
 
 PLAN_BATCH_SIZE = 10_000
 # How many past local days the plan step checks for reminders that no tick planned.
@@ -500,13 +504,7 @@ def _note_gap(session: Session, recorded: list[PastReminder], now: datetime) -> 
             affected=0,
             detail={},
         )
-        try:
-            with session.begin_nested():
-                session.add(incident)
-        except IntegrityError:
-            incident = _open_gap(session)
-            if incident is None:
-                raise
+        incident = add_or_join_incident(session, incident)
     old = incident.detail or {}
     merged = dict(old.get("clinics", {}))
     for clinic_id, count in clinics.items():
@@ -527,11 +525,7 @@ def _note_gap(session: Session, recorded: list[PastReminder], now: datetime) -> 
 
 
 def _open_gap(session: Session) -> DeliveryIncident | None:
-    return session.scalar(
-        select(DeliveryIncident).where(
-            DeliveryIncident.key == NOT_CREATED_KEY, DeliveryIncident.closed_at.is_(None)
-        )
-    )
+    return open_incident(session, NOT_CREATED_KEY)
 
 
 def plan_reminders(
