@@ -8,6 +8,7 @@ from flask.cli import with_appcontext
 from sqlalchemy import select
 
 from tracker.alerts.rules import evaluate_active_plans
+from tracker.cli.errors import CLIError
 from tracker.core.db import get_session, utcnow
 from tracker.core.models import Clinic
 from tracker.core.timeutil import parse_instant
@@ -30,7 +31,6 @@ def alerts_group() -> None:
 def evaluate_command(clinic_name: str | None, now_text: str | None) -> None:
     """Evaluate the alert rules of every active or paused plan and print the alerts raised
     (open alerts are brought up to date with newer evidence)."""
-    from tracker.cli.commands import CLIError  # here: cli.py imports this module
 
     try:
         now = utcnow() if now_text is None else parse_instant(now_text)

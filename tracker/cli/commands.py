@@ -19,6 +19,7 @@ from sqlalchemy import func, select
 from tracker.app import create_app
 from tracker.care.passwords import MIN_LENGTH, hash_password
 from tracker.cli.alerts import alerts_group
+from tracker.cli.errors import CLIError
 from tracker.cli.reminders import reminders_group, scheduler_command
 from tracker.core import audit, migrate
 from tracker.core.config import ConfigError
@@ -36,12 +37,6 @@ from tracker.plans.enrollment import (
 from tracker.plans.links import link_url
 from tracker.plans.templates import PlanTemplate, TemplateError, load_directory, load_file
 from tracker.web import input_rules
-
-
-class CLIError(click.ClickException):
-    """A one-line error and exit code 2 (bad arguments); nothing has been written."""
-
-    exit_code = 2
 
 
 def _cli_app() -> Flask:
