@@ -16,7 +16,7 @@ import time
 from datetime import UTC, datetime
 from pathlib import Path
 
-from benchmarks import delivery, pain_post, planning, scale, triage
+from benchmarks import clinic_report, delivery, pain_post, planning, scale, scale_out, triage
 from benchmarks.databases import BACKENDS, postgres_problem, throwaway_database
 from benchmarks.harness import require_wrk
 from benchmarks.report import Figure
@@ -27,6 +27,8 @@ BENCHMARKS = {
     "planning": planning.run,
     "delivery": delivery.run,
     "scale": scale.run,
+    "scale_out": scale_out.run,
+    "clinic_report": clinic_report.run,
 }
 RESULTS = Path(__file__).resolve().parent / "results"
 

@@ -8,6 +8,7 @@ up is still a dependency that reaches up.
 from __future__ import annotations
 
 import ast
+import re
 from pathlib import Path
 
 import pytest
@@ -20,8 +21,10 @@ LAYERS: list[set[str]] = [
     {"web"},
     {"plans"},
     {"alerts"},
+    {"outcomes"},
     {"reminders"},
     {"escalation"},
+    {"texting"},
     {"scheduler"},
     {"patient", "care"},
     {"app"},
@@ -92,6 +95,18 @@ def test_every_area_says_what_it_owns_and_may_import():
     for area in RANK:
         doc = ast.get_docstring(ast.parse((TRACKER / area / "__init__.py").read_text()))
         assert doc and "May import" in doc, area
+
+
+def test_each_docstring_names_exactly_the_areas_below_it():
+    """The "May import" line of each area's docstring is the rule this test enforces."""
+    for area, rank in RANK.items():
+        doc = ast.get_docstring(ast.parse((TRACKER / area / "__init__.py").read_text()))
+        said = doc.split("May import:", 1)[1].split(".", 1)[0]
+        if "every" in said:  # the top areas: app and cli
+            continue
+        named = set(re.findall(r"``(\w+)``", said))
+        below = {a for a, r in RANK.items() if r < rank}
+        assert named == below, (area, sorted(named ^ below))
 
 
 def test_no_area_imports_one_above_it_or_beside_it():

@@ -88,18 +88,18 @@ def test_enroll_prints_the_patient_id_and_a_working_link(runner, session, clinic
 @pytest.mark.parametrize(
     ("change", "message"),
     [
-        ({"--procedure": "spinal-fusion"}, "--procedure: must be one of kyphoplasty"),
-        ({"--procedure-date": "2026-02-30"}, "not a real date"),
+        ({"--procedure": "spinal-fusion"}, "--procedure: Choose the procedure: kyphoplasty"),
+        ({"--procedure-date": "2026-02-30"}, "not a real date. Enter it as year-month-day"),
         ({"--procedure-date": "21/11/2026"}, "not a real date"),
-        ({"--procedure-date": "2019-01-01"}, "must be within"),
-        ({"--timezone": "Mars/Olympus"}, "unknown time zone 'Mars/Olympus'"),
-        ({"--timezone": "../etc/passwd"}, "unknown time zone"),
-        ({"--reminder-time": "25:00"}, "not a time in HH:MM form"),
-        ({"--reminder-time": "9am"}, "not a time in HH:MM form"),
+        ({"--procedure-date": "2019-01-01"}, "Enter a procedure date between"),
+        ({"--timezone": "Mars/Olympus"}, '"Mars/Olympus" is not a time zone we know'),
+        ({"--timezone": "../etc/passwd"}, "is not a time zone we know"),
+        ({"--reminder-time": "25:00"}, "is not a time of day"),
+        ({"--reminder-time": "9am"}, "on a 24-hour clock, like 09:00"),
         ({"--levels": "Z9"}, "not a spinal level"),
-        ({"--email": "not-an-email"}, "not an email address"),
+        ({"--email": "not-an-email"}, "--email: Enter an email address like"),
         ({"--clinic": "Nowhere Clinic"}, "no clinic named 'Nowhere Clinic'"),
-        ({"--name": "   "}, "--name: is required"),
+        ({"--name": "   "}, "--name: Enter the patient's full name."),
     ],
 )
 def test_enroll_refuses_bad_arguments_with_exit_2_and_writes_nothing(

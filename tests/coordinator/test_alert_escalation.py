@@ -266,7 +266,7 @@ def test_a_corrected_score_is_shown_on_the_alert_and_the_triage_row(
     assert steps(session, alert) == ["raised", "corrected"]
 
     page = coordinator_client.get("/coordinator/").get_data(as_text=True)
-    assert "Corrected by the patient: 10 → 1, 2026-11-21 10:00 EST" in page
+    assert "Corrected by the patient: 10 → 1, Nov 21, 10:00 AM EST" in page
     assert "(corrected)" in page  # the latest score is itself a correction
     detail = coordinator_client.get(f"/coordinator/patients/{plan.patient_id}")
     assert "Corrected by the patient: score 10 → 1" in detail.get_data(as_text=True)
@@ -357,7 +357,7 @@ def test_a_no_check_in_alert_resolves_itself_when_the_patient_checks_in(session,
     alert = only_alert(session, plan, MISSED_CHECKIN)
     assert alert.status == "resolved" and alert.resolved_by_id is None
     assert alert.resolution_note == (
-        "Resolved automatically: the patient checked in again on Sat 21 Nov 2026."
+        "Resolved automatically: the patient checked in again on Nov 21, 2026."
     )
     assert alert.detail["checked_in_again"] == "2026-11-21"
     assert steps(session, alert) == ["raised", "auto_resolved"]
@@ -404,6 +404,6 @@ def test_the_triage_row_and_patient_page_say_who_was_paged(
     app.config["FIXED_NOW"] = night
     coordinator_client = sign_in_as(app.test_client(), coordinator)
     triage = coordinator_client.get("/coordinator/").get_data(as_text=True)
-    assert "Paging Dana Reyes (log) since 2026-11-23 22:40 EST." in triage
+    assert "Paging Dana Reyes (log) since Nov 23, 10:40 PM EST." in triage
     detail = coordinator_client.get(f"/coordinator/patients/{plan.patient_id}")
-    assert "Paging Dana Reyes (log) since 2026-11-23 22:40 EST." in detail.get_data(as_text=True)
+    assert "Paging Dana Reyes (log) since Nov 23, 10:40 PM EST." in detail.get_data(as_text=True)

@@ -133,7 +133,7 @@ def test_it_raises_a_missed_check_in_after_two_silent_local_days(session, enroll
     record.pain(plan, TODAY - timedelta(days=3), 3)
     raised = evaluate_plan(session, plan, NOW)
     assert [(a.rule, a.summary) for a in raised] == [
-        (MISSED_CHECKIN, "No check-in for 2 days (last on 2026-11-18)")
+        (MISSED_CHECKIN, "No check-in for 2 days (last on Nov 18, 2026)")
     ]
 
 

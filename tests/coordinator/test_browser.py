@@ -65,12 +65,13 @@ def test_a_coordinator_works_an_alert_and_enrols_a_patient_in_the_browser(
         first.locator("th a").click()
         expect(page.locator("h1")).to_have_text("Uma Patel")
         red_flag = page.locator("#alerts article").filter(has_text="Red-flag symptom")
-        red_flag.get_by_label("Note (optional)").fill("Calling the patient now")
+        red_flag.get_by_label("Note (needed to resolve)").fill("Calling the patient now")
         red_flag.get_by_role("button", name="Acknowledge").click()
         expect(page.get_by_text("Alert acknowledged: Warning signs")).to_be_visible()
         expect(red_flag).to_contain_text("acknowledged by")
         expect(red_flag).to_contain_text("Calling the patient now")
-        red_flag.get_by_label("How was it resolved?").fill("Called; seen in clinic today")
+        # One form per alert: the same note box, now for the resolution.
+        red_flag.get_by_label("Note (needed to resolve)").fill("Called; seen in clinic today")
         red_flag.get_by_role("button", name="Resolve").click()
         expect(page.get_by_text("Alert resolved: Warning signs")).to_be_visible()
         expect(red_flag).to_have_count(0)
@@ -85,7 +86,7 @@ def test_a_coordinator_works_an_alert_and_enrols_a_patient_in_the_browser(
         page.get_by_label("Full name").fill("Robin Example")
         page.get_by_label("Procedure", exact=True).select_option("vertebroplasty")
         page.get_by_label("Procedure date").fill("2026-11-20")
-        page.get_by_label("Patient's time zone").fill("America/Chicago")
+        page.get_by_label("Patient's time zone").select_option("America/Chicago")
         page.get_by_label("Daily reminder time").fill("09:30")
         page.get_by_role("button", name="Enrol and create the personal link").click()
         expect(page.locator("h1")).to_contain_text("Robin Example")
@@ -130,6 +131,7 @@ def _care_team_pages(browser: Any, base: str, session) -> Iterator[tuple[str, An
         expect(page.get_by_role("alert")).to_be_visible()
         yield "enrol with errors", page
         page.goto(f"{base}/coordinator/patients/{flagged}")
+        page.locator("#link summary").click()  # the section is folded until opened
         page.get_by_role("button", name=re.compile("Issue a new link")).click()
         expect(page.get_by_text(re.compile(r"/p/"))).not_to_have_count(0)
         yield "link issued", page

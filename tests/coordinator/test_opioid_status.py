@@ -49,8 +49,8 @@ def test_it_shows_the_latest_answer_since_when_and_that_the_rule_is_on(
         (TODAY - timedelta(days=1), True),
     )
     text = _section(_page(coordinator_client, patient))
-    assert "Yes on 2026-11-20 (day 43" in text
-    assert "the same answer every day since 2026-11-19" in text
+    assert "Yes on Nov 20 (day 43" in text
+    assert "the same answer every day since Nov 19" in text
     assert "No driving on opioid pain medicine: on today — the patient said yes" in text
 
 
@@ -74,8 +74,8 @@ def test_it_shows_when_the_rule_ended_after_the_clinics_no_days(
     assert "ends after 2 “no” days in a row" in text
     _said(session, patient.plan.id, (TODAY - timedelta(days=1), False), (TODAY, False))
     text = _section(_page(coordinator_client, patient))
-    assert "No on 2026-11-21" in text
-    assert "off today" in text and "ended on 2026-11-21 after 2 “no” days in a row" in text
+    assert "No on Nov 21" in text
+    assert "off today" in text and "ended on Nov 21 after 2 “no” days in a row" in text
 
 
 def test_the_admin_sets_the_number_of_no_days(admin_client, clinic, session):

@@ -8,6 +8,7 @@ from datetime import date, timedelta
 import pytest
 from sqlalchemy import event
 
+from tests.conftest import NOW
 from tests.coordinator.conftest import open_alert
 from tracker.core.models import CarePlan
 
@@ -56,7 +57,7 @@ def test_it_shows_latest_pain_sparkline_adherence_and_day(coordinator_client, en
     assert "50%" in row and "2 of 4" in row
     assert '<svg class="sparkline"' in row
     assert "Highest daily pain, last 14 days: day 0: 6, day 1: 5, day 2: 4" in row
-    assert re.search(r"<td>2</td>", row)  # day since procedure
+    assert re.search(r'<td data-label="Day">2</td>', row)  # day since procedure
 
 
 def test_it_filters_by_alerts_procedure_and_day_range(session, coordinator_client, enrolled):
@@ -142,22 +143,40 @@ def _selects(engine, action):
     return statements
 
 
+@pytest.mark.parametrize(
+    "query",
+    [
+        "",
+        "owner=mine",
+        "owner=nobody&has_alerts=1",
+        "procedure=kyphoplasty&min_day=1&max_day=30&owner=mine&status=all",
+        "status=paused&page=2",
+    ],
+)
 def test_a_page_costs_the_same_queries_for_5_or_50_patients(
-    app, session, coordinator_client, enrolled, record
+    app, session, coordinator_client, coordinator, enrolled, record, query
 ):
+    from tracker.care.contact_log import ContactInput, log_contact
+
     engine = app.extensions["tracker.engine"]
 
     def populate(count):
         for i in range(count):
-            plan = enrolled(days_ago=3 + i % 20, name=f"Patient {i:03d}").plan
+            enrollment = enrolled(days_ago=3 + i % 20, name=f"Patient {i:03d}")
+            plan = enrollment.plan
             for n in range(3):
                 record.pain(plan, TODAY - timedelta(days=n), (i + n) % 10)
             record.checkoff(plan, "walk", TODAY - timedelta(days=1))
             if i % 4 == 0:
-                open_alert(session, plan, "severe_pain", "high", "Pain")
+                alert = open_alert(session, plan, "severe_pain", "high", "Pain")
+                alert.assigned_to_id = coordinator.id if i % 8 == 0 else None
+            for minutes in range(i % 3):  # none, one or two contacts
+                contact = ContactInput("no_answer", "Rang", NOW - timedelta(minutes=minutes))
+                log_contact(session, enrollment.patient, contact, user_id=coordinator.id, now=NOW)
+            session.commit()
 
     def load():
-        response = coordinator_client.get("/coordinator/")
+        response = coordinator_client.get("/coordinator/?" + query)
         assert response.status_code == 200
 
     populate(5)
@@ -167,5 +186,7 @@ def test_a_page_costs_the_same_queries_for_5_or_50_patients(
     large = _selects(engine, load)
     assert len(small) == len(large)
     # user, clinic, the page (with the total), what its patients did by day, their alerts,
-    # and the delivery incidents shown above the list
-    assert len(large) <= 6
+    # their latest contacts, the clinic's accounts (owners), the delivery incidents
+    # shown above the list, and the texting status (opt-outs, texts to read); a page past
+    # the end adds the count on its own
+    assert len(large) <= 10 + ("page=2" in query)

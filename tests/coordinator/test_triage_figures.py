@@ -132,7 +132,7 @@ def test_latest_score_follows_the_clock_across_a_dst_night(session, coordinator_
 
     row = row_of(coordinator_client, "Dee Est")
     assert '<strong class="pain">4</strong>/10' in row
-    assert '<span class="sub">2026-11-01</span>' in row
+    assert '<span class="meta">Nov 1</span>' in row  # the patient's day of that score
     assert sparkline_label(row) == "No pain scores in the last 14 days"
     done, due = reference_adherence(session, plan)
     assert f"{done} of {due}" in row
@@ -155,6 +155,6 @@ def test_scores_recorded_at_the_same_instant_latest_is_the_last_stored(
 def test_a_plan_without_scores_shows_none(coordinator_client, enrolled):
     enrolled(days_ago=4, name="Nora None")
     row = row_of(coordinator_client, "Nora None")
-    assert '<span class="sub">No scores</span>' in row
+    assert '<span class="none">No scores</span>' in row
     assert sparkline_label(row) == "No pain scores in the last 14 days"
     assert "0 of " in row

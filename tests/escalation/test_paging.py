@@ -103,7 +103,7 @@ def test_it_pages_the_first_contact_by_email_at_once_out_of_hours(
     link = f"http://localhost/coordinator/patients/{enrolled.patient.id}"
     for fact in ("Pat Example", "555-0199", "fever", "Test Spine Clinic", link):
         assert fact in body
-    assert "Mon Nov 23 22:40 EST" in body  # when it was raised, in the clinic's time
+    assert "Raised Nov 23, 10:40 PM EST." in body  # when it was raised, in the clinic's time
 
     page = only(pages(app))
     assert (page.status, page.sent_at, page.attempts) == ("sent", OUT_OF_HOURS, 1)

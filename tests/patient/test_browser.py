@@ -89,7 +89,7 @@ def test_a_patient_goes_from_the_link_to_a_red_flag_without_javascript(
 
         page.get_by_role("link", name="Progress").click()
         expect(
-            page.get_by_role("img", name="Your highest and average pain each day")
+            page.get_by_role("img", name="Your highest pain score each day")
         ).to_be_visible()
     finally:
         context.close()

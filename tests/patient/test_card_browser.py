@@ -109,6 +109,7 @@ def test_the_care_teams_card_carries_a_new_link_as_a_qr_code_and_prints_on_one_s
         page.get_by_label("Password").fill(PASSWORD)
         page.get_by_role("button", name="Sign in").click()
         page.goto(f"{live_server}/coordinator/patients/{patient_id}")
+        page.locator("#link summary").click()  # the section is folded until opened
         page.get_by_role("link", name="Plan card to print").click()
         expect(page).to_have_url(f"{live_server}/coordinator/patients/{patient_id}/card")
         expect(page.get_by_role("img", name="QR code of your personal link")).to_have_count(0)

@@ -66,6 +66,125 @@ def test_the_scale_benchmark_ticks_each_size_in_several_processes_on_new_minutes
     assert memory["value"] == ticks[-1]["peak_rss_mb"] > 0
 
 
+def test_the_scale_out_benchmark_shares_each_tick_among_its_scheduler_processes(tmp_path) -> None:
+    # 1, 2 and 3 scheduler processes tick the same minutes together (SQLite, 3,200 patients):
+    # each group does every plan once per tick between them, and the figures compare the
+    # groups with one scheduler. (How evenly they share is up to timing, and on SQLite, with
+    # one writer at a time, one process may well do a whole tick: tests/scheduler checks the
+    # sharing itself on PostgreSQL.)
+    from benchmarks.scale_out import GROUPS, SIZES, TICKS
+    from tracker.scheduler.shards import SHARD_COUNT
+
+    report = tmp_path / "report.json"
+
+    status = main(
+        ["--size", "smoke", "--only", "scale_out", "--backends", "sqlite", "--json", str(report)]
+    )
+
+    figures = {f["name"]: f for f in json.loads(report.read_text())["figures"]}
+    patients = SIZES["smoke"].patients
+    label = f"({patients:,} pts)"
+    assert status == 0
+    assert set(figures) == {
+        f"plans read+evaluated, 2 schedulers {label}",
+        f"plans read+evaluated, 3 schedulers {label}",
+        f"tick wall time, 2 schedulers {label}",
+        f"tick wall time, 3 schedulers {label}",
+        "floor: a tick's CPU work in 2 processes",
+        "floor: a tick's CPU work in 3 processes",
+        f"peak RSS per scheduler process {label}",
+    }
+    groups = figures[f"tick wall time, 2 schedulers {label}"]["details"]["groups"]
+    assert [group["schedulers"] for group in groups.values()] == list(GROUPS)
+    for group in groups.values():
+        assert len(group["ticks"]) == TICKS and len(group["peak_rss_mb"]) == group["schedulers"]
+        for tick in group["ticks"]:
+            schedulers = tick["schedulers"]
+            assert len(schedulers) == group["schedulers"]
+            assert not any(s["failed"] for s in schedulers)
+            # Every plan read once by the group, every shard of both steps done once.
+            assert sum(s["plans_read"] for s in schedulers) == tick["work"] == patients
+            assert sum(s["shards"] for s in schedulers) == 2 * SHARD_COUNT
+            assert tick["seconds"] == max(s["seconds"] for s in schedulers) > 0
+    work = figures[f"plans read+evaluated, 2 schedulers {label}"]
+    assert work["value"] == work["limit"] == patients and work["met"]
+    wall = figures[f"tick wall time, 3 schedulers {label}"]
+    assert wall["target"] is None and wall["ratio"] > 0
+    assert 0 < figures[f"peak RSS per scheduler process {label}"]["value"] < 250
+    # The floor: the same pure-Python work in 1, then 2 and 3 processes at once.
+    floor = figures["floor: a tick's CPU work in 2 processes"]
+    assert floor["value"] > 0 and floor["limit"] > 0 and floor["target"] is None
+    assert {group["floor_iterations"] for group in groups.values()} == {
+        groups["1"]["floor_iterations"]
+    }
+
+
+def test_the_clinic_report_benchmark_checks_the_report_and_its_fixed_statements(
+    backend, tmp_path
+) -> None:
+    # The clinic report of 30 patients (and of 6, for the statement count) on each database:
+    # the benchmark fails when the report does not add up to what it seeded.
+    from benchmarks.clinic_report import SIZES
+    from tests.conftest import _require_postgres
+    from tracker.outcomes.clinic_report import STATEMENTS
+
+    if backend == "postgresql":
+        _require_postgres()
+    report = tmp_path / "report.json"
+
+    status = main(
+        ["--size", "smoke", "--only", "clinic_report", "--backends", backend, "--json", str(report)]
+    )
+
+    build, page, in_db, statements = json.loads(report.read_text())["figures"]
+    size = SIZES["smoke"]
+    assert status == 0
+    assert build["name"] == f"report build ({size.patients} pts)"
+    assert build["value"] > 0 and build["limit"] > 0 and build["ratio"] > 0
+    details = build["details"]
+    assert details["report"]["enrolled"] == size.patients
+    # The floor fetched at least the rows the report counted: its plans and plan-days.
+    counted = details["report"]
+    assert counted["pain_plan_days"] > 0
+    assert details["rows_fetched_by_its_statements"] >= size.patients + counted["pain_plan_days"]
+    assert page["value"] > 0 and page["details"]["page_render_ms"] > 0
+    assert in_db["value"] > 0
+    assert statements["name"] == f"SQL statements per report page ({size.patients} vs 6 pts)"
+    assert statements["value"] == statements["limit"] and statements["met"]
+    assert statements["details"]["build_report_large"] == STATEMENTS
+    assert statements["details"]["build_report_small"] == STATEMENTS
+
+
+def test_the_clinic_report_benchmark_refuses_a_report_that_leaves_rows_out() -> None:
+    from collections import Counter
+    from datetime import date
+
+    from benchmarks.clinic_report import Expected
+    from tracker.outcomes.clinic_report import ClinicReport, Spread
+
+    seeded = Expected(
+        enrolled=2,
+        pain_plan_days=3,
+        scored_answers=1,
+        alerts=Counter(severe_pain=1),
+        reminders=Counter(sent=4, dead=1),
+        opt_outs=1,
+    )
+    report = ClinicReport(1, date(2026, 8, 1), date(2026, 12, 1), date(2026, 12, 1), enrolled=2)
+    report.pain_by_day = {0: Spread.of([5.0, 6.0]), 1: Spread.of([4.0])}
+    report.scores = {("daily_life", 0): Spread.of([40.0])}
+    report.alerts_by_kind = {"severe_pain": 1}
+    report.reminders_delivered, report.reminders_failed, report.opt_outs = 4, 1, 1
+    assert seeded.mismatches(report) == []
+
+    report.pain_by_day = {0: Spread.of([5.0, 6.0])}  # a plan-day left out
+    report.reminders_failed = 0
+    assert seeded.mismatches(report) == [
+        "pain plan-days: report 2 != seeded 3",
+        "reminders sent/dead/pending: report (4, 0, 0) != seeded (4, 1, 0)",
+    ]
+
+
 def test_the_smtp_receiver_takes_whole_messages() -> None:
     bodies = [
         b"Subject: one\r\n\r\nHello\r\n",

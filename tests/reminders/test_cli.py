@@ -45,26 +45,24 @@ def test_it_refuses_to_send_reminders_without_a_real_secret_key(database_url, mo
 
 
 def test_the_demo_runs_exactly_one_scheduler_beside_the_web_server(tmp_path, monkeypatch):
-    started: list[list[str]] = []
+    started: list[tuple[list[str], dict[str, str]]] = []
     served: list[bool] = []
 
     class FakeChild:
         pid = 4242
-        terminated = False
+        terminated = 0
 
         def poll(self):
             return None
 
         def terminate(self):
-            FakeChild.terminated = True
+            FakeChild.terminated += 1
 
         def wait(self, timeout=None):
             return 0
 
     def fake_popen(args, env):
-        started.append(args)
-        assert env["TRACKER_DATABASE_URL"] == f"sqlite:///{tmp_path}/demo.db"
-        assert env["TRACKER_SECRET_KEY"] and env["TRACKER_BASE_URL"] == "http://127.0.0.1:5999"
+        started.append((args, env))
         return FakeChild()
 
     def fake_serve(host, port, app, **options):
@@ -76,6 +74,14 @@ def test_the_demo_runs_exactly_one_scheduler_beside_the_web_server(tmp_path, mon
     monkeypatch.setattr(demo, "run_simple", fake_serve)
     demo.run(host="127.0.0.1", port=5999, serve=True)
 
-    assert started == [demo.scheduler_command_line()]
-    assert started[0][-1] == "scheduler"
-    assert served == [True] and FakeChild.terminated
+    # The fake SMS gateway on the next port, then exactly one scheduler.
+    (gateway, gateway_env), (scheduler, env) = started
+    assert gateway[-4:] == ["--port", "6000", "--app-url", "http://127.0.0.1:5999"]
+    assert scheduler == demo.scheduler_command_line()
+    assert scheduler[-1] == "scheduler"
+    assert env["TRACKER_DATABASE_URL"] == f"sqlite:///{tmp_path}/demo.db"
+    assert env["TRACKER_SECRET_KEY"] and env["TRACKER_BASE_URL"] == "http://127.0.0.1:5999"
+    # The scheduler sends texts to that gateway, which signs replies with the same secret.
+    assert env["TRACKER_WEBHOOK_URL"] == "http://127.0.0.1:6000/messages"
+    assert env["TRACKER_SMS_INBOUND_SECRET"] == gateway_env["TRACKER_SMS_INBOUND_SECRET"]
+    assert served == [True] and FakeChild.terminated == 2

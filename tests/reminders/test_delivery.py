@@ -180,7 +180,7 @@ def test_the_digest_lists_today_and_nudges_after_a_day_without_check_in(
     text = texts["Logged Patient"]
     assert "day 1 of your recovery after kyphoplasty" in text
     # Through the six-week visit's window (day 44), under the day it lasts until.
-    assert "Until Sunday January 3:\n- No heavy lifting: Do not lift" in text
+    assert "Until Sunday 3 January:\n- No heavy lifting: Do not lift" in text
     assert "Log your pain score" in text and "Call your care team at 555-0142" in text
     assert quiet.id != logged.id
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -27,8 +28,15 @@ def _alive(pid: int) -> bool:
     return stat.exists() and stat.read_text().split()[2] != "Z"
 
 
-def test_it_serves_and_stops_its_scheduler_on_sigterm(tmp_path):
+def _port_free(port: int) -> bool:
+    with socket.socket() as probe:
+        return probe.connect_ex(("127.0.0.1", port)) != 0
+
+
+def test_it_serves_and_stops_its_scheduler_and_fake_gateway_on_sigterm(tmp_path):
     port = free_port()
+    while not _port_free(port + 1):  # the fake SMS gateway takes the next port
+        port = free_port()
     env = {**os.environ, "TRACKER_DATABASE_URL": f"sqlite:///{tmp_path}/demo.db"}
     log = tmp_path / "demo.log"
     with log.open("wb") as out:
@@ -51,15 +59,25 @@ def test_it_serves_and_stops_its_scheduler_on_sigterm(tmp_path):
                         break
             except OSError:
                 time.sleep(0.5)
+        # The fake SMS gateway's page, where a demo user reads and answers the texts.
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                with urllib.request.urlopen(f"http://127.0.0.1:{port + 1}/", timeout=2) as r:
+                    assert r.status == 200
+                    break
+            except OSError:
+                assert time.monotonic() < deadline, "the fake SMS gateway did not start"
+                time.sleep(0.5)
         schedulers = _children(demo.pid)
-        assert len(schedulers) == 1, schedulers
+        assert len(schedulers) == 2, schedulers  # the scheduler and the fake gateway
 
         demo.send_signal(signal.SIGTERM)
         demo.wait(timeout=30)
         deadline = time.monotonic() + 30
-        while _alive(schedulers[0]) and time.monotonic() < deadline:
+        while any(_alive(pid) for pid in schedulers) and time.monotonic() < deadline:
             time.sleep(0.2)
-        assert not _alive(schedulers[0]), "the scheduler outlived the demo"
+        assert not any(_alive(pid) for pid in schedulers), "a child outlived the demo"
     finally:
         for pid in schedulers:
             if _alive(pid):

@@ -1,8 +1,7 @@
 """A channel that is down: one incident, reminders held and delivered when it returns.
 
 Real receivers on loopback (aiosmtpd, the webhook receiver); simulated time, one tick a
-minute. The guarantees are listed in docs/operations.md, "Reminder delivery when a channel
-is down".
+minute. The guarantees are listed in docs/reminders.md, "When a channel is down".
 """
 
 from __future__ import annotations

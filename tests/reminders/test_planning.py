@@ -88,7 +88,7 @@ def test_it_reminds_the_day_before_an_appointment_with_an_actual_date(
     ]
     [visit] = [m for m in webhook.received if m["kind"] == "appointment"]
     assert visit["subject"].startswith("Reminder: First follow-up visit tomorrow")
-    assert "Sunday November 22" in visit["text"]
+    assert "Sunday 22 November" in visit["text"]
 
 
 def test_it_does_not_remind_about_a_visit_whose_date_is_not_set(app, enroll_patient):

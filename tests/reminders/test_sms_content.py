@@ -169,9 +169,9 @@ def test_reminders_do_not_list_bed_rest_under_avoid(session, enroll_patient, cli
     for text in (message.text, message.html, message.short_text):
         assert "avoid:" not in text.lower() and "Please avoid" not in text
     lines = message.text.splitlines()
-    until_tomorrow = lines.index("Until tomorrow, Saturday November 21:")
+    until_tomorrow = lines.index("Until tomorrow, Saturday 21 November:")
     assert lines[until_tomorrow + 1].startswith("- Rest in bed: Stay in bed")
-    assert "<h2>Until tomorrow, Saturday November 21</h2><ul><li>Rest in bed:" in message.html
+    assert "<h2>Until tomorrow, Saturday 21 November</h2><ul><li>Rest in bed:" in message.html
     lifting = next(i for i, line in enumerate(lines) if line.startswith("- No heavy lifting:"))
     assert lines[lifting - 1].startswith("Until ") and lines[lifting - 1].endswith(":")
     driving = lines.index(

@@ -40,6 +40,7 @@ from tracker.core.models import (
 )
 from tracker.core.timeutil import local_day, start_of_local_day_utc
 from tracker.plans.agenda import plan_last_day
+from tracker.web.time_format import day_text
 
 RED_FLAG = "red_flag"
 SEVERE_PAIN = "severe_pain"
@@ -465,7 +466,7 @@ def find_missed_checkin(
         MISSED_CHECKIN,
         URGENCY[MISSED_CHECKIN],
         f"No check-in for {days_needed} days"
-        + (f" (last on {last.isoformat()})" if last else " (none since enrolment)"),
+        + (f" (last on {day_text(last)})" if last else " (none since enrolment)"),
         {"days": days_needed, "last_checkin": last.isoformat() if last else None},
     )
 
@@ -715,7 +716,7 @@ def _checked_in_again(plan: CarePlan, alert: Alert, evidence: Evidence) -> date 
 def _clear_missed_checkin(session: Session, alert: Alert, day: date, now: datetime) -> bool:
     """A "no check-in" alert whose patient checked in again is resolved by the system,
     with that reason; other alerts wait for a person."""
-    note = f"Resolved automatically: the patient checked in again on {day:%a %d %b %Y}."
+    note = f"Resolved automatically: the patient checked in again on {day_text(day)}."
     result = session.execute(
         update(Alert)
         .where(Alert.id == alert.id, Alert.status != "resolved")
@@ -1013,8 +1014,10 @@ def _set_next_due(session: Session, rows: list[tuple[int, datetime | None, datet
     )
 
 
-def due_plan_ids(session: Session, now: datetime) -> list[int]:
-    """The ids of the active plans due for evaluation at ``now``, ascending.
+def due_plan_ids(session: Session, now: datetime, *, where: Any = None) -> list[int]:
+    """The ids of the active plans due for evaluation at ``now``, ascending; with
+    ``where``, a condition on ``care_plan``'s columns, only those that meet it (a
+    scheduler's shards of plans: scheduler/shards.py).
 
     Read through ``ix_care_plan_alerts_due``, so a tick in which few plans are due reads few
     index entries, however many plans there are. Neither query orders by id: with an
@@ -1029,12 +1032,14 @@ def due_plan_ids(session: Session, now: datetime) -> list[int]:
     # Paused and ended plans are due only when new evidence arrives (their ``alerts_due_at``
     # is cleared after each evaluation); the IN on the index's leading column keeps this an
     # index range scan.
-    due = connection.execute(
-        select(table.c.id).where(
-            table.c.status.in_(EVALUATED_STATUSES), table.c.alerts_due_at <= now
-        )
+    due_query = select(table.c.id).where(
+        table.c.status.in_(EVALUATED_STATUSES), table.c.alerts_due_at <= now
     )
-    never = connection.execute(select(table.c.id).where(active, table.c.alerts_due_at.is_(None)))
+    never_query = select(table.c.id).where(active, table.c.alerts_due_at.is_(None))
+    if where is not None:
+        due_query, never_query = due_query.where(where), never_query.where(where)
+    due = connection.execute(due_query)
+    never = connection.execute(never_query)
     return sorted({*due.scalars(), *never.scalars()})
 
 

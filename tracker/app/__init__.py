@@ -27,10 +27,14 @@ def create_app(test_config: dict[str, Any] | None = None, *, serving: bool = Tru
     from werkzeug.middleware.proxy_fix import ProxyFix
 
     from tracker.app import site
+    from tracker.care import report as coordinator_report
+    from tracker.care import texts as coordinator_texts
     from tracker.care import views as coordinator_views
     from tracker.core import config, db, log_redaction, whole_numbers
+    from tracker.patient import questions as patient_questions
     from tracker.patient import views as patient_views
     from tracker.plans import templates as plan_templates
+    from tracker.texting import views as texting_views
     from tracker.web import error_pages as errors
     from tracker.web import headers as http_headers
     from tracker.web import input_rules
@@ -55,6 +59,10 @@ def create_app(test_config: dict[str, Any] | None = None, *, serving: bool = Tru
     errors.init_app(app)
     site.init_app(app)
     patient_views.init_app(app)
+    patient_questions.init_app(app)
     coordinator_views.init_app(app)
+    coordinator_report.init_app(app)
+    texting_views.init_app(app)  # the SMS gateway's endpoints (tracker/texting)
+    coordinator_texts.init_app(app)
     input_rules.init_app(app)  # last: forms and stored text, one rule (docs/security.md)
     return app

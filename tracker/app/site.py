@@ -1,10 +1,12 @@
-"""Pages that belong to no one area: the landing page and the health check."""
+"""Pages that belong to no one area: the landing page, the health check and the icon."""
 
 from __future__ import annotations
 
+from functools import cache
+from pathlib import Path
 from typing import Any
 
-from flask import Blueprint, Flask, current_app, render_template
+from flask import Blueprint, Flask, Response, current_app, render_template
 from sqlalchemy import func, select, text
 from sqlalchemy.exc import DBAPIError
 
@@ -18,6 +20,18 @@ bp = Blueprint("site", __name__)
 @bp.get("/")
 def index() -> str:
     return render_template("index.html")
+
+
+@cache
+def _icon(static_folder: str) -> bytes:
+    return (Path(static_folder) / "favicon.svg").read_bytes()
+
+
+@bp.get("/favicon.ico")
+def favicon() -> Response:
+    """The site's icon where browsers look for it by default: the SVG that every page also
+    names with <link rel="icon"> (static/favicon.svg), so there is no 404 in any log."""
+    return Response(_icon(current_app.static_folder or ""), mimetype="image/svg+xml")
 
 
 @bp.get("/livez")

@@ -3,8 +3,10 @@ and the audit log. Admins only, and only for their own clinic."""
 
 from __future__ import annotations
 
+import json
 import re
 from dataclasses import dataclass
+from datetime import date, timedelta
 from typing import Any
 
 from flask import (
@@ -21,6 +23,7 @@ from flask import (
 from sqlalchemy import false, func, or_, select
 
 from tracker.alerts.rules import mark_clinic_due
+from tracker.care import audit_words
 from tracker.care import content as content_views
 from tracker.care.auth import account, admin_required, record
 from tracker.care.passwords import MIN_LENGTH, hash_password
@@ -30,12 +33,14 @@ from tracker.core.models import (
     PAGE_CHANNELS,
     ROLES,
     WEEKDAYS,
+    Alert,
     AuditEvent,
     Clinic,
     OnCallContact,
     Patient,
     User,
 )
+from tracker.core.timeutil import start_of_local_day_utc
 from tracker.core.whole_numbers import parse_whole_number
 from tracker.escalation.office_hours import DAY_NAMES, OfficeHoursError, validate_office_hours
 from tracker.plans.enrollment import (
@@ -615,37 +620,91 @@ def move_on_call(contact_id: int) -> Any:
 # --- audit log ------------------------------------------------------------------------------
 
 
+@dataclass(frozen=True)
+class AuditFilters:
+    """The audit page's filters as typed (kept in the form and the page links)."""
+
+    patient: str = ""  # part of a patient's name
+    start: str = ""  # first local day, YYYY-MM-DD (a date input)
+    end: str = ""  # last local day
+
+    def query_args(self, page: int | None = None) -> dict[str, Any]:
+        args: dict[str, Any] = {k: v for k, v in vars(self).items() if v}
+        if page and page > 1:
+            args["page"] = page
+        return args
+
+
+def _audit_day(raw: str, label: str, errors: dict[str, str], key: str) -> date | None:
+    if not raw:
+        return None
+    try:
+        if len(raw) != 10:
+            raise ValueError
+        return date.fromisoformat(raw)
+    except ValueError:
+        errors[key] = f"Enter the {label} date as year-month-day, like 2026-11-21."
+        return None
+
+
+def _audit_names(db: Any, clinic_id: int, events: Any) -> audit_words.Names:
+    """The names the page's events mention: one query each for users, patients, alerts."""
+    user_ids, patient_ids, alert_ids = audit_words.ids_named(events)
+    users = select(User.id, User.name).where(User.id.in_(user_ids))
+    patients = select(Patient.id, Patient.name).where(Patient.id.in_(patient_ids))
+    alerts = select(Alert.id, Alert.rule).where(
+        Alert.id.in_(alert_ids), Alert.clinic_id == clinic_id
+    )
+    return audit_words.Names(
+        users=dict(db.execute(users).all()) if user_ids else {},
+        patients=dict(db.execute(patients).all()) if patient_ids else {},
+        alert_rules=dict(db.execute(alerts).all()) if alert_ids else {},
+    )
+
+
 @bp.get("/audit")
 @admin_required
 def audit_log() -> Any:
+    """Who did what, in sentences (audit_words.py), newest first; filtered by part of a
+    patient's name and by local days in the clinic's zone. Five statements a page, however
+    many events (count, page, then the users, patients and alerts the page names)."""
     db = get_session()
-    clinic_id = account().clinic_id
+    clinic = _clinic()
     page = parse_whole_number(request.args.get("page"), low=1, high=999_999) or 1
-    raw_patient = (request.args.get("patient") or "").strip()
-    patient: Patient | None = None
-    errors = {}
-    if raw_patient:
-        patient_id = parse_whole_number(raw_patient, low=1)
-        found = db.get(Patient, patient_id) if patient_id is not None else None
-        if found is None or found.clinic_id != clinic_id:
-            errors["patient"] = "No patient of this clinic has that number."
-        else:
-            patient = found
+    filters = AuditFilters(
+        patient=" ".join((request.args.get("patient") or "").split())[:100],
+        start=(request.args.get("start") or "").strip()[:20],
+        end=(request.args.get("end") or "").strip()[:20],
+    )
+    errors: dict[str, str] = {}
+    first = _audit_day(filters.start, "first", errors, "start")
+    last = _audit_day(filters.end, "last", errors, "end")
+    if first and last and first > last:
+        errors["end"] = "The last day is before the first day: swap them or change one."
     # An event belongs to the clinic if it says so, or if it is about, or by, one of its
     # patients (a patient's own link sign-in may not name the clinic).
-    ours = select(Patient.id).where(Patient.clinic_id == clinic_id)
+    ours = select(Patient.id).where(Patient.clinic_id == clinic.id)
     query = select(AuditEvent).where(
         or_(
-            AuditEvent.clinic_id == clinic_id,
+            AuditEvent.clinic_id == clinic.id,
             AuditEvent.patient_id.in_(ours),
             AuditEvent.actor_patient_id.in_(ours),
         )
     )
-    if patient is not None:
-        query = query.where(
-            or_(AuditEvent.patient_id == patient.id, AuditEvent.actor_patient_id == patient.id)
+    if filters.patient:
+        named = ours.where(
+            func.lower(Patient.name).contains(filters.patient.lower(), autoescape=True)
         )
-    elif errors:
+        query = query.where(
+            or_(AuditEvent.patient_id.in_(named), AuditEvent.actor_patient_id.in_(named))
+        )
+    # Days are the clinic's: from the first day's local midnight to the one after the last.
+    if first is not None:
+        query = query.where(AuditEvent.at >= start_of_local_day_utc(first, clinic.timezone))
+    if last is not None:
+        after = start_of_local_day_utc(last + timedelta(days=1), clinic.timezone)
+        query = query.where(AuditEvent.at < after)
+    if errors:
         query = query.where(false())
     total = db.scalar(select(func.count()).select_from(query.subquery())) or 0
     pages = max(1, -(-total // AUDIT_PAGE_SIZE))
@@ -655,30 +714,26 @@ def audit_log() -> Any:
         .limit(AUDIT_PAGE_SIZE)
         .offset((page - 1) * AUDIT_PAGE_SIZE)
     ).all()
-    user_ids = {e.actor_user_id for e in events if e.actor_user_id}
-    patient_ids = {e.patient_id for e in events if e.patient_id} | {
-        e.actor_patient_id for e in events if e.actor_patient_id
-    }
-    users = (
-        {u.id: u for u in db.scalars(select(User).where(User.id.in_(user_ids)))} if user_ids else {}
-    )
-    patients = (
-        {p.id: p for p in db.scalars(select(Patient).where(Patient.id.in_(patient_ids)))}
-        if patient_ids
-        else {}
-    )
+    names = _audit_names(db, clinic.id, events)
+    rows = [
+        {
+            "event": e,
+            "sentence": audit_words.sentence(e, names),
+            "patient": names.patients.get(e.patient_id or 0),
+            "raw": json.dumps(e.detail or {}, sort_keys=True, default=str),
+        }
+        for e in events
+    ]
     return (
         render_template(
             "coordinator/admin_audit.html",
-            events=events,
-            users=users,
-            patients=patients,
+            rows=rows,
             page=page,
             pages=pages,
             total=total,
-            patient=patient,
-            raw_patient=raw_patient[:20],
+            filters=filters,
             errors=errors,
+            clinic=clinic,
         ),
         400 if errors else 200,
     )

@@ -20,6 +20,9 @@ from sqlalchemy.orm import Session
 from tracker.alerts.pain_trends import effective_entries
 from tracker.core.models import CarePlan, PainEntry, Patient, SymptomReport
 from tracker.core.timeutil import local_day
+from tracker.outcomes.fhir import questionnaire_resource, response_resource
+from tracker.outcomes.questionnaires import current_questionnaires
+from tracker.outcomes.responses import responses_by_plan
 from tracker.plans.agenda import plan_activities, plan_last_day
 from tracker.plans.warning_signs import WarningSign, questions_by_key
 
@@ -263,6 +266,36 @@ def _symptom_response(
     }
 
 
+def _add_questionnaires(
+    session: Session,
+    plan: CarePlan,
+    patient_ref: str,
+    plan_ref: str,
+    add: Any,
+    added: set[str],
+) -> None:
+    """The plan's scored questionnaire answers, each Questionnaire once per bundle."""
+    known = current_questionnaires()
+    for row in responses_by_plan(session, [plan.id])[plan.id]:
+        questionnaire = known.get(row.questionnaire_id)
+        if questionnaire is None:
+            continue  # its file was removed: the answers cannot be labelled
+        if questionnaire.id not in added:
+            add("Questionnaire", questionnaire.id, questionnaire_resource(questionnaire))
+            added.add(questionnaire.id)
+        add(
+            "QuestionnaireResponse",
+            f"outcome/{row.id}",
+            response_resource(
+                row,
+                questionnaire,
+                patient_ref=patient_ref,
+                plan_ref=plan_ref,
+                authored=_instant(row.recorded_at),
+            ),
+        )
+
+
 def fhir_bundle(
     session: Session,
     patient: Patient,
@@ -279,6 +312,7 @@ def fhir_bundle(
         return full_url
 
     patient_ref = add("Patient", patient.id, _patient_resource(patient))
+    questionnaires_added: set[str] = set()
     plans: Iterable[CarePlan] = patient.plans
     for plan in plans:
         plan_ref = add(
@@ -304,6 +338,7 @@ def fhir_bundle(
                     report.id,
                     _symptom_response(report, patient_ref, plan_ref, signs),
                 )
+        _add_questionnaires(session, plan, patient_ref, plan_ref, add, questionnaires_added)
     return {
         "resourceType": "Bundle",
         "id": str(uuid.uuid5(_NAMESPACE, f"bundle/{patient.id}/{_instant(now)}")),

@@ -3,7 +3,9 @@
 A page costs the same number of queries whatever the number of patients: one page of plans
 (ordered in SQL by their unresolved alerts, carrying the total for the pager), one for what
 the page's patients did by day (pain summed up by day in SQL, symptom-report days,
-check-offs) and one for their unresolved alerts. Pain scores are never read one by one.
+check-offs), one for their unresolved alerts, one for their latest contacts
+(contact_log.py) and one for the clinic's accounts (the alerts' owners and whom an alert
+can be assigned to, work_queue.py). Pain scores are never read one by one.
 """
 
 from __future__ import annotations
@@ -42,6 +44,8 @@ from sqlalchemy.sql import Subquery
 
 from tracker.alerts.corrections import current_pain
 from tracker.alerts.pain_trends import DayMax, sparkline_svg
+from tracker.care.contact_log import ContactShown, latest_contacts
+from tracker.care.work_queue import OWNER_FILTERS, Colleague, colleagues
 from tracker.core.models import (
     PLAN_STATUSES,
     PROCEDURES,
@@ -66,6 +70,9 @@ from tracker.plans.agenda import (
 from tracker.plans.templates import Activity as PlanActivity
 
 PAGE_SIZE = 25
+# How a row names the procedure (the full name is the abbreviation's title).
+PROCEDURE_ABBREVIATIONS = {"kyphoplasty": "KP", "vertebroplasty": "VP"}
+assert set(PROCEDURE_ABBREVIATIONS) == set(PROCEDURES)
 MAX_DAY_FILTER = 400
 # Rank of a plan on the list: unacknowledged alerts by urgency (critical, urgent, high,
 # normal), then alerts someone has acknowledged and is working on, then everyone else.
@@ -81,6 +88,10 @@ class TriageFilters:
     max_day: int | None = None
     status: str = "active"
     page: int = 1
+    # "mine": patients with an unresolved alert owned by ``viewer_id`` (the signed-in
+    # user); "nobody": patients with an unresolved alert nobody owns; None: everyone.
+    owner: str | None = None
+    viewer_id: int | None = None
 
     def query_args(self, **changes: object) -> dict[str, object]:
         """The filters as URL query arguments (for pagination links)."""
@@ -90,14 +101,18 @@ class TriageFilters:
             "min_day": self.min_day,
             "max_day": self.max_day,
             "status": None if self.status == "active" else self.status,
+            "owner": self.owner,
             "page": self.page if self.page != 1 else None,
         }
         values.update(changes)
         return {k: v for k, v in values.items() if v is not None}
 
 
-def parse_filters(args: Mapping[str, str]) -> tuple[TriageFilters, dict[str, str]]:
-    """Filters from query arguments, and a message per field that was not understood."""
+def parse_filters(
+    args: Mapping[str, str], *, viewer_id: int | None = None
+) -> tuple[TriageFilters, dict[str, str]]:
+    """Filters from query arguments, and a message per field that was not understood.
+    ``viewer_id``: the signed-in user, whose alerts the "mine" filter lists."""
     errors: dict[str, str] = {}
 
     def day(name: str) -> int | None:
@@ -121,6 +136,10 @@ def parse_filters(args: Mapping[str, str]) -> tuple[TriageFilters, dict[str, str
     if min_day is not None and max_day is not None and min_day > max_day:
         errors["max_day"] = "The last day must not be before the first day."
         min_day = max_day = None
+    owner = (args.get("owner") or "").strip() or None
+    if owner is not None and (owner not in OWNER_FILTERS or (owner == "mine" and not viewer_id)):
+        errors["owner"] = "Choose whose alerts to list from the list."
+        owner = None
     page = parse_whole_number(args.get("page"), low=1, high=99_999) or 1
     return (
         TriageFilters(
@@ -130,6 +149,8 @@ def parse_filters(args: Mapping[str, str]) -> tuple[TriageFilters, dict[str, str
             max_day=max_day,
             status=status,
             page=page,
+            owner=owner,
+            viewer_id=viewer_id,
         ),
         errors,
     )
@@ -218,6 +239,7 @@ class PatientRow(NamedTuple):
     id: int
     name: str
     phone: str | None
+    sms_number: str | None  # the phone in E.164 form, for the texting status
 
 
 class AlertRow(NamedTuple):
@@ -232,6 +254,10 @@ class AlertRow(NamedTuple):
     detail: dict[str, Any]
     page_round: int
     escalation_level: int
+    acknowledged_by_id: int | None
+    acknowledged_at: datetime | None
+    assigned_to_id: int | None
+    assigned_at: datetime | None
 
     @property
     def corrections(self) -> list[dict[str, Any]]:
@@ -252,6 +278,8 @@ class TriageRow:
     alerts: list[AlertRow]
     # The on-call paging of the row's alerts that were paged (paging.paging_states).
     paging: dict[int, PagingState] = field(default_factory=dict)
+    # The latest entry of the patient's contact log, if any.
+    last_contact: ContactShown | None = None
 
     @property
     def open_alerts(self) -> list[AlertRow]:
@@ -264,6 +292,12 @@ class TriagePage:
     total: int
     page: int
     page_size: int
+    # Every account of the clinic, by name: owners' names and whom to assign to.
+    colleagues: list[Colleague] = field(default_factory=list)
+
+    @property
+    def names(self) -> dict[int, str]:
+        return {c.id: c.name for c in self.colleagues}
 
     @property
     def pages(self) -> int:
@@ -283,7 +317,7 @@ ONE_DAY = timedelta(days=1)
 # to answer them. Only statement structure is kept, never data.
 
 
-def _rank_subquery() -> Subquery:
+def _rank_subquery(owner: str | None = None) -> Subquery:
     rank = case(
         (and_(Alert.status == "open", Alert.urgency == "critical"), RANK_CRITICAL),
         (and_(Alert.status == "open", Alert.urgency == "urgent"), RANK_URGENT),
@@ -291,11 +325,19 @@ def _rank_subquery() -> Subquery:
         (Alert.status == "open", RANK_NORMAL),
         else_=RANK_ACKNOWLEDGED,
     )
+    # With the owner filter on: how many of the plan's unresolved alerts it matches.
+    if owner == "mine":
+        owned = func.sum(case((Alert.assigned_to_id == bindparam("viewer_id"), 1), else_=0))
+    elif owner == "nobody":
+        owned = func.sum(case((Alert.assigned_to_id.is_(None), 1), else_=0))
+    else:
+        owned = literal(1)
     return (
         select(
             Alert.plan_id.label("plan_id"),
             func.min(rank).label("rank"),
             func.min(Alert.raised_at).label("oldest"),
+            owned.label("owned"),
         )
         .where(Alert.clinic_id == bindparam("clinic_id"), Alert.status != "resolved")
         .group_by(Alert.plan_id)
@@ -312,12 +354,13 @@ def _list_statements(
     min_day: bool,
     max_day: bool,
     alerted_too: bool = False,
+    owner: str | None = None,
 ) -> tuple[Select[Any], Select[Any]]:
     """(count, page) for one combination of filters, with parameters ``clinic_id``,
-    ``status``, ``procedure``, ``latest_procedure``, ``earliest_procedure``, ``limit`` and
-    ``offset``. The page rows are PlanRow + PatientRow columns, then the rank and the number
-    of plans on all pages (``total``)."""
-    ranks = _rank_subquery()
+    ``status``, ``procedure``, ``latest_procedure``, ``earliest_procedure``, ``viewer_id``,
+    ``limit`` and ``offset``. The page rows are PlanRow + PatientRow columns, then the rank
+    and the number of plans on all pages (``total``)."""
+    ranks = _rank_subquery(owner)
     rank = func.coalesce(ranks.c.rank, RANK_NONE)
     conditions = [CarePlan.clinic_id == bindparam("clinic_id")]
     if status and alerted_too:
@@ -330,6 +373,8 @@ def _list_statements(
         conditions.append(CarePlan.procedure == bindparam("procedure"))
     if has_alerts:
         conditions.append(ranks.c.rank.is_not(None))
+    if owner:
+        conditions.append(ranks.c.owned > 0)
     if min_day:
         conditions.append(CarePlan.procedure_date <= bindparam("latest_procedure", type_=Date))
     if max_day:
@@ -342,7 +387,9 @@ def _list_statements(
     )
     # Every plan has its patient, and the alert ranks matter only to the alerts filter: the
     # count reads the care_plan index alone unless that filter is on.
-    counted = listed if has_alerts or alerted_too else select(CarePlan.id).where(*conditions)
+    counted = (
+        listed if has_alerts or alerted_too or owner else select(CarePlan.id).where(*conditions)
+    )
     count = select(func.count()).select_from(counted.subquery())
     # The page is chosen over narrow rows (id and sort keys); only its plans and patients
     # are then read, and only the columns the page shows.
@@ -363,6 +410,7 @@ def _list_statements(
             Patient.id,
             Patient.name,
             Patient.phone,
+            Patient.sms_number,
             chosen.c.rank,
             chosen.c.total,
         )
@@ -526,6 +574,7 @@ def triage_page(
         min_day=filters.min_day is not None,
         max_day=filters.max_day is not None,
         alerted_too=filters.status == "active",
+        owner=filters.owner,
     )
     params: dict[str, Any] = {
         "clinic_id": clinic.id,
@@ -533,6 +582,7 @@ def triage_page(
         "procedure": filters.procedure,
         "latest_procedure": clinic_today - timedelta(filters.min_day or 0),
         "earliest_procedure": clinic_today - timedelta(filters.max_day or 0),
+        "viewer_id": filters.viewer_id,
     }
     connection = session.connection()
 
@@ -555,7 +605,7 @@ def triage_page(
     plans, patients, ranks = [], [], []
     for row in rows:
         plans.append(PlanRow._make(row[:10]))
-        patients.append(PatientRow._make(row[10:13]))
+        patients.append(PatientRow._make(row[10:14]))
         ranks.append(row.rank)
 
     todays = [local_day(now, plan.timezone) for plan in plans]
@@ -570,6 +620,8 @@ def triage_page(
     # One more statement only when an alert on the page was ever paged.
     paged = [a.id for rows in alerts.values() for a in rows if a.escalation_level or a.page_round]
     paging = paging_states(session, paged) if paged else {}
+    contacts = latest_contacts(session, [patient.id for patient in patients])
+    team = colleagues(session, clinic.id)
 
     result = []
     for plan, patient, plan_rank, today in zip(plans, patients, ranks, todays, strict=True):
@@ -595,9 +647,10 @@ def triage_page(
                 adherence=_plan_adherence(plan, today, of_plan.acts),
                 alerts=sorted(alerts[plan.id], key=alert_order),
                 paging={a.id: paging[a.id] for a in alerts[plan.id] if a.id in paging},
+                last_contact=contacts.get(patient.id),
             )
         )
-    return TriagePage(rows=result, total=total, page=page, page_size=page_size)
+    return TriagePage(rows=result, total=total, page=page, page_size=page_size, colleagues=team)
 
 
 @dataclass(frozen=True)

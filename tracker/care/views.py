@@ -8,9 +8,11 @@ export of a patient's data is audited.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
-from datetime import datetime, timedelta
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
 from typing import Any
+from urllib.parse import parse_qsl, urlencode
 
 from flask import (
     Blueprint,
@@ -26,19 +28,32 @@ from flask import (
 )
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
+from werkzeug.datastructures import MultiDict
 
-from tracker.alerts.pain_trends import Phase, chart_svg, daily_summaries, effective_entries
+from tracker.alerts.pain_trends import daily_summaries, effective_entries
 from tracker.alerts.rules import RULES, acknowledge, resolve
 from tracker.care import admin as admin_views
 from tracker.care import auth as coordinator_auth
+from tracker.care import contact_log
+from tracker.care import enrolment as enrolment_views
 from tracker.care.auth import (
     account,
     coordinator_required,
     get_clinic_patient,
     record,
 )
+from tracker.care.contact_log import OUTCOME_CHOICES
 from tracker.care.exports import ExportError, fhir_bundle, pain_csv, parse_range
+from tracker.care.outcomes_panel import outcomes_panel
+from tracker.care.pain_chart import care_pain_chart
+from tracker.care.patient_page import (
+    alert_counts,
+    calendar_to_today,
+    pain_trend,
+    warning_sign_checks,
+)
 from tracker.care.triage import (
+    PROCEDURE_ABBREVIATIONS,
     Activity,
     TriagePage,
     adherence,
@@ -47,6 +62,7 @@ from tracker.care.triage import (
     parse_filters,
     triage_page,
 )
+from tracker.care.work_queue import Assigned, assign_alert
 from tracker.core.clock import request_now
 from tracker.core.db import get_session
 from tracker.core.models import (
@@ -65,7 +81,8 @@ from tracker.core.models import (
     SymptomReport,
     User,
 )
-from tracker.core.timeutil import common_timezones, local_day, zone
+from tracker.core.timeutil import local_day
+from tracker.core.whole_numbers import parse_whole_number
 from tracker.escalation.paging import paging_states
 from tracker.plans.adjustments import (
     AdjustmentError,
@@ -76,11 +93,19 @@ from tracker.plans.adjustments import (
 )
 from tracker.plans.agenda import agenda_for_day, driving_decision, plan_activities
 from tracker.plans.card import build_card, link_qr_svg
-from tracker.plans.enrollment import EnrollmentError, enroll, validate_request
 from tracker.plans.links import link_url, revoke_links, rotate_link
 from tracker.plans.opioid_rules import OpioidAnswers, current_rows
 from tracker.plans.warning_signs import load_signs, questions_by_key, signs_path
 from tracker.reminders.delivery import incident_notices
+from tracker.web.charts import Band
+from tracker.web.time_format import (
+    age_text,
+    clinic_time,
+    clock_with_zone,
+    day_range_text,
+    day_text,
+    wall_time_text,
+)
 
 bp = Blueprint("coordinator", __name__, url_prefix="/coordinator", template_folder="templates")
 
@@ -107,16 +132,39 @@ EVENT_LABELS = {
     "page_failed": "Page failed",
     "page_cancelled": "Page cancelled",
     "escalation_exhausted": "Nobody answered the pages",
+    "assigned": "Assigned",
+    "unassigned": "Owner removed",
 }
 assert set(EVENT_LABELS) == set(ALERT_EVENT_KINDS)
 
 
-def care_time(value: datetime | str | None, tz_name: str) -> str:
-    """A time for the care team, in the clinic's zone, with the zone's abbreviation."""
+def care_time(value: datetime | str | None, tz_name: str | None = None) -> str:
+    """A time for the care team (``time_format.clinic_time``): on the clinic's clock with
+    its abbreviation, "Dec 6, 10:41 PM EST". ``tz_name``: the signed-in account's clinic's
+    zone unless given. ISO text (times kept in an alert's detail) is read too."""
     if value is None:
         return ""
     at = datetime.fromisoformat(value) if isinstance(value, str) else value
-    return at.astimezone(zone(tz_name)).strftime("%Y-%m-%d %H:%M %Z")
+    return clinic_time(at, tz_name or clinic().timezone, now=request_now())
+
+
+def care_day(value: date | str | None, tz_name: str | None = None) -> str:
+    """A patient's local day (stored with their event) for the care team: "Dec 5". ISO
+    text (a day kept in a plan's overrides) is read too."""
+    if value is None:
+        return ""
+    day = date.fromisoformat(value) if isinstance(value, str) else value
+    return day_text(day, today=local_day(request_now(), tz_name or clinic().timezone))
+
+
+def care_days(first: date, last: date, tz_name: str | None = None) -> str:
+    """A span of a patient's local days for the care team: "Nov 19-23" (en dash)."""
+    return day_range_text(first, last, today=local_day(request_now(), tz_name or clinic().timezone))
+
+
+def care_ago(value: datetime | None) -> str:
+    """How long ago, on the request clock: "2 h ago"."""
+    return "" if value is None else age_text(value, request_now())
 
 
 def clinic() -> Clinic:
@@ -150,12 +198,20 @@ def triage() -> Any:
     return show_triage(triage_page)
 
 
-def show_triage(compute_page: Callable[..., TriagePage]) -> Any:
+def show_triage(
+    compute_page: Callable[..., TriagePage],
+    args: Mapping[str, str] | None = None,
+    *,
+    problem: QueueProblem | None = None,
+) -> Any:
     """The triage view, with the page's data from ``compute_page`` (``triage_page``'s
     signature): the benchmarks' floor passes one that keeps its pages, and nothing else
-    differs."""
+    differs. ``args``: the list's filters (the request's query by default); ``problem``:
+    an action on a row that was refused, shown at the top and on its row."""
     now = request_now()
-    filters, errors = parse_filters(request.args)
+    filters, errors = parse_filters(
+        request.args if args is None else args, viewer_id=account().user.id
+    )
     the_clinic = clinic()
     page = compute_page(
         get_session(),
@@ -171,6 +227,7 @@ def show_triage(compute_page: Callable[..., TriagePage]) -> Any:
         patient_ids=[row.patient.id for row in page.rows],
     )
     get_session().commit()
+    status = problem.status if problem else 400 if errors else 200
     return (
         render_template(
             "coordinator/triage.html",
@@ -180,9 +237,197 @@ def show_triage(compute_page: Callable[..., TriagePage]) -> Any:
             procedures=PROCEDURES,
             clinic=the_clinic,
             incidents=incident_notices(get_session(), the_clinic.id, now),
+            # The list's place, carried by every form on a row so the answer comes back to it.
+            back=urlencode(filters.query_args(page=page.page if page.page != 1 else None)),
+            problem=problem,
+            me=account().user,
+            contact_choices=OUTCOME_CHOICES,
+            procedure_abbreviations=PROCEDURE_ABBREVIATIONS,
+            note_max_length=NOTE_MAX_LENGTH,
         ),
-        400 if errors else 200,
+        status,
     )
+
+
+# --- the work queue: acting on a row without leaving the list ----------------------------
+
+
+@dataclass(frozen=True)
+class QueueProblem:
+    """A refused action on a triage row: shown above the list and on the row's form."""
+
+    patient_id: int
+    form: str  # "contact", or "alert-<id>"
+    message: str
+    status: int
+    errors: dict[str, str] = field(default_factory=dict)
+    values: dict[str, str] = field(default_factory=dict)
+
+
+def _list_args() -> MultiDict[str, str]:
+    """The list's filters and page, as the row's form carried them (``back``)."""
+    back = request.form.get("back") or ""
+    try:
+        pairs = parse_qsl(back[:2000], max_num_fields=20)
+    except ValueError:
+        pairs = []
+    return MultiDict(pairs)
+
+
+def _back_to_list(patient_id: int) -> Response:
+    """The same list (filters, page) with the row in view."""
+    filters, _ = parse_filters(_list_args(), viewer_id=account().user.id)
+    query = filters.query_args(page=filters.page if filters.page != 1 else None)
+    return redirect(url_for("coordinator.triage", **query) + f"#patient-{patient_id}")
+
+
+def _refused_on_list(problem: QueueProblem) -> Any:
+    get_session().rollback()
+    return show_triage(triage_page, _list_args(), problem=problem)
+
+
+def _clinic_alert_by_id(alert_id: int) -> tuple[Alert, Patient]:
+    alert = get_session().get(Alert, alert_id)
+    if alert is None or alert.clinic_id != account().clinic_id:
+        abort(404)
+    return alert, get_clinic_patient(alert.patient_id)
+
+
+def _who(user_id: int | None) -> str:
+    user = get_session().get(User, user_id) if user_id is not None else None
+    return user.name if user is not None else "someone"
+
+
+def _changed_meanwhile(alert: Alert) -> str:
+    if alert.status == "resolved":
+        return (
+            f"{_who(alert.resolved_by_id)} resolved this alert at "
+            f"{care_time(alert.resolved_at)}, after the list was shown. Nothing was changed."
+        )
+    return (
+        f"{_who(alert.acknowledged_by_id)} acknowledged this alert at "
+        f"{care_time(alert.acknowledged_at)}, after the list was shown. Nothing was changed."
+    )
+
+
+@bp.post("/alerts/<int:alert_id>/acknowledge")
+@coordinator_required
+def queue_acknowledge(alert_id: int) -> Any:
+    """Acknowledge from the triage row; back to the same list and row."""
+    alert, patient = _clinic_alert_by_id(alert_id)
+    if not acknowledge(
+        get_session(), alert, user_id=account().user.id, note=None, now=request_now()
+    ):
+        get_session().rollback()
+        message = _changed_meanwhile(alert)
+        return _refused_on_list(QueueProblem(patient.id, f"alert-{alert.id}", message, 409))
+    record("alert.acknowledge", patient_id=patient.id, alert_id=alert.id, source="triage")
+    get_session().commit()
+    flash(f"Acknowledged: {alert.summary} ({patient.name}).", "info")
+    return _back_to_list(patient.id)
+
+
+@bp.post("/alerts/<int:alert_id>/assign")
+@coordinator_required
+def queue_assign(alert_id: int) -> Any:
+    """Give an alert an owner (the signed-in user, a colleague of the clinic, or nobody)."""
+    alert, patient = _clinic_alert_by_id(alert_id)
+    me = account().user
+    form = f"alert-{alert.id}"
+
+    def refused(message: str, status: int = 400) -> Any:
+        return _refused_on_list(QueueProblem(patient.id, form, message, status))
+
+    raw_owner = (request.form.get("owner") or "").strip()
+    expected = parse_whole_number(raw_owner, low=1) if raw_owner else None
+    if raw_owner and expected is None:
+        return refused("The list was out of date. It has been reloaded: choose again.")
+    choice = (request.form.get("assignee") or "").strip()
+    assignee: User | None
+    if choice == "me":
+        assignee = me
+    elif choice == "nobody":
+        assignee = None
+    elif (user_id := parse_whole_number(choice, low=1)) is None:
+        return refused("Choose who will own the alert from the list.")
+    else:
+        assignee = get_session().get(User, user_id)
+        if assignee is None or assignee.clinic_id != me.clinic_id:
+            abort(404)
+        if not assignee.is_active:
+            return refused(f"{assignee.name} can no longer sign in. Choose someone else.")
+    result = assign_alert(
+        get_session(),
+        alert,
+        assignee=assignee,
+        expected_owner_id=expected,
+        by_user_id=me.id,
+        now=request_now(),
+    )
+    if result is Assigned.RESOLVED:
+        return refused(_changed_meanwhile(alert), 409)
+    if result is Assigned.TAKEN:
+        owner = _who(alert.assigned_to_id) if alert.assigned_to_id else "Nobody"
+        return refused(
+            f"The owner changed after the list was shown: {owner} owns this alert now. "
+            "Nothing was changed; choose again if you still mean to.",
+            409,
+        )
+    owner_name = "you" if assignee is me else assignee.name if assignee else "nobody"
+    if result is Assigned.DONE:
+        record(
+            "alert.assign",
+            patient_id=patient.id,
+            alert_id=alert.id,
+            to_user_id=assignee.id if assignee else None,
+            from_user_id=expected,
+        )
+        get_session().commit()
+        flash(f"Owner of {alert.summary} ({patient.name}): {owner_name}.", "info")
+    else:
+        flash(f"{alert.summary} ({patient.name}) was already owned by {owner_name}.", "info")
+    return _back_to_list(patient.id)
+
+
+@bp.post("/patients/<int:patient_id>/contacts")
+@coordinator_required
+def log_contact_entry(patient_id: int) -> Any:
+    """Log a call (from the triage row, or the patient page when ``back=patient``)."""
+    patient = get_clinic_patient(patient_id)
+    on_patient_page = request.form.get("back") == "patient"
+    alert = None
+    raw_alert = (request.form.get("alert_id") or "").strip()
+    if raw_alert:
+        alert = get_session().get(Alert, parse_whole_number(raw_alert, low=1) or 0)
+        if alert is None or alert.patient_id != patient.id:
+            abort(404)
+    now = request_now()
+    try:
+        contact = contact_log.parse_contact(request.form, tz_name=clinic().timezone, now=now)
+    except contact_log.ContactError as exc:
+        if on_patient_page:
+            errors = {f"contact-{name}": message for name, message in exc.errors.items()}
+            return render_patient(patient, status=400, errors=errors)
+        message = "The contact was not saved: " + " ".join(exc.errors.values())
+        values = {k: request.form.get(k, "") for k in ("outcome", "note", "time")}
+        return _refused_on_list(
+            QueueProblem(patient.id, "contact", message, 400, dict(exc.errors), values)
+        )
+    entry = contact_log.log_contact(
+        get_session(), patient, contact, user_id=account().user.id, now=now, alert=alert
+    )
+    record(
+        "contact.log",
+        patient_id=patient.id,
+        contact_id=entry.id,
+        outcome=entry.outcome,
+        alert_id=entry.alert_id,
+    )
+    get_session().commit()
+    flash(f"Contact logged for {patient.name}: {contact_log.OUTCOME_SUMMARIES[entry.outcome]}.")
+    if on_patient_page:
+        return _back(patient, "#contact-log")
+    return _back_to_list(patient.id)
 
 
 # --- patient detail ----------------------------------------------------------------------
@@ -216,7 +461,7 @@ def _patient_context(patient: Patient) -> dict[str, Any]:
     summaries = daily_summaries(pain, plan.procedure_date)
     activities = plan_activities(plan)
     restrictions = [a for a in activities if a.kind == "restriction"]
-    phases = [Phase(a.title, a.start_day, a.end_day) for a in restrictions]
+    phases = [Band(a.title, a.start_day, a.end_day) for a in restrictions]
     alerts = db.scalars(
         select(Alert)
         .options(selectinload(Alert.events))
@@ -254,6 +499,8 @@ def _patient_context(patient: Patient) -> dict[str, Any]:
     agenda = agenda_for_day(plan, today, activities, opioids=opioids)
     # Retired signs too: answers stored under their keys keep their question.
     sign_questions = questions_by_key(signs())
+    # Questionnaire scores, the expected course and its indicator (outcomes_panel.py).
+    outcomes = outcomes_panel(db, plan, summaries, today)
     return {
         "patient": patient,
         "plan": plan,
@@ -261,15 +508,17 @@ def _patient_context(patient: Patient) -> dict[str, Any]:
         "day_number": agenda.day_number,
         "agenda": agenda,
         "summaries": summaries,
-        "chart": chart_svg(
+        "chart": care_pain_chart(
             summaries,
             duration_days=plan.duration_days,
-            phases=phases,
+            threshold=patient.clinic.severe_pain_threshold,
+            bands=phases,
             today_number=agenda.day_number,
+            expected=outcomes["expected_course"],
         ),
         "phases": phases,
         "notes": [e for e in reversed(effective_entries(pain)) if e.note],
-        "calendar": check_in_calendar(plan, today, acts),
+        "calendar": calendar_to_today(check_in_calendar(plan, today, acts), today),
         "adherence": adherence(plan, today, acts),
         "reports": reports,
         "sign_questions": sign_questions,
@@ -285,9 +534,15 @@ def _patient_context(patient: Patient) -> dict[str, Any]:
         "live_links": live_links,
         "link_expires": max((t.expires_at for t in live_links), default=None),
         "note_max": NOTE_MAX_LENGTH,
+        # The summary at the top, and the checks worth reading (patient_page.py).
+        "trend": pain_trend(pain, summaries, plan.procedure_date),
+        "alert_counts": alert_counts([a for a in alerts if a.status != "resolved"]),
+        "checks": warning_sign_checks(reports),
+        "contact_log": contact_log.for_patient_page(db, patient.id),
         "clinic_tz": patient.clinic.timezone,
         "paging": paging_states(db, [a.id for a in alerts if a.status != "resolved"]),
         "event_labels": EVENT_LABELS,
+        **outcomes,
         "corrections": [
             (by_id[e.supersedes_id], e)
             for e in reversed(pain)
@@ -527,66 +782,12 @@ def patient_card_issue(patient_id: int) -> Any:
 
 # --- enrolment ------------------------------------------------------------------------------
 
-ENROL_FIELDS = (
-    "name",
-    "procedure",
-    "procedure_date",
-    "timezone",
-    "reminder_time",
-    "email",
-    "phone",
-    "levels",
-)
-
 
 @bp.route("/enrol", methods=["GET", "POST"])
 @coordinator_required
 def enrol() -> Any:
-    the_clinic = clinic()
-    values = {name: "" for name in ENROL_FIELDS}
-    values["timezone"] = the_clinic.timezone
-    values["reminder_time"] = "09:00"
-    errors: dict[str, str] = {}
-    if request.method == "POST":
-        values = {name: (request.form.get(name) or "")[:300] for name in ENROL_FIELDS}
-        templates = current_app.extensions["tracker.templates"]
-        now = request_now()
-        try:
-            enrolment = validate_request(templates=templates, now=now, **values)
-        except EnrollmentError as exc:
-            errors[exc.field] = exc.message
-        else:
-            db = get_session()
-            result = enroll(
-                db,
-                the_clinic,
-                enrolment,
-                templates=templates,
-                now=now,
-                grace_days=current_app.config["LINK_GRACE_DAYS"],
-            )
-            db.flush()
-            record("patient.enrol", patient_id=result.patient.id, plan_id=result.plan.id)
-            db.commit()
-            return (
-                render_template(
-                    "coordinator/link_issued.html",
-                    patient=result.patient,
-                    link=link_url(current_app.config["BASE_URL"], result.link_token),
-                    heading="Patient enrolled",
-                ),
-                200,
-            )
-    return (
-        render_template(
-            "coordinator/enrol.html",
-            values=values,
-            errors=errors,
-            procedures=PROCEDURES,
-            timezones=common_timezones(),
-        ),
-        400 if errors else 200,
-    )
+    """The enrolment form and what follows it: tracker/care/enrolment.py."""
+    return enrolment_views.enrol_page(clinic())
 
 
 # --- exports --------------------------------------------------------------------------------
@@ -653,5 +854,12 @@ def init_app(app: Flask) -> None:
     coordinator_auth.init_app(app)
     app.config.setdefault("TRIAGE_PAGE_SIZE", 25)
     app.register_blueprint(bp)
+    # Every time the care team reads goes through these (tracker/web/time_format.py).
     app.add_template_filter(care_time, "care_time")
+    app.add_template_filter(care_day, "care_day")
+    app.add_template_filter(care_days, "care_days")
+    app.add_template_filter(care_ago, "care_ago")
+    app.add_template_filter(wall_time_text, "wall_time")
+    app.add_template_filter(clock_with_zone, "zone_clock")
     admin_views.init_app(app)
+    enrolment_views.init_app(app)

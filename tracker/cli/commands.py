@@ -202,6 +202,8 @@ def templates_review(template_id: str, clinic_name: str | None) -> None:
         raise CLIError(str(exc)) from None
     clinic_id = _clinic_by_name(clinic_name).id if clinic_name else None
     states = content_review.approval_states(get_session(), files, clinic_id)
+    # Each approval on its clinic's clock (time_format.clinic_time), with the zone's name.
+    zones = {c.id: c.timezone for c in get_session().scalars(select(Clinic))}
     click.echo(f"CONTENT REVIEW SHEET: {files[0].title} ({template_id})")
     click.echo(
         "Every sentence a patient reads, with where it is and its sources. Approve each "
@@ -214,7 +216,7 @@ def templates_review(template_id: str, clinic_name: str | None) -> None:
         click.echo(f"{f.path}  ({f.content_id}, version {version}, fingerprint {f.digest[:12]})")
         click.echo(
             f"Sign-off{' at ' + clinic_name if clinic_name else ''}: "
-            f"{content_review.state_words(f, states[f.content_id])}"
+            f"{content_review.state_words(f, states[f.content_id], zones)}"
         )
         for note in f.notes:
             click.echo(f"  {note}")
@@ -414,7 +416,10 @@ def enroll_command(
             now=now,
         )
     except EnrollmentError as exc:
-        raise CLIError(f"--{exc.field.replace('_', '-')}: {exc.message}") from None
+        # Every bad option at once, one a line, in the enrolment form's words.
+        raise CLIError(
+            "\n".join(f"--{field.replace('_', '-')}: {text}" for field, text in exc.errors.items())
+        ) from None
     clinic = _clinic_by_name(clinic_name)
     session = get_session()
     result = enroll(

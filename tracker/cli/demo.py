@@ -25,6 +25,7 @@ from werkzeug.serving import run_simple
 from tracker.alerts import rules as alerts
 from tracker.alerts.rules import PainScore, evaluate_active_plans
 from tracker.app import create_app
+from tracker.care import work_queue
 from tracker.care.passwords import hash_password
 from tracker.core import migrate
 from tracker.core.db import session_factory, utcnow
@@ -40,6 +41,8 @@ from tracker.core.models import (
     User,
 )
 from tracker.core.timeutil import local_day, local_wall_time_to_utc
+from tracker.outcomes.questionnaires import Questionnaire, TimePoint, current_questionnaires
+from tracker.outcomes.responses import fill_past_time_points
 from tracker.plans.adjustments import change_status
 from tracker.plans.agenda import agenda_for_day
 from tracker.plans.enrollment import enroll, validate_request
@@ -47,6 +50,7 @@ from tracker.plans.links import link_url, rotate_link
 from tracker.plans.templates import PlanTemplate
 from tracker.plans.warning_signs import WarningSign, load_signs, severity, signs_path
 from tracker.reminders.planning import PLAN_MARK, planned_through
+from tracker.texting.fake_gateway import DemoTexting
 
 CLINIC_NAME = "Demo Spine Clinic"
 CLINIC_PHONE = "555-0100"  # 555-01xx numbers are reserved for fiction
@@ -175,6 +179,11 @@ def _history(
             )
 
 
+def _demo_answers(questionnaire: Questionnaire, point: TimePoint) -> dict[str, int]:
+    """Synthetic answers that ease as the weeks pass: 3 at the start, then 2, 1, 0."""
+    return {item.key: max(0, 3 - point.day // 14) for item in questionnaire.items}
+
+
 def seed(
     session: Session,
     templates: dict[str, PlanTemplate],
@@ -217,6 +226,7 @@ def seed(
             ),
         ]
     )
+    questionnaires = current_questionnaires()
     for demo in PATIENTS:
         today = local_day(now, demo.timezone)
         request = validate_request(
@@ -225,7 +235,7 @@ def seed(
             procedure_date=(today - timedelta(days=demo.days_since)).isoformat(),
             timezone=demo.timezone,
             levels=demo.levels,
-            phone=f"555-01{PATIENTS.index(demo):02d}",
+            phone=f"(555) 201-01{PATIENTS.index(demo):02d}",
             templates=templates,
             now=now,
         )
@@ -236,6 +246,9 @@ def seed(
         enrolled = local_wall_time_to_utc(request.procedure_date, time(8, 0), demo.timezone)
         result.plan.created_at = result.patient.created_at = min(enrolled, now)
         _history(session, result.plan, demo, today, signs)
+        fill_past_time_points(
+            session, result.plan, questionnaires, today=today, now=now, answer_for=_demo_answers
+        )
     for position, (name, channel, address) in enumerate(ON_CALL):
         session.add(
             OnCallContact(
@@ -252,6 +265,7 @@ def seed(
     # Run the alert rules once, so the triage list shows who needs a call this morning.
     evaluate_active_plans(session, now, clinic_id=clinic.id)
     _escalation_stories(session, clinic, now)
+    work_queue.demo_work_queue(session, clinic, now)
     # The histories are made up, and so would be the reminders "missed" on their past days:
     # planning starts now, as it would for a clinic that starts using the tracker today.
     if planned_through(session) is None:
@@ -337,7 +351,12 @@ def _secret_key(app_instance: Path) -> str:
     return path.read_text().strip()
 
 
-def demo_app(host: str, port: int) -> Flask:
+def demo_texting(port: int) -> DemoTexting:
+    """The demo's fake SMS gateway: on the port after the web server's, loopback only."""
+    return DemoTexting(port=port + 1)
+
+
+def demo_app(host: str, port: int, texting: DemoTexting) -> Flask:
     probe = create_app(serving=False)
     return create_app(
         {
@@ -345,12 +364,16 @@ def demo_app(host: str, port: int) -> Flask:
             "BASE_URL": f"http://{host}:{port}",
             "ENV": "development",  # a local demo: no production checks
             "SESSION_COOKIE_SECURE": False,  # the demo is served over plain HTTP on loopback
+            # Texts in and out go through a fake gateway on this machine (its page shows
+            # them and lets you reply as the patient); nothing leaves the machine.
+            **texting.app_config(),
         }
     )
 
 
 def run(*, host: str, port: int, serve: bool) -> None:
-    app = demo_app(host, port)
+    texting = demo_texting(port)
+    app = demo_app(host, port, texting)
     url = app.config["DATABASE_URL"]
     click.echo(f"database: {url}")
     migrate.upgrade(url)
@@ -397,8 +420,12 @@ def run(*, host: str, port: int, serve: bool) -> None:
         # Exactly one scheduler, as its own process beside the dev server (the web server
         # never starts one; the reloader is off so nothing runs twice). Its log lines,
         # including each reminder on the log channel, appear in this console.
-        scheduler = start_scheduler(app)
-        click.echo(f"Reminder scheduler running (pid {scheduler.pid}); reminders are logged below.")
+        gateway = texting.start(base)
+        click.echo(
+            f"Fake SMS gateway: {texting.page_url}  (the texts patients get; reply as a patient)"
+        )
+        scheduler = start_scheduler(app, extra_env=texting.env())
+        click.echo(f"Reminder scheduler running (pid {scheduler.pid}); its log is below.")
         # SIGTERM (e.g. from a process manager) unwinds like Ctrl-C, so the scheduler child
         # is stopped with us instead of being left running on its own.
         signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
@@ -407,14 +434,17 @@ def run(*, host: str, port: int, serve: bool) -> None:
             # CLI command (FlaskGroup sets FLASK_RUN_FROM_CLI), which `tracker` is.
             run_simple(host, port, app, use_reloader=False, use_debugger=False, threaded=True)
         finally:
-            stop_scheduler(scheduler)
+            stop_child(scheduler)
+            stop_child(gateway)
 
 
 def scheduler_command_line() -> list[str]:
     return [sys.executable, "-m", "tracker", "scheduler"]
 
 
-def start_scheduler(app: Flask) -> subprocess.Popen[bytes]:
+def start_scheduler(
+    app: Flask, extra_env: dict[str, str] | None = None
+) -> subprocess.Popen[bytes]:
     """Start ``tracker scheduler`` on the demo's database, secret key and address."""
     env = dict(os.environ)
     env.update(
@@ -423,13 +453,15 @@ def start_scheduler(app: Flask) -> subprocess.Popen[bytes]:
             "TRACKER_SECRET_KEY": app.config["SECRET_KEY"],
             "TRACKER_BASE_URL": app.config["BASE_URL"],
             "PYTHONUNBUFFERED": "1",
+            **(extra_env or {}),
         }
     )
     return subprocess.Popen(scheduler_command_line(), env=env)  # noqa: S603 - our own command
 
 
-def stop_scheduler(process: subprocess.Popen[bytes], timeout: float = 15) -> None:
-    """SIGTERM lets it finish the message in flight; kill it only if it will not stop."""
+def stop_child(process: subprocess.Popen[bytes], timeout: float = 15) -> None:
+    """SIGTERM lets it (the scheduler, the fake gateway) finish the message in flight;
+    kill it only if it will not stop."""
     if process.poll() is not None:
         return
     process.terminate()

@@ -2,7 +2,8 @@
 
 Owns the schema (``models``), sessions and timeouts (``db``), migrations (``migrate``),
 the injectable clock and local-day arithmetic (``clock``, ``timeutil``), the audit log
-(``audit``), the secret key (``secret_key``), log redaction and whole-number parsing.
+(``audit``), the secret key (``secret_key``), log redaction, whole-number parsing and
+phone numbers as an SMS gateway writes them (``phones``).
 
-May import: nothing else from ``tracker``.
+May import: no other area.
 """

@@ -77,6 +77,17 @@ def defaults(instance_path: str) -> dict[str, Any]:
         "DB_CONNECT_TIMEOUT": DEFAULT_TIMEOUTS.connect,
         "DB_STATEMENT_TIMEOUT": DEFAULT_TIMEOUTS.statement,
         "DB_READ_TIMEOUT": DEFAULT_TIMEOUTS.read,
+        # Two-way text messages (tracker/texting; docs/operations.md, "Text messages"). The
+        # secret the SMS gateway signs its posts with (Twilio: the account's auth token);
+        # unset, the inbound and status endpoints answer 404 and texts ask for no reply.
+        "SMS_INBOUND_SECRET": None,
+        # Which gateway's post format and signature: "twilio" (tracker/texting/gateways.py).
+        "SMS_GATEWAY": "twilio",
+        # The address the gateway posts to, when it is not BASE_URL (the signature covers
+        # the exact URL the gateway was given).
+        "SMS_PUBLIC_URL": None,
+        # The longest text accepted (a gateway's own limit is 1600 characters).
+        "SMS_MAX_BODY_CHARS": 1600,
     }
 
 
@@ -129,6 +140,23 @@ def check_types(app: Flask, base: dict[str, Any]) -> None:
     if app.config.get("ENV") not in ("production", "development"):
         raise ConfigError(f"{ENV_PREFIX}_ENV must be production or development")
     check_database_timeouts(app)
+    check_sms_secret(app)
+
+
+# Twilio's auth tokens are 32 hexadecimal characters; anything much shorter is guessable.
+SMS_SECRET_MIN_LENGTH = 16
+
+
+def check_sms_secret(app: Flask) -> None:
+    """The SMS gateway's shared secret, when set, is text of a guess-proof length."""
+    secret = app.config.get("SMS_INBOUND_SECRET")
+    if secret is None:
+        return
+    if not isinstance(secret, str) or len(secret.strip()) < SMS_SECRET_MIN_LENGTH:
+        raise ConfigError(
+            f"{ENV_PREFIX}_SMS_INBOUND_SECRET must be at least {SMS_SECRET_MIN_LENGTH} "
+            "characters (the SMS gateway's auth token), or unset to turn replies off"
+        )
 
 
 def check_database_timeouts(app: Flask) -> None:

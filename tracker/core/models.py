@@ -19,9 +19,10 @@ from sqlalchemy import (
     UniqueConstraint,
     text,
 )
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.orm import Mapped, mapped_column, relationship, validates
 
 from tracker.core.db import Base, UTCDateTime
+from tracker.core.phones import E164_MAX_LENGTH, sms_number
 
 PROCEDURES = ("kyphoplasty", "vertebroplasty")
 PLAN_STATUSES = ("active", "paused", "ended")
@@ -31,6 +32,8 @@ SYMPTOM_SEVERITIES = ("none", "call_team", "call_911")
 REMINDER_KINDS = ("daily", "appointment", "nudge")
 REMINDER_CHANNELS = ("email", "webhook", "log")
 REMINDER_STATUSES = ("pending", "sent", "dead")
+# An SMS gateway's delivery reports (SPEC section 6, "Text messages"), in order.
+GATEWAY_STATUSES = ("queued", "sent", "delivered", "undelivered", "failed")
 ALERT_STATUSES = ("open", "acknowledged", "resolved")
 # "critical": a sign that calls for 911 (SPEC section 2); above "urgent" (call the care team
 # today), so a 911 answer raises an open red-flag alert's urgency (SPEC section 6).
@@ -83,6 +86,11 @@ class Clinic(Base):
     # schedules/checks/severe_pain.yaml. A clinic's own text names its own source.
     severe_pain_guidance: Mapped[str | None] = mapped_column(Text)
     severe_pain_guidance_source: Mapped[str | None] = mapped_column(String(300))
+    # Two-way texts (tracker/texting): no text goes out to a patient between these wall
+    # times in the patient's zone (start inclusive, end exclusive; across midnight when start
+    # is later than end), except replies to the patient's own texts. NULL: no quiet hours.
+    quiet_hours_start: Mapped[time | None] = mapped_column(Time)
+    quiet_hours_end: Mapped[time | None] = mapped_column(Time)
 
     on_call: Mapped[list[OnCallContact]] = relationship(
         order_by="(OnCallContact.position, OnCallContact.id)",
@@ -94,6 +102,12 @@ class Clinic(Base):
         CheckConstraint(_in("default_channel", REMINDER_CHANNELS), name="channel"),
         CheckConstraint("escalation_delay_minutes >= 1", name="escalation_delay"),
         CheckConstraint("opioid_free_days_before_driving >= 1", name="opioid_free_days"),
+        CheckConstraint(
+            "(quiet_hours_start IS NULL AND quiet_hours_end IS NULL) OR "
+            "(quiet_hours_start IS NOT NULL AND quiet_hours_end IS NOT NULL "
+            "AND quiet_hours_start <> quiet_hours_end)",
+            name="quiet_hours",
+        ),
     )
 
 
@@ -145,12 +159,20 @@ class Patient(Base):
     name: Mapped[str] = mapped_column(String(200))
     email: Mapped[str | None] = mapped_column(String(254))
     phone: Mapped[str | None] = mapped_column(String(40))
+    # ``phone`` as an SMS gateway writes it (E.164, phones.py), kept in step by ``_phone``:
+    # an incoming text is matched to a patient by it. NULL: the phone cannot be texted.
+    sms_number: Mapped[str | None] = mapped_column(String(E164_MAX_LENGTH), index=True)
     # Bumped when the personal link is revoked or rotated, ending existing sessions.
     session_version: Mapped[int] = mapped_column(Integer, default=0)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
 
     clinic: Mapped[Clinic] = relationship()
     plans: Mapped[list[CarePlan]] = relationship(back_populates="patient", order_by="CarePlan.id")
+
+    @validates("phone")
+    def _phone(self, _key: str, value: str | None) -> str | None:
+        self.sms_number = sms_number(value)
+        return value
 
 
 class CarePlan(Base):
@@ -307,6 +329,35 @@ class OpioidCheck(Base):
     )
 
 
+class QuestionnaireResponse(Base):
+    """A patient's answers to a function questionnaire at one time point (outcomes/).
+
+    One row per plan, questionnaire and time point (days after the procedure): answering
+    again within the time point's window replaces the answers, and an audit event keeps the
+    previous ones. ``score`` is NULL when too many questions were left blank to score."""
+
+    __tablename__ = "questionnaire_response"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    plan_id: Mapped[int] = mapped_column(ForeignKey("care_plan.id"))
+    questionnaire_id: Mapped[str] = mapped_column(String(100))
+    questionnaire_version: Mapped[int] = mapped_column(Integer)
+    time_point_day: Mapped[int] = mapped_column(Integer)
+    local_day: Mapped[date] = mapped_column(Date)
+    # Item key -> option value; an unanswered item is absent.
+    answers: Mapped[dict[str, Any]] = mapped_column(JSON)
+    score: Mapped[float | None] = mapped_column(Float)
+    answered: Mapped[int] = mapped_column(Integer)
+    recorded_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    replaced_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+    __table_args__ = (
+        # One answer set per time point, even with two tabs sending at once.
+        UniqueConstraint("plan_id", "questionnaire_id", "time_point_day"),
+        CheckConstraint("answered >= 0", name="answered"),
+    )
+
+
 class PatientLinkToken(Base):
     """A personal sign-in link. Only the SHA-256 of the random token is stored."""
 
@@ -364,12 +415,21 @@ class Reminder(OutboxColumns, Base):
     local_day: Mapped[date] = mapped_column(Date)
     channel: Mapped[str] = mapped_column(String(20))
     due_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    # What the SMS gateway last reported about a sent text (its status callbacks, in order
+    # queued < sent < delivered; undelivered and failed are final and dead-letter the
+    # reminder: tracker/reminders/sms_rules.py). NULL: no report (or not a text).
+    gateway_status: Mapped[str | None] = mapped_column(String(20))
+    gateway_status_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
     __table_args__ = (
         UniqueConstraint("plan_id", "kind", "local_day", "channel"),
         CheckConstraint(_in("kind", REMINDER_KINDS), name="kind"),
         CheckConstraint(_in("channel", REMINDER_CHANNELS), name="channel"),
         CheckConstraint(_in("status", REMINDER_STATUSES), name="status"),
+        CheckConstraint(
+            f"gateway_status IS NULL OR {_in('gateway_status', GATEWAY_STATUSES)}",
+            name="gateway_status",
+        ),
         # Serves the deliver step's claim query: only pending rows are ever scanned.
         Index(
             "ix_reminder_pending_due",
@@ -467,6 +527,9 @@ class Alert(Base):
     page_round: Mapped[int] = mapped_column(Integer, default=0)
     escalation_level: Mapped[int] = mapped_column(Integer, default=0)
     next_escalation_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # The work queue (triage.py): who owns the alert, a user of its clinic; NULL: nobody yet.
+    assigned_to_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
+    assigned_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
     events: Mapped[list[AlertEvent]] = relationship(
         order_by="(AlertEvent.at, AlertEvent.id)", viewonly=True
@@ -476,6 +539,7 @@ class Alert(Base):
         CheckConstraint(_in("status", ALERT_STATUSES), name="status"),
         CheckConstraint(_in("urgency", ALERT_URGENCIES), name="urgency"),
         Index("ix_alert_clinic_status", "clinic_id", "status"),
+        Index("ix_alert_assigned_to", "assigned_to_id", "status"),
         # The tick's escalation step: open alerts whose next page is due.
         Index(
             "ix_alert_escalation_due",
@@ -509,6 +573,8 @@ ALERT_EVENT_KINDS = (
     "page_failed",
     "page_cancelled",
     "escalation_exhausted",
+    "assigned",
+    "unassigned",
 )
 
 
@@ -559,6 +625,32 @@ class Page(OutboxColumns, Base):
     )
 
 
+CONTACT_OUTCOMES = ("called", "left_message", "no_answer", "spoke")
+
+
+class ContactLogEntry(Base):
+    """One attempt by the care team to reach a patient (contact_log.py): the outcome, when,
+    by whom, an optional note, and the alert it was about if any."""
+
+    __tablename__ = "contact_log_entry"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    clinic_id: Mapped[int] = mapped_column(ForeignKey("clinic.id"))
+    patient_id: Mapped[int] = mapped_column(ForeignKey("patient.id"))
+    alert_id: Mapped[int | None] = mapped_column(ForeignKey("alert.id"))
+    user_id: Mapped[int] = mapped_column(ForeignKey("user_account.id"))
+    outcome: Mapped[str] = mapped_column(String(20))
+    note: Mapped[str | None] = mapped_column(String(NOTE_MAX_LENGTH))
+    contacted_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    recorded_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+    __table_args__ = (
+        CheckConstraint(_in("outcome", CONTACT_OUTCOMES), name="outcome"),
+        # The triage list reads each patient's latest entry; the patient page, newest first.
+        Index("ix_contact_log_entry_patient_at", "patient_id", "contacted_at", "id"),
+    )
+
+
 class AuditEvent(Base):
     """Append-only record of who looked at or changed a patient's data."""
 
@@ -592,6 +684,33 @@ class SchedulerHeartbeat(Base):
     last_summary: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
 
 
+class TickShard(Base):
+    """One shard of plans of a shared tick step ("alerts" or "plan"): who took it for which
+    tick, until when, and up to when it was last done (tracker/scheduler/shards.py)."""
+
+    __tablename__ = "tick_shard"
+
+    step: Mapped[str] = mapped_column(String(20), primary_key=True)
+    shard: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    # The ``now`` of the tick that last took it, and the scheduler that did.
+    tick_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    leased_by: Mapped[str | None] = mapped_column(String(100))
+    # Set while the take is in progress; cleared when it is finished.
+    leased_until: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # The ``now`` of the last take that finished (the plan step's mark for this shard).
+    done_through: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+
+class TickMember(Base):
+    """A scheduler process sharing the tick's work: its heartbeat, for the fair shares."""
+
+    __tablename__ = "tick_member"
+
+    worker: Mapped[str] = mapped_column(String(100), primary_key=True)
+    joined_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    alive_until: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
 class ContentApproval(Base):
     """A clinician's sign-off of one version of a content file (content_review.py): a plan
     template in schedules/ or a check in schedules/checks/. ``content_digest`` is the
@@ -615,3 +734,80 @@ class ContentApproval(Base):
     __table_args__ = (
         Index("ix_content_approval_clinic_template", "clinic_id", "template_id", "version"),
     )
+
+
+TEXT_DIRECTIONS = ("in", "out")
+# What a text was taken to be (tracker/texting). In: a pain score, an answer to the question
+# the last text asked, a carrier keyword (STOP, START, HELP), not understood, from a number
+# that is not exactly one active patient's, or received while the number is opted out. Out:
+# the daily reminder (the reminders' webhook), or a reply to the patient's text.
+TEXT_KINDS = (
+    "pain",
+    "answer",
+    "stop",
+    "start",
+    "help",
+    "unparsed",
+    "unknown_sender",
+    "opted_out",
+    "reminder",
+    "reply",
+)
+
+
+class TextMessage(Base):
+    """One text message to or from a patient's number: the conversation the care team sees.
+
+    Inbound rows carry the gateway's message id (``provider_sid``, unique: a gateway that
+    posts the same message twice is answered once); ``meaning`` says in words what the
+    reply was taken to mean, ``detail`` the rows it made (pain entry, symptom report,
+    alert). An outbound row's ``question`` is what it asked ("pain", "signs:1", "opioids"),
+    which decides how a number in the next reply is read on the same ``local_day``.
+    A reminder's row has no link in ``body`` (a personal link is a credential).
+    """
+
+    __tablename__ = "text_message"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    clinic_id: Mapped[int | None] = mapped_column(ForeignKey("clinic.id"))
+    patient_id: Mapped[int | None] = mapped_column(ForeignKey("patient.id"))
+    direction: Mapped[str] = mapped_column(String(3))
+    number: Mapped[str] = mapped_column(String(E164_MAX_LENGTH))
+    body: Mapped[str | None] = mapped_column(String(1600))
+    kind: Mapped[str] = mapped_column(String(20))
+    meaning: Mapped[str | None] = mapped_column(String(300))
+    question: Mapped[str | None] = mapped_column(String(40))
+    # The patient's local day when it was sent or received.
+    local_day: Mapped[date | None] = mapped_column(Date)
+    detail: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    provider_sid: Mapped[str | None] = mapped_column(String(64), unique=True)
+    reminder_id: Mapped[int | None] = mapped_column(ForeignKey("reminder.id"), unique=True)
+    in_reply_to_id: Mapped[int | None] = mapped_column(ForeignKey("text_message.id"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+    __table_args__ = (
+        CheckConstraint(_in("direction", TEXT_DIRECTIONS), name="direction"),
+        CheckConstraint(_in("kind", TEXT_KINDS), name="kind"),
+        # A patient's conversation in order, and their last text (the question pending).
+        Index("ix_text_message_patient_created", "patient_id", "created_at", "id"),
+        # The triage list: a clinic's texts nobody could read, of the last days.
+        Index("ix_text_message_clinic_kind_created", "clinic_id", "kind", "created_at"),
+    )
+
+
+class TextOptOut(Base):
+    """A number that texted STOP (or a synonym): no text goes to it until it texts START.
+
+    Carrier rules are per number, so this is keyed by the number (E.164), not the patient;
+    the reminders' deliver step checks it before every text (sms_rules.py). A START keeps
+    the row, with ``opted_out_at`` cleared and ``opted_in_at`` set: both times are kept.
+    """
+
+    __tablename__ = "text_opt_out"
+
+    number: Mapped[str] = mapped_column(String(E164_MAX_LENGTH), primary_key=True)
+    opted_out_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    opted_in_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # The word the patient texted, as read ("STOP", "QUIT").
+    keyword: Mapped[str | None] = mapped_column(String(20))
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime())

@@ -16,6 +16,7 @@ from typing import Any, Protocol
 from tracker.core.models import Alert, Clinic
 from tracker.core.timeutil import zone
 from tracker.escalation.office_hours import office_status
+from tracker.web.time_format import clock_time, long_day
 
 # Who is paged (paging.py): the clinic's on-call contact.
 ON_CALL = "the on-call nurse"
@@ -27,13 +28,6 @@ class PagingStateLike(Protocol):
     status: str  # queued | sent | failed | cancelled
     created_at: datetime
     sent_at: datetime | None
-
-
-def clock_time(at: datetime, tz_name: str) -> str:
-    """``at`` as a reader's wall clock in ``tz_name``: "9:05 am"."""
-    local = at.astimezone(zone(tz_name))
-    hour = local.hour % 12 or 12
-    return f"{hour}:{local.minute:02d} {'am' if local.hour < 12 else 'pm'}"
 
 
 def when(at: datetime, tz_name: str, now: datetime) -> str:
@@ -51,7 +45,7 @@ def when(at: datetime, tz_name: str, now: datetime) -> str:
         return f"yesterday at {time_text}"
     if 1 < ahead < 7:
         return f"on {day:%A} at {time_text}"
-    return f"on {day:%A} {day.day} {day:%B} at {time_text}"
+    return f"on {long_day(day)} at {time_text}"
 
 
 @dataclass(frozen=True)

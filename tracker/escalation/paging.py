@@ -45,7 +45,7 @@ from tracker.alerts.rules import record_event
 from tracker.core import audit
 from tracker.core.db import insert_or_ignore
 from tracker.core.models import Alert, Clinic, OnCallContact, Page, Patient
-from tracker.core.timeutil import local_day, require_aware, zone
+from tracker.core.timeutil import local_day, require_aware
 from tracker.escalation.office_hours import is_open
 from tracker.plans.warning_signs import current_signs, signs_911
 from tracker.reminders.channels import Channels, DeliveryError
@@ -60,6 +60,7 @@ from tracker.reminders.delivery import (
 )
 from tracker.reminders.messages import OutgoingMessage
 from tracker.reminders.sms_text import fit
+from tracker.web.time_format import clinic_time
 
 log = logging.getLogger("tracker.paging")
 
@@ -508,11 +509,6 @@ def patient_page_link(app: Flask, base_url: str | None = None) -> Callable[[int]
     return link
 
 
-def _local_time(at: datetime, tz_name: str) -> str:
-    local = at.astimezone(zone(tz_name))
-    return f"{local:%a %b} {local.day} {local:%H:%M} {local.tzname()}"
-
-
 def _sms(word: str, name: str, phone: str, clinic: str, summary: str, link: str) -> str:
     """The page as a text message: who, their phone, what is wrong, the link, and what the
     patient should do for a 911 sign (from the warning-signs data). At most
@@ -552,7 +548,7 @@ def compose_page(
         f"{word} alert for {patient.name} at {clinic.name}: {rule.lower()}.",
         "",
         alert.summary,
-        f"Raised {_local_time(alert.raised_at, clinic.timezone)}.",
+        f"Raised {clinic_time(alert.raised_at, clinic.timezone, now=now)}.",
         "",
         f"Patient: {patient.name}",
         f"Phone: {phone}",

@@ -3,6 +3,7 @@
 Owns the personal-link sign-in and patient sessions, the patient forms and the progress
 summary. Templates live in ``templates/patient/``.
 
-May import: ``core``, ``web``, ``plans``, ``alerts``, ``reminders``, ``escalation``.
+May import: ``core``, ``web``, ``plans``, ``alerts``, ``outcomes``, ``reminders``,
+``escalation``, ``texting``, ``scheduler``.
 Not ``care``: the two sides share only what lies below them.
 """

@@ -1,4 +1,5 @@
-"""A patient's own record over their recovery: daily pain, check-ins, and a chart of it.
+"""A patient's own record over their recovery: daily pain, check-ins, a chart of it and a
+sentence about the trend.
 
 Pure reads: the daily summaries come from the stored pain entries and symptom reports (only
 current ones: a corrected entry no longer counts, see ``corrections.py``); what
@@ -18,6 +19,7 @@ from tracker.alerts.corrections import current_pain, current_symptom_reports
 from tracker.core.models import CarePlan, CheckOff, PainEntry, SymptomReport
 from tracker.plans.agenda import agenda_for_day
 from tracker.plans.opioid_rules import OpioidAnswers, answers_for
+from tracker.web.charts import Chart, Series, line_chart
 
 
 @dataclass(frozen=True)
@@ -119,116 +121,65 @@ def recovery_days(session: Session, plan: CarePlan, today: date) -> list[DayReco
     return records
 
 
-# --- the chart: plain SVG geometry, drawn by the template -------------------------------------
+# --- the chart and the sentence about it ----------------------------------------------------
 
-# Drawn in phone-sized units, so the labels stay readable when a 360 px screen shows it.
-CHART_WIDTH = 360
-CHART_HEIGHT = 240
-_LEFT, _RIGHT, _TOP, _BOTTOM = 34, 12, 12, 46
+# The trend sentence compares the first and the last score of this many days, ending today.
+TREND_DAYS = 7
 
 
-@dataclass(frozen=True)
-class Point:
-    x: float
-    y: float
-    value: float
-    day_number: int
+def _highest(records: list[DayRecord]) -> dict[int, int]:
+    return {r.day_number: r.pain_max for r in records if r.pain_max is not None}
 
 
-@dataclass(frozen=True)
-class Tick:
-    position: float
-    label: str
+def trend_sentence(records: list[DayRecord], today_number: int) -> str:
+    """What the patient's scores did over the last week, in plain words (grade 6 or below).
 
-
-@dataclass(frozen=True)
-class PainChart:
-    width: int
-    height: int
-    plot_left: float
-    plot_right: float
-    plot_top: float
-    plot_bottom: float
-    # Runs of consecutive days with a score; a day without one leaves a gap in the line.
-    max_lines: tuple[tuple[Point, ...], ...]
-    mean_lines: tuple[tuple[Point, ...], ...]
-    max_points: tuple[Point, ...]
-    mean_points: tuple[Point, ...]
-    y_ticks: tuple[Tick, ...]
-    x_ticks: tuple[Tick, ...]
-    description: str
-
-    @staticmethod
-    def polyline(points: tuple[Point, ...]) -> str:
-        return " ".join(f"{p.x:.1f},{p.y:.1f}" for p in points)
-
-
-def _runs(points: list[Point | None]) -> tuple[tuple[Point, ...], ...]:
-    runs, current = [], []
-    for point in points:
-        if point is None:
-            if current:
-                runs.append(tuple(current))
-            current = []
-        else:
-            current.append(point)
-    if current:
-        runs.append(tuple(current))
-    return tuple(runs)
-
-
-def describe(records: list[DayRecord]) -> str:
-    scored = [r for r in records if r.pain_max is not None]
-    if not scored:
-        return "No pain scores logged yet."
-    first, last = scored[0], scored[-1]
-    if first is last:
+    It reads the day's highest score, as the chart does: the first and the last day with a
+    score in the ``TREND_DAYS`` days ending today. Words for what the numbers did, never a
+    judgement of them: that is for the care team.
+    """
+    scores = _highest(records)
+    if not scores:
+        return "You have not logged a pain score yet."
+    week = {n: v for n, v in scores.items() if today_number - TREND_DAYS < n <= today_number}
+    if not week:
+        return "You have not logged a pain score in the last week."
+    if len(week) == 1:
+        ((day, score),) = week.items()
         return (
-            f"One day logged so far: highest pain {first.pain_max} out of 10 "
-            f"on day {first.day_number}."
+            f"You logged one pain score in the last week: {score} on day {day}. "
+            "Log your pain each day to see how it changes."
         )
-    return (
-        f"Highest pain was {first.pain_max} out of 10 on day {first.day_number} and "
-        f"{last.pain_max} out of 10 on day {last.day_number}; "
-        f"{len(scored)} of {len(records)} days have a score."
-    )
+    first, last = min(week), max(week)
+    before, now = week[first], week[last]
+    if first == today_number - TREND_DAYS + 1 and last == today_number:
+        if now < before:
+            return f"Your pain has gone down from {before} to {now} over the last week."
+        if now > before:
+            return f"Your pain has gone up from {before} to {now} over the last week."
+        return f"Your pain was {before} at the start of the week and is {now} today."
+    if now < before:
+        return f"Your pain went down from {before} on day {first} to {now} on day {last}."
+    if now > before:
+        return f"Your pain went up from {before} on day {first} to {now} on day {last}."
+    return f"Your pain was {now} on day {first} and {now} again on day {last}."
 
 
-def pain_chart(records: list[DayRecord], duration_days: int) -> PainChart:
-    """Daily highest and average pain (0-10) against the day of recovery."""
-    span = max(len(records), 8, min(duration_days, 15))
-    left, right = float(_LEFT), float(CHART_WIDTH - _RIGHT)
-    top, bottom = float(_TOP), float(CHART_HEIGHT - _BOTTOM)
-    step = (right - left) / max(span - 1, 1)
-
-    def x(n: int) -> float:
-        return left + n * step
-
-    def y(score: float) -> float:
-        return bottom - (bottom - top) * score / 10
-
-    maxima: list[Point | None] = []
-    means: list[Point | None] = []
-    for r in records:
-        if r.pain_max is None or r.pain_mean is None:
-            maxima.append(None)
-            means.append(None)
-            continue
-        maxima.append(Point(x(r.day_number), y(r.pain_max), r.pain_max, r.day_number))
-        means.append(Point(x(r.day_number), y(r.pain_mean), r.pain_mean, r.day_number))
-    every = 7 if span > 14 else (2 if span > 8 else 1)
-    return PainChart(
-        width=CHART_WIDTH,
-        height=CHART_HEIGHT,
-        plot_left=left,
-        plot_right=right,
-        plot_top=top,
-        plot_bottom=bottom,
-        max_lines=_runs(maxima),
-        mean_lines=_runs(means),
-        max_points=tuple(p for p in maxima if p is not None),
-        mean_points=tuple(p for p in means if p is not None),
-        y_ticks=tuple(Tick(y(v), str(v)) for v in (0, 2, 4, 6, 8, 10)),
-        x_ticks=tuple(Tick(x(n), str(n)) for n in range(0, span, every)),
-        description=describe(records),
+def pain_chart(records: list[DayRecord], duration_days: int, today_number: int) -> Chart:
+    """The patient's highest pain score each day (one line; a day without a score is a gap),
+    from day 0 (the procedure) to today, and at least over the plan's first week. No
+    threshold and no plan limits here: the patient sees their scores, not a judgement of
+    them, and the page lists their limits in words."""
+    scores = _highest(records)
+    last_day = max([min(duration_days, TREND_DAYS) - 1, *(r.day_number for r in records)])
+    return line_chart(
+        [Series("Your highest pain score each day", scores)],
+        ident="your-pain",
+        title="Your highest pain score each day, from 0 (no pain) to 10 (worst pain)",
+        description=trend_sentence(records, today_number),
+        x_label="Days since your procedure",
+        y_label="Pain score (0-10)",
+        first_day=0,
+        last_day=last_day,
+        today=today_number,
     )

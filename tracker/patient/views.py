@@ -8,7 +8,6 @@ data is a 404. Everything works without JavaScript.
 from __future__ import annotations
 
 import re
-from datetime import date
 
 from flask import (
     Blueprint,
@@ -45,7 +44,9 @@ from tracker.core.db import get_session
 from tracker.core.models import Alert, CheckOff, Clinic, PainEntry, SymptomReport, User
 from tracker.core.timeutil import local_day
 from tracker.escalation import paging
-from tracker.escalation.notices import CallNumbers, Notice, clock_time, numbers_now, who_knows
+from tracker.escalation.notices import CallNumbers, Notice, numbers_now, who_knows
+from tracker.outcomes.questionnaires import current_questionnaires
+from tracker.outcomes.responses import asked_on, histories, responses_by_plan
 from tracker.patient import session as patient_session
 from tracker.patient.forms import (
     ANSWER_CHOICES,
@@ -70,6 +71,7 @@ from tracker.plans.card import build_card
 from tracker.plans.severe_pain import SeverePainGuidance, for_clinic, guidance_path, load_guidance
 from tracker.plans.warning_signs import WarningSign, load_signs, severity, signs_path, with_retired
 from tracker.web import rate_limits
+from tracker.web.time_format import clock_time, long_day, short_day
 
 link_bp = Blueprint("patient_link", __name__)
 bp = Blueprint("patient", __name__, url_prefix="/me", template_folder="templates")
@@ -80,14 +82,6 @@ EXPIRED_FORM = (
 
 
 # --- words -----------------------------------------------------------------------------------
-
-
-def long_day(day: date) -> str:
-    return f"{day:%A} {day.day} {day:%B}"
-
-
-def short_day(day: date) -> str:
-    return f"{day.day} {day:%b}"
 
 
 def tel_href(phone: str) -> str:
@@ -228,6 +222,7 @@ def today() -> str:
         check_ins=check_ins,
         tasks=agenda.tasks if running else (),
         pain_missing=pain_due and not pain_logged_on(db, me.plan, agenda.local_day),
+        questions=asked_on(db, me.plan, current_questionnaires(), agenda.local_day),
         days_left_text=days_left_text,
         appointment_text=appointment_text,
     )
@@ -674,7 +669,10 @@ def progress() -> str:
         agenda=agenda,
         heading=day_heading(agenda),
         records=records,
-        chart=pain_chart(records, me.plan.duration_days),
+        score_histories=histories(
+            me.plan, current_questionnaires(), responses_by_plan(db, [me.plan.id])[me.plan.id]
+        ),
+        chart=pain_chart(records, me.plan.duration_days, agenda.day_number),
         days_left_text=days_left_text,
         appointment_text=appointment_text,
     )

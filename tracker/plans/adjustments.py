@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 
 from tracker.core.models import NOTE_MAX_LENGTH, CarePlan, PlanAdjustment
 from tracker.plans.templates import Activity
+from tracker.web.time_format import day_text
 
 # How far after the procedure a restriction may be extended or an appointment set.
 MAX_DAYS_AFTER_PROCEDURE = 180
@@ -102,8 +103,8 @@ def set_appointment_date(
     if not plan.procedure_date <= when <= latest:
         raise AdjustmentError(
             "date",
-            f"Choose a date from the procedure day ({plan.procedure_date.isoformat()}) "
-            f"to {latest.isoformat()}.",
+            f"Choose a date from the procedure day ({day_text(plan.procedure_date)}) "
+            f"to {day_text(latest)}.",
         )
     note = check_note(note)
     old = _set_override(plan, activity.key, "date", when.isoformat())

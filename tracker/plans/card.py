@@ -21,7 +21,7 @@ from __future__ import annotations
 import itertools
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date, time, timedelta
 
 import segno
 from markupsafe import Markup
@@ -30,22 +30,22 @@ from tracker.core.models import DEFAULT_OFFICE_HOURS, WEEKDAYS, CarePlan, Clinic
 from tracker.plans.agenda import plan_activities
 from tracker.plans.templates import Activity
 from tracker.plans.warning_signs import WarningSign
+from tracker.web.time_format import DASH, short_day, wall_clock
 
-DASH = "\u2013"  # an en dash, for ranges of days, dates and times
 SHORT_DAY_NAMES = dict(
     zip(WEEKDAYS, ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"), strict=True)
 )
 
 
 def card_date(day: date) -> str:
-    """A date on the card, with its weekday: "Sat 21 Nov"."""
-    return f"{day:%a} {day.day} {day:%b}"
+    """A date on the card, with its weekday: "Sat 21 Nov" (``time_format.short_day``)."""
+    return short_day(day, weekday=True)
 
 
 def card_time(clock: str) -> str:
-    """ "08:00" -> "8:00 am", "17:30" -> "5:30 pm"."""
+    """ "08:00" -> "8:00 am", "17:30" -> "5:30 pm" (``time_format.wall_clock``)."""
     hour, minute = (int(part) for part in clock.split(":"))
-    return f"{hour % 12 or 12}:{minute:02d} {'am' if hour < 12 else 'pm'}"
+    return wall_clock(time(hour, minute))
 
 
 @dataclass(frozen=True)
@@ -155,10 +155,7 @@ def _how_often(activity: Activity, first: int, last: int, procedure_date: date) 
             return f"{activity.times_per_day} times a day"
         return "once a day" if activity.kind == "task" else "every day"
     days = [n for n in range(first, last + 1) if activity.occurs_on(n)]
-    dates = ", ".join(
-        f"{(procedure_date + timedelta(days=n)).day} {procedure_date + timedelta(days=n):%b}"
-        for n in days
-    )
+    dates = ", ".join(short_day(procedure_date + timedelta(days=n)) for n in days)
     label = "once a week" if every == 7 else f"every {every} days"
     return f"{label}: {dates}" if dates else label
 

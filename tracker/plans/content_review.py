@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -37,6 +37,7 @@ from sqlalchemy.orm import Session, selectinload
 from tracker.core.models import ContentApproval
 from tracker.plans.templates import TemplateError, load_file
 from tracker.web.input_rules import has_control_characters
+from tracker.web.time_format import clinic_time
 
 CHECKS_PREFIX = "checks/"
 NOTE_MAX_LENGTH = 500
@@ -409,14 +410,24 @@ def state_of(f: ContentFile, history: Sequence[ContentApproval]) -> ApprovalStat
     return ApprovalState("not_approved", (), tuple(history))
 
 
-def state_words(f: ContentFile, state: ApprovalState, tz_label: Any = None) -> str:
-    """The approval state in a sentence (for the CLI; the admin page says the same)."""
-    when = tz_label or (lambda at: at.strftime("%Y-%m-%d %H:%M UTC"))
+def state_words(
+    f: ContentFile, state: ApprovalState, zones: Mapping[int, str] | None = None
+) -> str:
+    """The approval state in a sentence (for the CLI; the admin page says the same).
+
+    Each approval's time is on its clinic's clock (``zones``: clinic id -> time zone) with
+    the zone's abbreviation, "Dec 6, 2026, 10:41 PM EST"; a clinic not in ``zones`` reads
+    "... 3:41 AM UTC", never an unlabelled UTC time."""
+
+    def when(approval: ContentApproval) -> str:
+        tz_name = (zones or {}).get(approval.clinic_id, "UTC")
+        return clinic_time(approval.approved_at, tz_name)
+
     if state.status == "no_version":
         return "CANNOT BE APPROVED: the file has no version number; add one (version: 1)."
     if state.status == "approved":
         parts = [
-            f"approved by {r.approved_by.name} <{r.approved_by.email}> on {when(r.approved_at)}"
+            f"approved by {r.approved_by.name} <{r.approved_by.email}> on {when(r)}"
             + (f" ({r.note})" if r.note else "")
             for r in state.current
         ]

@@ -17,6 +17,7 @@ from tracker.core.timeutil import BadTimezone, local_day, zone
 from tracker.plans.links import issue_link
 from tracker.plans.templates import PlanTemplate, template_for_procedure
 from tracker.web import input_rules
+from tracker.web.time_format import day_text
 
 DEFAULT_REMINDER_TIME = time(9, 0)
 # How far from today a procedure date may be: a plan is for a recent or booked procedure.
@@ -29,12 +30,14 @@ _TIME = re.compile(r"^([01][0-9]|2[0-3]):([0-5][0-9])$")
 
 
 class EnrollmentError(ValueError):
-    """Bad enrolment input; ``field`` names the offending field."""
+    """Bad enrolment input. ``errors`` holds every bad field's message, in the form's order;
+    ``field`` and ``message`` are the first of them (what a one-line caller shows)."""
 
-    def __init__(self, field: str, message: str) -> None:
+    def __init__(self, field: str, message: str, errors: dict[str, str] | None = None) -> None:
         super().__init__(f"{field}: {message}")
         self.field = field
         self.message = message
+        self.errors = dict(errors) if errors else {field: message}
 
 
 @dataclass(frozen=True)
@@ -87,6 +90,152 @@ def check_phone(value: str | None) -> str | None:
     return phone
 
 
+# The order of the fields on the form (and of the messages, for the CLI).
+FIELD_ORDER = (
+    "name",
+    "procedure",
+    "procedure_date",
+    "levels",
+    "timezone",
+    "reminder_time",
+    "email",
+    "phone",
+)
+
+
+def written_date(day: date) -> str:
+    """A date for the form and the CLI alike, as the care team reads dates: "Nov 21, 2025"."""
+    return day_text(day)
+
+
+def date_range(now: datetime, tz_name: str | None) -> tuple[date, date]:
+    """The first and last procedure date accepted at ``now`` in the patient's zone (UTC
+    when the zone is not a valid one, so a range can still be shown)."""
+    try:
+        today = local_day(now, tz_name or "")
+    except BadTimezone:
+        today = local_day(now, "UTC")
+    return today - timedelta(days=MAX_DAYS_AGO), today + timedelta(days=MAX_DAYS_AHEAD)
+
+
+def _quoted(text: str) -> str:
+    """What was typed, in quotes; escaped when it holds control characters (the CLI prints
+    it to a terminal)."""
+    text = text[:80]
+    return repr(text) if has_control_characters(text) else f'"{text}"'
+
+
+def _check_name(raw: str | None) -> str:
+    name = _optional(raw)
+    if not name:
+        raise EnrollmentError("name", "Enter the patient's full name.")
+    longest = input_rules.column_length(Patient.name)
+    if len(name) > longest:
+        raise EnrollmentError("name", f"Shorten the name to {longest} characters or fewer.")
+    if has_control_characters(name):
+        raise EnrollmentError(
+            "name", "Type the name again: it has a hidden character such as a tab or line break."
+        )
+    return name
+
+
+def _check_procedure(raw: str | None, templates: dict[str, PlanTemplate]) -> str:
+    procedure = _optional(raw)
+    known = sorted({p for t in templates.values() for p in t.procedures})
+    if procedure not in known:
+        raise EnrollmentError("procedure", f"Choose the procedure: {' or '.join(known)}.")
+    return procedure
+
+
+def _check_timezone(raw: str | None) -> str:
+    tz_name = _optional(raw)
+    if not tz_name:
+        raise EnrollmentError("timezone", "Choose the patient's time zone.")
+    try:
+        zone(tz_name)
+    except BadTimezone:
+        raise EnrollmentError(
+            "timezone",
+            f"{_quoted(tz_name)} is not a time zone we know. Choose one such as America/Chicago.",
+        ) from None
+    return tz_name
+
+
+def _check_date(raw: str | None, now: datetime, tz_name: str | None) -> date:
+    text = _optional(raw)
+    first, last = date_range(now, tz_name)
+    between = f"between {written_date(first)} and {written_date(last)}"
+    if text is None:
+        raise EnrollmentError("procedure_date", f"Enter the date of the procedure, {between}.")
+    try:
+        if not re.fullmatch(r"\d{4}-\d{2}-\d{2}", text):
+            raise ValueError
+        when = date.fromisoformat(text)
+    except ValueError:
+        raise EnrollmentError(
+            "procedure_date",
+            f"{_quoted(text)} is not a real date. Enter it as year-month-day, like "
+            f"{(first + timedelta(days=MAX_DAYS_AGO)).isoformat()}.",
+        ) from None
+    if not first <= when <= last:
+        raise EnrollmentError(
+            "procedure_date",
+            f"Enter a procedure date {between} (up to {MAX_DAYS_AGO} days ago or "
+            f"{MAX_DAYS_AHEAD} days ahead).",
+        )
+    return when
+
+
+def _check_reminder_time(raw: str | None) -> time:
+    text = _optional(raw)
+    if text is None:
+        return DEFAULT_REMINDER_TIME
+    match = _TIME.fullmatch(text)
+    if not match:
+        raise EnrollmentError(
+            "reminder_time",
+            f"{_quoted(text)} is not a time of day. Enter hours and minutes on a 24-hour "
+            "clock, like 09:00 or 18:30.",
+        )
+    return time(int(match.group(1)), int(match.group(2)))
+
+
+def _check_levels(raw: str | None) -> str | None:
+    text = _optional(raw)
+    if text is None:
+        return None
+    parts = [p.strip().upper() for p in text.split(",") if p.strip()]
+    bad = [p for p in parts if not _LEVEL.fullmatch(p)]
+    if bad or not parts:
+        raise EnrollmentError(
+            "levels",
+            f"{_quoted((bad or [text])[0])} is not a spinal level. Enter levels like T12, or "
+            "L1, L2 for more than one.",
+        )
+    levels = ",".join(dict.fromkeys(parts))
+    if len(levels) > 100:
+        raise EnrollmentError("levels", "That is too many levels: list each level once.")
+    return levels
+
+
+def _check_contact_email(raw: str | None) -> str | None:
+    try:
+        return check_email(raw)
+    except EnrollmentError:
+        raise EnrollmentError(
+            "email", "Enter an email address like jo@example.org, or leave it empty."
+        ) from None
+
+
+def _check_contact_phone(raw: str | None) -> str | None:
+    try:
+        return check_phone(raw)
+    except EnrollmentError:
+        raise EnrollmentError(
+            "phone", "Enter a phone number like +1 555 201 0142, or leave it empty."
+        ) from None
+
+
 def validate_request(
     *,
     name: str | None,
@@ -100,73 +249,37 @@ def validate_request(
     templates: dict[str, PlanTemplate],
     now: datetime,
 ) -> EnrollmentRequest:
-    """Check raw text input; raise EnrollmentError naming the first bad field."""
-    name = _optional(name)
-    if not name:
-        raise EnrollmentError("name", "is required")
-    longest = input_rules.column_length(Patient.name)
-    if len(name) > longest or has_control_characters(name):
-        raise EnrollmentError("name", f"must be at most {longest} printable characters")
-
-    procedure = _optional(procedure)
-    known = sorted({p for t in templates.values() for p in t.procedures})
-    if procedure not in known:
-        raise EnrollmentError("procedure", f"must be one of {', '.join(known)}")
-
-    tz_name = _optional(timezone)
-    try:
-        zone(tz_name or "")
-    except BadTimezone as exc:
-        raise EnrollmentError("timezone", str(exc)) from None
-
-    try:
-        when = date.fromisoformat(_optional(procedure_date) or "")
-        if not re.fullmatch(r"\d{4}-\d{2}-\d{2}", procedure_date.strip()):
-            raise ValueError
-    except (ValueError, AttributeError):
-        raise EnrollmentError(
-            "procedure_date", f"{procedure_date!r} is not a real date in YYYY-MM-DD form"
-        ) from None
-    today = local_day(now, tz_name)
-    if not today - timedelta(days=MAX_DAYS_AGO) <= when <= today + timedelta(days=MAX_DAYS_AHEAD):
-        raise EnrollmentError(
-            "procedure_date",
-            f"must be within {MAX_DAYS_AGO} days before and {MAX_DAYS_AHEAD} days after today",
-        )
-
-    reminder_text = _optional(reminder_time)
-    if reminder_text is None:
-        at = DEFAULT_REMINDER_TIME
-    else:
-        match = _TIME.fullmatch(reminder_text)
-        if not match:
-            raise EnrollmentError("reminder_time", f"{reminder_text!r} is not a time in HH:MM form")
-        at = time(int(match.group(1)), int(match.group(2)))
-
-    email = check_email(email)
-    phone = check_phone(phone)
-
-    level_text = _optional(levels)
-    if level_text is not None:
-        parts = [p.strip().upper() for p in level_text.split(",") if p.strip()]
-        bad = [p for p in parts if not _LEVEL.fullmatch(p)]
-        if bad or not parts:
-            raise EnrollmentError(
-                "levels", f"{(bad or [level_text])[0]!r} is not a spinal level such as T12 or L1"
-            )
-        level_text = ",".join(dict.fromkeys(parts))
-        if len(level_text) > 100:
-            raise EnrollmentError("levels", "lists too many levels")
-
+    """Check raw text input; raise one EnrollmentError listing every bad field at once
+    (``errors``, in FIELD_ORDER), in plain words that suit the form and the CLI alike."""
+    checks = {
+        "name": lambda: _check_name(name),
+        "procedure": lambda: _check_procedure(procedure, templates),
+        "procedure_date": lambda: _check_date(procedure_date, now, timezone),
+        "levels": lambda: _check_levels(levels),
+        "timezone": lambda: _check_timezone(timezone),
+        "reminder_time": lambda: _check_reminder_time(reminder_time),
+        "email": lambda: _check_contact_email(email),
+        "phone": lambda: _check_contact_phone(phone),
+    }
+    clean: dict[str, object] = {}
+    errors: dict[str, str] = {}
+    for field in FIELD_ORDER:
+        try:
+            clean[field] = checks[field]()
+        except EnrollmentError as exc:
+            errors[exc.field] = exc.message
+    if errors:
+        first = next(iter(errors))
+        raise EnrollmentError(first, errors[first], errors)
     return EnrollmentRequest(
-        name=name,
-        procedure=procedure,
-        procedure_date=when,
-        timezone=tz_name,
-        reminder_time=at,
-        email=email,
-        phone=phone,
-        levels=level_text,
+        name=clean["name"],  # type: ignore[arg-type]
+        procedure=clean["procedure"],  # type: ignore[arg-type]
+        procedure_date=clean["procedure_date"],  # type: ignore[arg-type]
+        timezone=clean["timezone"],  # type: ignore[arg-type]
+        reminder_time=clean["reminder_time"],  # type: ignore[arg-type]
+        email=clean["email"],  # type: ignore[arg-type]
+        phone=clean["phone"],  # type: ignore[arg-type]
+        levels=clean["levels"],  # type: ignore[arg-type]
     )
 
 

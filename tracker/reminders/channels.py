@@ -30,7 +30,7 @@ from email.mime.text import MIMEText
 from email.policy import Compat32, compat32
 from email.utils import formatdate, getaddresses, parsedate_to_datetime
 from typing import Any, Protocol
-from urllib.parse import SplitResult, urlsplit
+from urllib.parse import SplitResult, urlencode, urlsplit
 
 from tracker.core.log_redaction import escape_controls, redact
 from tracker.reminders.messages import OutgoingMessage
@@ -366,17 +366,25 @@ class EmailChannel:
 
 
 class WebhookChannel:
-    """POSTs JSON (e.g. to an SMS gateway). Non-2xx fails; 4xx other than 429 is permanent."""
+    """POSTs JSON (e.g. to an SMS gateway). Non-2xx fails; 4xx other than 429 is permanent.
+
+    ``status_callback``: where the gateway reports what became of a reminder's text
+    (queued, sent, delivered, failed: tracker/texting), with the reminder's idempotency key
+    in its query; set when replies to texts are read (``SMS_STATUS_CALLBACK_URL``).
+    """
 
     name = "webhook"
 
-    def __init__(self, *, url: str | None, timeout: float = 10) -> None:
+    def __init__(
+        self, *, url: str | None, timeout: float = 10, status_callback: str | None = None
+    ) -> None:
         self.url = url
         self.timeout = float(timeout)
+        self.status_callback = status_callback
         self._connections: dict[tuple[str, str | None, int | None], http.client.HTTPConnection] = {}
 
     def payload(self, message: OutgoingMessage) -> dict[str, Any]:
-        return {
+        body = {
             "idempotency_key": message.idempotency_key,
             "kind": message.kind,
             "local_day": message.local_day.isoformat(),
@@ -392,6 +400,10 @@ class WebhookChannel:
             "text": message.text,
             "link": message.link,
         }
+        if self.status_callback and message.kind != "page":
+            query = urlencode({"key": message.idempotency_key})
+            body["status_callback"] = f"{self.status_callback}?{query}"
+        return body
 
     def send(self, message: OutgoingMessage, *, url: str | None = None) -> None:
         self.prepare(message, url=url)()
@@ -515,7 +527,9 @@ class Channels:
         return cls(
             email=email,
             webhook=WebhookChannel(
-                url=config.get("WEBHOOK_URL"), timeout=config.get("WEBHOOK_TIMEOUT", 10)
+                url=config.get("WEBHOOK_URL"),
+                timeout=config.get("WEBHOOK_TIMEOUT", 10),
+                status_callback=config.get("SMS_STATUS_CALLBACK_URL"),
             ),
             log=LogChannel(),
         )

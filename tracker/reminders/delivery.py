@@ -34,7 +34,7 @@ try per deliver step the channel's other reminders are held back to the same cap
 of each waiting out its own timeout (a circuit breaker). The first success closes the
 incident (with its duration) and brings every held-back reminder of that channel due at
 once. A permanent failure for one recipient still dead-letters that reminder with its
-alert. See docs/operations.md, "Reminder delivery when a channel is down".
+alert. See docs/reminders.md, "When a channel is down".
 """
 
 from __future__ import annotations
@@ -50,17 +50,19 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, or_, select, update
+from sqlalchemy import and_, case, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from tracker.alerts.rules import UNDELIVERABLE, raise_alert
 from tracker.core.models import CarePlan, Clinic, DeliveryIncident, Page, Patient, Reminder
-from tracker.core.timeutil import local_day
+from tracker.core.timeutil import local_day, start_of_local_day_utc
 from tracker.plans.agenda import agenda_for_day
 from tracker.plans.links import link_url, reminder_link_tokens
+from tracker.reminders import sms_rules
 from tracker.reminders.channels import Channels, DeliveryError, Handover, retry_at
 from tracker.reminders.messages import compose, missed_yesterdays
+from tracker.web.time_format import day_text
 
 log = logging.getLogger("tracker.reminders")
 
@@ -99,6 +101,9 @@ class DeliverySettings:
     outage_retry_max_seconds: float = 300
     # The longest wait a receiver's Retry-After can impose.
     retry_after_max_seconds: float = 3600
+    # Replies to texts are read (TRACKER_SMS_INBOUND_SECRET set, tracker/texting): the daily
+    # text asks for the pain score (sms_rules.PAIN_PROMPT).
+    ask_for_replies: bool = False
 
     @classmethod
     def from_config(cls, config: dict[str, Any]) -> DeliverySettings:
@@ -114,6 +119,7 @@ class DeliverySettings:
             outage_recipients=max(2, int(config.get("REMINDER_OUTAGE_RECIPIENTS", 3))),
             outage_retry_max_seconds=float(config.get("REMINDER_OUTAGE_RETRY_MAX_SECONDS", 300)),
             retry_after_max_seconds=float(config.get("REMINDER_RETRY_AFTER_MAX_SECONDS", 3600)),
+            ask_for_replies=bool(config.get("SMS_INBOUND_SECRET")),
         )
 
 
@@ -268,7 +274,7 @@ def _why_not_send(reminder: Reminder, plan: CarePlan, now: datetime) -> str | No
         return f"{CANCELLED}the plan is {plan.status}"
     today: date = local_day(now, plan.timezone)
     if reminder.local_day != today and now >= reminder.due_at + LATE_SEND_GRACE:
-        return f"{EXPIRED}its day ({reminder.local_day.isoformat()}) is over for the patient"
+        return f"{EXPIRED}its day ({day_text(reminder.local_day)}) is over for the patient"
     if (
         reminder.kind == "appointment"
         and not agenda_for_day(plan, reminder.local_day + timedelta(days=1)).appointments_today
@@ -293,7 +299,7 @@ def _dead_letter(
         rule=UNDELIVERABLE,
         urgency="high",
         summary=(
-            f"A {reminder.kind} reminder for {reminder.local_day.isoformat()} could not be "
+            f"A {reminder.kind} reminder for {day_text(reminder.local_day)} could not be "
             f"delivered by {reminder.channel} after {attempts} attempt(s): {error}"
         ),
         now=now,
@@ -576,12 +582,36 @@ def prepare_one(
             log.info("reminder %s not sent: %s", reminder.idempotency_key, reason)
         return None
 
+    if reminder.channel == "webhook" and _held_text(
+        session, row, now=now, worker=worker, counts=counts
+    ):
+        return None
+
     if prepared is None or reminder.id not in prepared:
         prepared = prepare_batch(session, [row], now=now, settings=settings)
     link, missed = prepared[reminder.id]
+    texting = reminder.channel == "webhook" and settings.ask_for_replies
     message = compose(
-        session, reminder, plan, patient, clinic, link_url(settings.base_url, link), missed=missed
+        session,
+        reminder,
+        plan,
+        patient,
+        clinic,
+        link_url(settings.base_url, link),
+        missed=missed,
+        reply_prompt=sms_rules.PAIN_PROMPT if texting else None,
     )
+    if reminder.channel == "webhook":
+        # In the patient's conversation before it leaves (once, however many tries).
+        sms_rules.note_reminder_text(
+            session,
+            reminder=reminder,
+            patient=patient,
+            text=message.short_text,
+            link=message.link,
+            local_day=reminder.local_day,
+            now=now,
+        )
     session.commit()  # end the read transaction: nothing is held open while sending
     try:
         return channels.prepare(reminder.channel, message, webhook_url=clinic.webhook_url)
@@ -597,6 +627,106 @@ def prepare_one(
             outages=outages,
         )
         return None
+
+
+def _held_text(
+    session: Session, row: Row, *, now: datetime, worker: str, counts: DeliveryCounts
+) -> bool:
+    """A text to a number that opted out (STOP) is cancelled; one due in the clinic's quiet
+    hours waits for their end in the patient's zone, or is cancelled when they last past
+    its day (sms_rules.py). Returns whether ``row`` was held (its outcome recorded)."""
+    reminder, plan, patient, clinic = row
+    stopped = sms_rules.opted_out_at(session, patient.sms_number)
+    values: dict[str, Any] | None = None
+    if stopped is not None:
+        values = {
+            "status": "dead",
+            "last_error": f"{CANCELLED}the patient's number opted out of text messages "
+            f"(STOP at {stopped.isoformat(timespec='minutes')})",
+        }
+    else:
+        until = sms_rules.clinic_quiet_until(clinic, plan.timezone, now)
+        if until is None:
+            return False
+        day_over = start_of_local_day_utc(reminder.local_day + timedelta(days=1), plan.timezone)
+        if until <= day_over:
+            if _finish(session, reminder.id, worker, {"next_attempt_at": until}):
+                counts.deferred += 1
+                log.info(
+                    "reminder %s held for the clinic's quiet hours until %s",
+                    reminder.idempotency_key,
+                    until.isoformat(),
+                )
+            else:
+                counts.lost_lease += 1
+            return True
+        values = {
+            "status": "dead",
+            "last_error": f"{CANCELLED}the clinic's quiet hours "
+            f"({sms_rules.quiet_hours_text(clinic)}) last past the end of its day",
+        }
+    if _finish(session, reminder.id, worker, values):
+        counts.expired += 1
+        log.info("reminder %s not sent: %s", reminder.idempotency_key, values["last_error"])
+    else:
+        counts.lost_lease += 1
+    return True
+
+
+# The gateway's delivery reports in order: a report never moves a text back (they may
+# arrive out of order); undelivered and failed are final.
+GATEWAY_ORDER = {"queued": 0, "sent": 1, "delivered": 2, "undelivered": 3, "failed": 3}
+
+
+def record_gateway_report(
+    session: Session, *, idempotency_key: str, status: str, error: str | None, now: datetime
+) -> Reminder | None:
+    """A delivery report from the SMS gateway about the text of reminder
+    ``idempotency_key``: its ``gateway_status`` moves forward; "undelivered" or "failed"
+    makes the reminder dead (it never reached the patient) and raises the undeliverable
+    alert, once however often the report is repeated. Returns the reminder (None if
+    unknown). Not committed."""
+    if status not in GATEWAY_ORDER:
+        raise ValueError(f"unknown gateway status {status!r}")
+    reminder = session.scalar(select(Reminder).where(Reminder.idempotency_key == idempotency_key))
+    if reminder is None:
+        return None
+    earlier = [s for s, rank in GATEWAY_ORDER.items() if rank < GATEWAY_ORDER[status]]
+    session.execute(
+        update(Reminder)
+        .where(
+            Reminder.id == reminder.id,
+            or_(Reminder.gateway_status.is_(None), Reminder.gateway_status.in_(earlier)),
+        )
+        .values(gateway_status=status, gateway_status_at=now)
+        .execution_options(synchronize_session=False)
+    )
+    if GATEWAY_ORDER[status] == GATEWAY_ORDER["failed"]:
+        text = f"the SMS gateway reported the text {status}" + (
+            f" (error {error})" if error else ""
+        )
+        failed = session.execute(
+            update(Reminder)
+            .where(Reminder.id == reminder.id, Reminder.status != "dead")
+            .values(
+                status="dead",
+                last_error=text,
+                # A report about a text that was handed over: at least one attempt.
+                attempts=case((Reminder.attempts < 1, 1), else_=Reminder.attempts),
+                locked_until=None,
+                locked_by=None,
+            )
+            .execution_options(synchronize_session=False)
+        )
+        if failed.rowcount == 1:
+            plan = session.get(CarePlan, reminder.plan_id)
+            if plan is not None:
+                _dead_letter(
+                    session, reminder, plan, error=text, attempts=max(reminder.attempts, 1), now=now
+                )
+            log.warning("reminder %s not delivered: %s", idempotency_key, text)
+    session.expire(reminder)
+    return reminder
 
 
 def record_send(

@@ -6,7 +6,7 @@ The safety line (what to do for a warning sign) comes from the warning-signs dat
 (schedules/checks/warning_signs.yaml, SPEC section 2); the text message (``short_text``)
 carries its 911 sentence too and fits in ``sms_text.MAX_SEGMENTS`` segments.
 
-Restrictions are listed under the day they last until ("Until Tuesday December 8:") or their
+Restrictions are listed under the day they last until ("Until Tuesday 8 December:") or their
 condition, not under "Please avoid:": some are things to do (bed rest), not to avoid.
 """
 
@@ -30,11 +30,19 @@ from tracker.core.models import (
     Reminder,
     SymptomReport,
 )
+from tracker.outcomes.questionnaires import current_questionnaires
+from tracker.outcomes.responses import first_asked_on
 from tracker.plans.agenda import Appointment, DayAgenda, agenda_for_day
 from tracker.plans.opioid_rules import OpioidAnswers, answers_for
 from tracker.plans.warning_signs import current_signs, safety_911, safety_lines
 from tracker.reminders.sms_text import fit
+from tracker.web.time_format import long_day
 
+QUESTIONS_LINE = (
+    "Today we also have a few questions about how you are doing. They are on your page."
+)
+# Optional in a text: dropped before the link or the 911 line would not fit.
+QUESTIONS_SMS = "Also a few questions for you."
 PROCEDURE_NAMES = {"kyphoplasty": "kyphoplasty", "vertebroplasty": "vertebroplasty"}
 
 
@@ -100,16 +108,13 @@ def missed_yesterdays(
     return {(plan_id, day + timedelta(days=1)) for plan_id, day in asked - active}
 
 
-def _day(value: date) -> str:
-    return f"{value:%A} {value:%B} {value.day}"
-
-
 def _appointment_line(appointment: Appointment) -> str:
     title = appointment.activity.title
     if appointment.scheduled_for is not None:
-        return f"{title}: {_day(appointment.scheduled_for)}"
+        return f"{title}: {long_day(appointment.scheduled_for)}"
     return (
-        f"{title}: between {_day(appointment.window_start)} and {_day(appointment.window_end)}"
+        f"{title}: between {long_day(appointment.window_start)} and "
+        f"{long_day(appointment.window_end)}"
         " (your care team will confirm the date)"
     )
 
@@ -138,9 +143,9 @@ def _restriction_sections(agenda: DayAgenda) -> list[tuple[str, list[str]]]:
         if r.days_left <= 0:
             heading = "Today (the last day)"
         elif r.days_left == 1:
-            heading = f"Until tomorrow, {_day(r.last_day)}"
+            heading = f"Until tomorrow, {long_day(r.last_day)}"
         else:
-            heading = f"Until {_day(r.last_day)}"
+            heading = f"Until {long_day(r.last_day)}"
         by_heading.setdefault(heading, []).append(f"{r.activity.title}: {r.activity.instructions}")
     for r in agenda.restrictions:
         if r.activity.condition:
@@ -196,10 +201,13 @@ def compose(
     *,
     missed: bool | None = None,
     opioids: OpioidAnswers | None = None,
+    reply_prompt: str | None = None,
 ) -> OutgoingMessage:
     """The message for ``reminder``. ``missed`` (nothing recorded yesterday) is looked up
     when not given; the deliver step looks it up for a whole batch at once. So are
-    ``opioids``, the answers that decide the no-driving rule (opioid_rules.py)."""
+    ``opioids``, the answers that decide the no-driving rule (opioid_rules.py).
+    ``reply_prompt``: when replies to texts are read (tracker/texting), the daily text asks
+    for the pain score with it on the days a pain score is due."""
     day = reminder.local_day
     procedure = PROCEDURE_NAMES.get(plan.procedure, plan.procedure)
     signs = current_signs()
@@ -210,14 +218,14 @@ def compose(
         tomorrow = day + timedelta(days=1)
         visits = agenda_for_day(plan, tomorrow).appointments_today
         names = ", ".join(v.activity.title for v in visits) or "Your follow-up visit"
-        subject = f"Reminder: {names} tomorrow, {_day(tomorrow)}"
-        intro.append(f"{names} is tomorrow, {_day(tomorrow)}.")
+        subject = f"Reminder: {names} tomorrow, {long_day(tomorrow)}"
+        intro.append(f"{names} is tomorrow, {long_day(tomorrow)}.")
         intro.append(f"If you cannot come, please call your care team at {clinic.phone}.")
         sections: list[tuple[str, list[str]]] = []
         short = fit(
             [
                 (f"{clinic.name}:", False),
-                (f"{names} is tomorrow, {_day(tomorrow)}.", False),
+                (f"{names} is tomorrow, {long_day(tomorrow)}.", False),
                 (f"Details: {link}", True),
                 (sms_safety, True),
             ]
@@ -228,7 +236,8 @@ def compose(
         agenda = agenda_for_day(plan, day, opioids=opioids)
         subject = f"Your recovery plan for today (day {agenda.day_number})"
         intro.append(
-            f"Today, {_day(day)}, is day {agenda.day_number} of your recovery after {procedure}."
+            f"Today, {long_day(day)}, is day {agenda.day_number} of your recovery after "
+            f"{procedure}."
         )
         if missed if missed is not None else missed_yesterday(session, plan, day):
             intro.append(
@@ -236,12 +245,19 @@ def compose(
                 "your page and record your pain score for today."
             )
         sections = _sections(agenda)
+        # A questionnaire's time point starts today (outcomes/questionnaires.py): say so.
+        asked = first_asked_on(plan, current_questionnaires(), day)
+        if asked:
+            intro.append(QUESTIONS_LINE)
         todo = len(agenda.tasks) + len(agenda.check_ins)
+        asks_pain = reply_prompt is not None and any(a.check_in == "pain" for a in agenda.check_ins)
         short = fit(
             [
                 (f"{clinic.name}:", False),
                 (f"Day {agenda.day_number} of your recovery.", False),
+                *([(reply_prompt, True)] if asks_pain and reply_prompt else []),
                 (f"{todo} thing{'s' if todo != 1 else ''} to do or check in today:", False),
+                *([(QUESTIONS_SMS, False)] if asked else []),
                 (link, True),
                 (sms_safety, True),
             ]
@@ -276,7 +292,8 @@ def compose(
         patient_id=patient.id,
         patient_name=patient.name,
         email=patient.email,
-        phone=patient.phone,
+        # The number in E.164 form when it has one (what gateways expect), else as typed.
+        phone=patient.sms_number or patient.phone,
         clinic_name=clinic.name,
         clinic_phone=clinic.phone,
     )

@@ -29,7 +29,7 @@ local day) make concurrent schedulers and repeated ticks harmless.
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from functools import lru_cache
@@ -130,12 +130,15 @@ def _due_at(day: date, wall: time, tz: ZoneInfo) -> datetime:
     return datetime.combine(day, wall, tzinfo=tz).astimezone(UTC)
 
 
-def _candidate_chunks(session: Session, now: datetime, size: int) -> Iterator[list[Any]]:
-    """Active plans in chunks of ``size``, by id (keyset pagination: no cursor is held open,
-    so each chunk can be inserted and committed before the next is read)."""
+# (first, last) plan id ranges: a scheduler's shards of plans (scheduler/shards.py).
+IdRanges = Sequence[tuple[int, int]]
+
+
+def _candidate_query(now: datetime) -> Any:
+    """Active plans that may be on a day today, with what deciding their reminders needs."""
     # A plan cannot be on a day later than the latest local date anywhere on Earth (UTC+14).
     latest_local = (now + timedelta(hours=14)).date()
-    query = (
+    return (
         select(
             CarePlan.id,
             CarePlan.timezone,
@@ -154,15 +157,26 @@ def _candidate_chunks(session: Session, now: datetime, size: int) -> Iterator[li
         .join(Clinic, Clinic.id == CarePlan.clinic_id)
         .where(CarePlan.status == "active", CarePlan.procedure_date <= latest_local)
         .order_by(CarePlan.id)
-        .limit(size)
     )
+
+
+def _candidate_chunks(
+    session: Session, now: datetime, size: int, id_ranges: IdRanges | None = None
+) -> Iterator[list[Any]]:
+    """Active plans in chunks of ``size``, by id (keyset pagination: no cursor is held open,
+    so each chunk can be inserted and committed before the next is read); with
+    ``id_ranges``, only those whose ids are in these (first, last) ranges, each range
+    paginated the same way (so a chunk never spans two ranges)."""
+    query = _candidate_query(now).limit(size)
     # Core rows through the session's connection: the ORM's result machinery would cost
     # more than the query itself for 100,000 plain tuples. (The connection is asked for per
     # chunk: the caller commits between chunks, which returns it to the pool.)
-    after = 0
-    while chunk := session.connection().execute(query.where(CarePlan.id > after)).all():
-        yield chunk
-        after = chunk[-1][0]
+    for first, last in [(0, None)] if id_ranges is None else id_ranges:
+        within = query if last is None else query.where(CarePlan.id <= last)
+        after = first - 1
+        while chunk := session.connection().execute(within.where(CarePlan.id > after)).all():
+            yield chunk
+            after = chunk[-1][0]
 
 
 def _existing(session: Session, now: datetime, plan_ids: list[int]) -> set[tuple[int, str, date]]:
@@ -189,13 +203,18 @@ def _appointment_tomorrow(session: Session, plan_id: int, tomorrow: date) -> boo
 
 
 def _due_in_chunk(
-    session: Session, chunk: list[Any], now: datetime, settings: ChannelSettings
+    session: Session,
+    chunk: list[Any],
+    now: datetime,
+    settings: ChannelSettings,
+    days: dict[tuple[str, time], tuple[date, str, datetime, date, str]] | None = None,
 ) -> Iterator[PlannedReminder]:
     existing = _existing(session, now, [row[0] for row in chunk])
     # Patients share a handful of zones and reminder times: today's local date, its text
     # (for the idempotency key), the due instant and tomorrow's date as it appears in the
-    # overrides' JSON are worked out once per (zone, wall time), not once per plan.
-    days: dict[tuple[str, time], tuple[date, str, datetime, date, str]] = {}
+    # overrides' JSON are worked out once per (zone, wall time), not once per plan (``days``
+    # may be kept for all the chunks of one step: it depends on ``now`` only).
+    days = {} if days is None else days
     for (
         plan_id,
         tz_name,
@@ -350,7 +369,8 @@ def planned_through(session: Session) -> datetime | None:
     )
 
 
-def _advance_mark(session: Session, now: datetime) -> None:
+def advance_mark(session: Session, now: datetime) -> None:
+    """Move ``planning_mark`` forward to ``now`` (never back)."""
     moved = session.execute(
         update(PlanningMark)
         .where(PlanningMark.name == PLAN_MARK, PlanningMark.planned_through < now)
@@ -381,13 +401,15 @@ def _past_in_chunk(
     since: datetime,
     now: datetime,
     settings: ChannelSettings,
+    windows: dict[tuple[str, time], list[tuple[date, datetime]]] | None = None,
 ) -> list[PastReminder]:
     """Daily reminders of the last ``MISSED_LOOKBACK_DAYS`` local days that came due after
     ``since`` (the last completed plan step), on a day of the plan, after the plan was
     created, and that are not in the outbox. Usually none: only when the scheduler was
     down, or a late reminder time fell between a tick before midnight and one after."""
-    # The past days whose reminder came due in (since, now], per (zone, wall time).
-    windows: dict[tuple[str, time], list[tuple[date, datetime]]] = {}
+    # The past days whose reminder came due in (since, now], per (zone, wall time); may be
+    # kept for all the chunks of one step (it depends on ``since`` and ``now`` only).
+    windows = {} if windows is None else windows
     candidates: list[PastReminder] = []
     for (
         plan_id,
@@ -505,6 +527,9 @@ def _note_gap(session: Session, recorded: list[PastReminder], now: datetime) -> 
             detail={},
         )
         incident = add_or_join_incident(session, incident)
+    # Schedulers sharing the plan step record their parts of one gap at the same moment:
+    # the row is locked and read again before it is added to, so no part is lost.
+    session.refresh(incident, with_for_update=True)
     old = incident.detail or {}
     merged = dict(old.get("clinics", {}))
     for clinic_id, count in clinics.items():
@@ -529,7 +554,13 @@ def _open_gap(session: Session) -> DeliveryIncident | None:
 
 
 def plan_reminders(
-    session: Session, *, now: datetime, settings: ChannelSettings, batch_size: int = PLAN_BATCH_SIZE
+    session: Session,
+    *,
+    now: datetime,
+    settings: ChannelSettings,
+    batch_size: int = PLAN_BATCH_SIZE,
+    id_ranges: IdRanges | None = None,
+    since: datetime | None = None,
 ) -> int:
     """The plan step. Commits each batch; returns how many reminders were newly planned
     to be sent (today's, and a past day's still within ``LATE_SEND_GRACE`` of its time).
@@ -538,17 +569,27 @@ def plan_reminders(
     many patients there are, even on the first tick of a day when all of them are due.
     Past days' reminders that no tick planned are recorded as they are found (see the
     module's docstring), and the mark moves to ``now`` once every chunk is done.
+
+    ``id_ranges`` limits the step to the plans whose ids are in these (first, last) ranges:
+    a scheduler's shards (scheduler/shards.py), whose own mark ``since`` is then given by
+    the caller, who keeps the shards' marks (``planning_mark`` is left alone).
     """
     floor = now - timedelta(days=MISSED_LOOKBACK_DAYS + 1)
-    since = max(planned_through(session) or floor, floor)
+    if id_ranges is None:
+        since = planned_through(session)
+    since = max(since or floor, floor)
     session.commit()
     planned = 0
     recorded: list[PastReminder] = []
-    for plans in _candidate_chunks(session, now, batch_size):
-        rows = list(_due_in_chunk(session, plans, now, settings))
+    # Worked out once per (zone, wall time) for the whole step, not once per chunk: a
+    # scheduler's shards are read in many short chunks.
+    days: dict[tuple[str, time], tuple[date, str, datetime, date, str]] = {}
+    windows: dict[tuple[str, time], list[tuple[date, datetime]]] = {}
+    for plans in _candidate_chunks(session, now, batch_size, id_ranges):
+        rows = list(_due_in_chunk(session, plans, now, settings, days))
         planned += insert_ignoring_duplicates(session, rows)
         if since < now:
-            past = _past_in_chunk(session, plans, since, now, settings)
+            past = _past_in_chunk(session, plans, since, now, settings, windows)
             if past:
                 sent_late, missed = _record_past(session, past, now)
                 planned += sent_late
@@ -559,10 +600,17 @@ def plan_reminders(
     else:
         session.execute(
             update(DeliveryIncident)
-            .where(DeliveryIncident.key == NOT_CREATED_KEY, DeliveryIncident.closed_at.is_(None))
+            .where(
+                DeliveryIncident.key == NOT_CREATED_KEY,
+                DeliveryIncident.closed_at.is_(None),
+                # Not a gap another scheduler recorded after this step's plans were last
+                # planned (its own shards, in this same tick): the next step closes it.
+                DeliveryIncident.last_failure_at <= since,
+            )
             .values(closed_at=now)
             .execution_options(synchronize_session=False)
         )
-    _advance_mark(session, now)
+    if id_ranges is None:
+        advance_mark(session, now)
     session.commit()
     return planned

@@ -3,8 +3,14 @@
 One interval job ("tick") in a dedicated process (``tracker scheduler``). APScheduler keeps
 no durable state (its default in-memory job store): its FAQ says a job store cannot be
 shared by several processes, and every durable fact (what is planned, sent, leased) lives
-in the reminder table instead, so any number of scheduler processes can run side by side.
+in the database instead, so any number of scheduler processes can run side by side.
 Web workers never start one.
+
+Several processes share the tick's work (shards.py): the deliver and page steps through
+their outbox leases, the alerts and plan steps through shards of plans taken per tick slot.
+Every process ticks on the same grid, at multiples of the interval since the epoch (at the
+start of each minute with the default 60 s), so the processes of a group tick together and
+a tick slot means the same minute to all of them; the first tick runs at start, off the grid.
 """
 
 from __future__ import annotations
@@ -21,12 +27,14 @@ from typing import Any
 from apscheduler.executors.pool import ThreadPoolExecutor
 from apscheduler.schedulers import SchedulerNotRunningError
 from apscheduler.schedulers.blocking import BlockingScheduler
+from apscheduler.triggers.interval import IntervalTrigger
 from flask import Flask
 from sqlalchemy import delete
 
 from tracker.core.db import session_factory, utcnow
 from tracker.core.models import SchedulerHeartbeat
 from tracker.reminders.delivery import worker_name
+from tracker.scheduler.shards import EPOCH, ShardMember
 from tracker.scheduler.tick import require_secret_key, run_tick
 
 log = logging.getLogger("tracker.scheduler")
@@ -72,10 +80,12 @@ class SchedulerProcess:
             # One thread: with max_instances=1 there is never more than one tick anyway.
             executors={"default": ThreadPoolExecutor(max_workers=1)},
         )
+        self.member = ShardMember(worker=self.worker, interval=self.interval)
+        # On the grid shared by every scheduler process (multiples of the interval since
+        # the epoch), so that they tick together and agree on each tick's slot.
         self.scheduler.add_job(
             self.tick,
-            "interval",
-            seconds=self.interval,
+            IntervalTrigger(seconds=self.interval, start_date=EPOCH, timezone=UTC),
             id="tick",
             name="reminders tick",
             # A tick still running when the next is due is not doubled (max_instances), ticks
@@ -84,12 +94,23 @@ class SchedulerProcess:
             max_instances=1,
             coalesce=True,
             misfire_grace_time=max(1, int(self.interval)),
-            next_run_time=datetime.now(UTC),  # first tick at start, not one interval later
+        )
+        # The first tick at start, not at the next point of the grid (the executor's one
+        # thread runs it before the grid's first tick).
+        self.scheduler.add_job(
+            self.tick,
+            "date",
+            run_date=datetime.now(UTC),
+            id="first tick",
+            name="first tick",
+            misfire_grace_time=None,  # however long the process took to start
         )
 
     def tick(self) -> dict[str, Any]:
         now = utcnow()
-        summary = run_tick(self.app, now, worker=self.worker, stop=self.stop, clock=utcnow)
+        summary = run_tick(
+            self.app, now, worker=self.worker, stop=self.stop, clock=utcnow, member=self.member
+        )
         self.ticks += 1
         if self.ticks == 1:
             freeze_long_lived()
@@ -121,7 +142,17 @@ class SchedulerProcess:
             self.app.config["DATABASE_URL"].split("@")[-1],
         )
         self.scheduler.start()
+        self.leave()
         log.info("scheduler %s stopped after %d tick(s)", self.name, self.ticks)
+
+    def leave(self) -> None:
+        """Give back this process's takes of shards and leave the group, so the others take
+        its share at their next tick instead of after its lease and heartbeat lapse."""
+        try:
+            with session_factory(self.app)() as session:
+                self.member.leave(session, utcnow())
+        except Exception:
+            log.exception("could not leave the schedulers' group")
 
 
 def configure_logging(level: int = logging.INFO) -> None:

@@ -3,6 +3,11 @@
 Each step gets its own database session and returns counts, which are merged into the
 tick's summary and logged. ``TICK_STEPS`` is a plain list so that other work that must run
 on the clock (e.g. evaluating alert rules) is one more entry, not another scheduler.
+
+With a ``ShardMember`` (``tracker scheduler`` always has one), the alerts and plan steps
+work only on the shards of plans this scheduler takes for the tick, so that several
+schedulers share them instead of repeating them (shards.py); without one, each step does
+all of its work.
 """
 
 from __future__ import annotations
@@ -20,12 +25,19 @@ from sqlalchemy.orm import Session
 from tracker.alerts.rules import due_plan_ids, evaluate_due_plans
 from tracker.core.config import ConfigError
 from tracker.core.db import session_factory
+from tracker.core.models import CarePlan
 from tracker.core.secret_key import secret_key_problem
 from tracker.core.timeutil import require_aware
 from tracker.escalation.paging import deliver_pages, patient_page_link, run_escalation
 from tracker.reminders.channels import Channels
 from tracker.reminders.delivery import DeliverySettings, deliver_reminders, worker_name
-from tracker.reminders.planning import ChannelSettings, plan_reminders
+from tracker.reminders.planning import (
+    ChannelSettings,
+    advance_mark,
+    plan_reminders,
+    planned_through,
+)
+from tracker.scheduler.shards import ShardMember, id_ranges, last_plan_id, plan_filter
 
 log = logging.getLogger("tracker.scheduler")
 
@@ -38,6 +50,8 @@ class TickContext:
     stop: threading.Event = field(default_factory=threading.Event)
     # The real clock while sending (the scheduler); None means "now" throughout.
     clock: Callable[[], datetime] | None = None
+    # This scheduler's place in the group sharing the alerts and plan steps; None: do all.
+    member: ShardMember | None = None
 
     def session(self) -> Session:
         return session_factory(self.app)()
@@ -47,11 +61,35 @@ Step = Callable[[TickContext], dict[str, int]]
 
 
 def plan_step(ctx: TickContext) -> dict[str, int]:
-    with ctx.session() as session:
+    settings = ChannelSettings.from_config(ctx.app.config)
+    if ctx.member is None:
+        with ctx.session() as session:
+            planned = plan_reminders(session, now=ctx.now, settings=settings)
+        return {"planned": planned}
+    member = ctx.member
+
+    def plan_shards(session: Session, shards: list[int]) -> dict[str, int]:
+        # Reminders of past days are looked for since these shards were last planned (a
+        # shard never planned: since the last whole plan step, before schedulers shared it).
+        since = member.marks(session, "plan", shards) or planned_through(session)
         planned = plan_reminders(
-            session, now=ctx.now, settings=ChannelSettings.from_config(ctx.app.config)
+            session,
+            now=ctx.now,
+            settings=settings,
+            id_ranges=id_ranges(shards, last_plan_id(session)),
+            since=since,
         )
-    return {"planned": planned}
+        return {"planned": planned}
+
+    counts = member.share("plan", ctx.now, ctx.session, plan_shards, ctx.stop)
+    if counts["plan_shards"]:
+        # ``planning_mark`` follows the shard planned longest ago.
+        with ctx.session() as session:
+            oldest = member.oldest_mark(session, "plan")
+            if oldest is not None:
+                advance_mark(session, oldest)
+                session.commit()
+    return {"planned": counts.get("planned", 0), "plan_shards": counts["plan_shards"]}
 
 
 def deliver_step(ctx: TickContext) -> dict[str, int]:
@@ -83,10 +121,28 @@ def alerts_step(ctx: TickContext) -> dict[str, int]:
     """Evaluate the alert rules of the plans that are due (alerts.py, "When the rules run"):
     those with new evidence since their last evaluation, and once a local day every active
     plan, for the time-based rules (e.g. no check-in for two days). A batch per transaction.
+    With a member, only the plans of the shards it takes.
     """
+    if ctx.member is None:
+        with ctx.session() as session:
+            due = due_plan_ids(session, ctx.now)
+        return _evaluate(ctx, due)
+
+    def evaluate_shards(session: Session, shards: list[int]) -> dict[str, int]:
+        due = due_plan_ids(session, ctx.now, where=plan_filter(CarePlan.__table__.c.id, shards))
+        session.commit()
+        return _evaluate(ctx, due)
+
+    counts = ctx.member.share("alerts", ctx.now, ctx.session, evaluate_shards, ctx.stop)
+    return {
+        "alerts_raised": counts.get("alerts_raised", 0),
+        "alerts_evaluated": counts.get("alerts_evaluated", 0),
+        "alerts_shards": counts["alerts_shards"],
+    }
+
+
+def _evaluate(ctx: TickContext, due: list[int]) -> dict[str, int]:
     raised, evaluated = 0, 0
-    with ctx.session() as session:
-        due = due_plan_ids(session, ctx.now)
     for start in range(0, len(due), ALERT_BATCH_SIZE):
         if ctx.stop.is_set():
             break
@@ -171,18 +227,31 @@ def run_tick(
     stop: threading.Event | None = None,
     clock: Callable[[], datetime] | None = None,
     steps: list[tuple[str, Step]] | None = None,
+    member: ShardMember | None = None,
 ) -> dict[str, Any]:
-    """Run every step once (inside an app context) and return the merged counts."""
+    """Run every step once (inside an app context) and return the merged counts.
+
+    With ``member``, the tick first writes its heartbeat in the group that shares the
+    alerts and plan steps (shards.py), and those steps do only its shares."""
     require_aware(now)
     ctx = TickContext(
         app=app,
         now=now,
-        worker=worker or worker_name(),
+        worker=worker or (member.worker if member else None) or worker_name(),
         stop=stop or threading.Event(),
         clock=clock,
+        member=member,
     )
     summary: dict[str, Any] = {"now": now.isoformat()}
     with app.app_context():
+        if member is not None:
+            try:
+                with ctx.session() as session:
+                    summary["schedulers"] = member.join(session, now)
+            except Exception:
+                # The shared steps then fail on their own; the others may still run.
+                log.exception("tick could not join the schedulers' group")
+                summary["join_failed"] = 1
         for name, step in steps if steps is not None else TICK_STEPS:
             if ctx.stop.is_set():
                 break

@@ -15,7 +15,7 @@ CONTENT_SECURITY_POLICY = (
 
 
 # Responses that hold no one's data and may be cached: static files and the liveness probe.
-CACHEABLE_ENDPOINTS = frozenset({"static", "site.livez"})
+CACHEABLE_ENDPOINTS = frozenset({"static", "site.livez", "site.favicon"})
 
 
 def init_app(app: Flask) -> None:

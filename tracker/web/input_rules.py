@@ -39,8 +39,9 @@ _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]")
 _CONTROL_MULTILINE = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u2028\u2029]")
 
 # Form fields that are multi-line text: the pain note, the care team's notes (plan changes,
-# alerts) and the clinic's severe-pain guidance (a <textarea>).
-MULTILINE_FIELDS = frozenset({"note", "severe_pain_guidance"})
+# alerts), the clinic's severe-pain guidance (a <textarea>) and a text message's body as an
+# SMS gateway posts it (tracker/texting: patients type line breaks too).
+MULTILINE_FIELDS = frozenset({"note", "severe_pain_guidance", "Body"})
 
 CONTROL_CHARACTER_MESSAGE = (
     "Something you sent contains an invisible control character (such as a NUL byte) "

@@ -79,11 +79,8 @@ def test_the_audit_log_pages_and_patient_filter_never_fail(
     response = admin_client.get(
         "/coordinator/admin/audit", query_string={"page": page, "patient": patient}
     )
-    assert response.status_code in (200, 400)
-    if response.status_code == 400:
-        assert "No patient of this clinic has that number." in response.get_data(as_text=True)
-    if patient.strip() == str(own):
-        assert response.status_code == 200
+    # The filter is part of a name (issue 20): any text is a search, never an error.
+    assert response.status_code == 200
 
 
 @EXAMPLES
@@ -232,7 +229,7 @@ def test_the_inputs_that_used_to_fail_are_refused_plainly(
     assert coordinator_client.get("/coordinator/patients/99999999999999999999").status_code == 404
     assert coordinator_client.get("/coordinator/patients/2147483648").status_code == 404
     assert (
-        admin_client.get("/coordinator/admin/audit?patient=99999999999999999999").status_code == 400
+        admin_client.get("/coordinator/admin/audit?patient=99999999999999999999").status_code == 200
     )
     assert admin_client.get("/coordinator/admin/audit?page=²").status_code == 200
     adjust = coordinator_client.post(

@@ -80,8 +80,9 @@ def test_progress_shows_the_corrected_score_not_the_first(patient_client, sessio
     original = _only_entry(session)
     post_form(patient_client, f"/me/pain/{original.id}/fix", data={"score": "2"})
     page = text_of(patient_client.get("/me/progress"))
-    assert "highest pain 2 out of 10 on day 1" in page
-    assert "highest pain 9" not in page
+    assert "You logged one pain score in the last week: 2 on day 1." in page
+    assert re.search(r"Day 1 \d+ \w+ 2 2\.0 ", page)  # the table: highest and average
+    assert "9 on day" not in page and " 9 9.0 " not in page
 
 
 def test_an_entry_is_corrected_only_once(patient_client, session):
