@@ -7,7 +7,7 @@ fixed number of statements; viewing and downloading are audited.
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import date, timedelta
 from typing import Any
 
 from flask import Blueprint, Flask, Response, render_template, request
@@ -77,26 +77,36 @@ def _range() -> tuple[Any, Any, dict[str, str]]:
     return start, end, {}
 
 
+def _refused_range(errors: dict[str, str]) -> tuple[str, int]:
+    return (
+        render_template(
+            "coordinator/report.html",
+            report=None,
+            start=(request.args.get("start") or "")[:20],
+            end=(request.args.get("end") or "")[:20],
+            errors=errors,
+        ),
+        400,
+    )
+
+
+def _figures(start: date, end: date, action: str) -> ClinicReport:
+    """The signed-in clinic's report for the range, audited as ``action``."""
+    db = get_session()
+    the_clinic = db.get(Clinic, account().clinic_id)
+    figures = build_report(db, the_clinic, start, end, request_now())
+    record(action, start=start.isoformat(), end=end.isoformat())
+    db.commit()
+    return figures
+
+
 @bp.get("/report")
 @coordinator_required
 def report() -> Any:
     start, end, errors = _range()
     if errors:
-        return (
-            render_template(
-                "coordinator/report.html",
-                report=None,
-                start=(request.args.get("start") or "")[:20],
-                end=(request.args.get("end") or "")[:20],
-                errors=errors,
-            ),
-            400,
-        )
-    db = get_session()
-    the_clinic = db.get(Clinic, account().clinic_id)
-    figures = build_report(db, the_clinic, start, end, request_now())
-    record("report.view", start=start.isoformat(), end=end.isoformat())
-    db.commit()
+        return _refused_range(errors)
+    figures = _figures(start, end, "report.view")
     return render_template(
         "coordinator/report.html",
         report=figures,
@@ -113,21 +123,8 @@ def report() -> Any:
 def report_csv_download() -> Any:
     start, end, errors = _range()
     if errors:
-        return (
-            render_template(
-                "coordinator/report.html",
-                report=None,
-                start=(request.args.get("start") or "")[:20],
-                end=(request.args.get("end") or "")[:20],
-                errors=errors,
-            ),
-            400,
-        )
-    db = get_session()
-    the_clinic = db.get(Clinic, account().clinic_id)
-    figures = build_report(db, the_clinic, start, end, request_now())
-    record("report.csv", start=start.isoformat(), end=end.isoformat())
-    db.commit()
+        return _refused_range(errors)
+    figures = _figures(start, end, "report.csv")
     filename = f"clinic-report-{start.isoformat()}-to-{end.isoformat()}.csv"
     return Response(
         report_csv(figures),
