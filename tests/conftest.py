@@ -56,6 +56,8 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
         backends = [b for b in metafunc.config.getoption("backends").split(",") if b]
         if metafunc.definition.get_closest_marker("postgres_only"):
             backends = [b for b in backends if b == "postgresql"]
+        elif metafunc.definition.get_closest_marker("layout_sweep"):
+            backends = backends[:1]  # the storage under the pages is tested on every backend
         metafunc.parametrize("backend", backends, scope="session")
 
 

@@ -23,6 +23,8 @@ from tests.conftest import NOW, _empty_tables, make_test_app
 from tracker.care.passwords import hash_password
 from tracker.core.models import PainEntry, User
 
+pytestmark = pytest.mark.layout_sweep
+
 PASSWORD = "correct horse battery staple"
 PROCEDURE = date(2026, 11, 1)  # today (2026-11-21 in New York) is day 20
 PHONE = {"width": 360, "height": 740}

@@ -24,6 +24,8 @@ from tracker.cli import demo
 from tracker.core.models import Alert, Patient
 from tracker.plans.warning_signs import load_signs, signs_path
 
+pytestmark = pytest.mark.layout_sweep
+
 DESK = {"width": 1280, "height": 900}
 PHONE = {"width": 360, "height": 800}
 # Everything but the chart block on the demo's busiest page at 1280 px: about 870 px with the

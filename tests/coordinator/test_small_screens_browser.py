@@ -21,6 +21,8 @@ from tracker.cli import demo
 from tracker.core.models import Alert, Patient
 from tracker.plans.warning_signs import load_signs, signs_path
 
+pytestmark = pytest.mark.layout_sweep
+
 PHONE = {"width": 360, "height": 740}
 TABLET = {"width": 768, "height": 1024}
 DESK = {"width": 1280, "height": 900}

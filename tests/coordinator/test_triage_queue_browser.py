@@ -23,6 +23,8 @@ from tracker.cli import demo
 from tracker.core.models import Alert, Clinic, ContactLogEntry, Patient, User
 from tracker.plans.warning_signs import load_signs, signs_path
 
+pytestmark = pytest.mark.layout_sweep
+
 DESK = {"width": 1280, "height": 800}
 PHONE = {"width": 360, "height": 800}
 # A row with nothing to say (no alert, no contact) at 1280 px; before the work queue such a

@@ -12,6 +12,8 @@ from sqlalchemy import select
 from tests.browser import axe_failures, new_page
 from tracker.core.models import PainEntry
 
+pytestmark = pytest.mark.layout_sweep
+
 SCALE = ".scale-options"
 OPTION_LABELS = ".scale-option label"
 
