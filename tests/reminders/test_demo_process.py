@@ -60,14 +60,16 @@ def test_it_serves_and_stops_its_scheduler_and_fake_gateway_on_sigterm(tmp_path)
             except OSError:
                 time.sleep(0.5)
         # The fake SMS gateway's page, where a demo user reads and answers the texts.
-        deadline = time.monotonic() + 30
+        deadline = time.monotonic() + 60
         while True:
             try:
                 with urllib.request.urlopen(f"http://127.0.0.1:{port + 1}/", timeout=2) as r:
                     assert r.status == 200
                     break
             except OSError:
-                assert time.monotonic() < deadline, "the fake SMS gateway did not start"
+                assert time.monotonic() < deadline, (
+                    f"the fake SMS gateway did not start:\n{log.read_text()}"
+                )
                 time.sleep(0.5)
         schedulers = _children(demo.pid)
         assert len(schedulers) == 2, schedulers  # the scheduler and the fake gateway
