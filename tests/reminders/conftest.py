@@ -8,6 +8,7 @@ idempotency key of everything they receive.
 from __future__ import annotations
 
 import json
+import random
 import socket
 import threading
 import time
@@ -30,10 +31,26 @@ from tracker.core.models import Reminder
 from tracker.scheduler.tick import run_tick
 
 
-def free_port() -> int:
+def free_port(count: int = 1) -> int:
+    """The first of ``count`` consecutive free ports, below the kernel's ephemeral range.
+
+    A port the kernel also hands out as a client's source port can connect to itself while
+    the server is not listening yet (TCP simultaneous open): a poll for ``GET /`` then reads
+    its own request back as the answer. Ports under 32768 are never source ports here."""
+    rng = random.Random()
+    while True:
+        first = rng.randrange(20000, 32000 - count)
+        if all(_bindable(first + offset) for offset in range(count)):
+            return first
+
+
+def _bindable(port: int) -> bool:
     with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
+        try:
+            sock.bind(("127.0.0.1", port))
+        except OSError:
+            return False
+        return True
 
 
 class WebhookReceiver:

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import json
 import re
-import socket
 import time
 import urllib.parse
 import urllib.request
@@ -15,15 +14,10 @@ import pytest
 from sqlalchemy import select
 
 from tests.conftest import NOW
+from tests.reminders.conftest import free_port
 from tests.texting.conftest import NUMBER, SECRET, tick
 from tracker.core.models import PainEntry, Reminder
 from tracker.texting.fake_gateway import start_process, webhook_url
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def get(url: str) -> str:

@@ -39,11 +39,20 @@ ALERT_STATUSES = ("open", "acknowledged", "resolved")
 # today), so a 911 answer raises an open red-flag alert's urgency (SPEC section 6).
 ALERT_URGENCIES = ("critical", "urgent", "high", "normal")
 PAGE_CHANNELS = ("email", "webhook", "log")
+ACTOR_TYPES = ("user", "patient", "caregiver", "system")
 PAGE_STATUSES = ("pending", "sent", "dead")
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 # Monday to Friday, 08:00 to 17:00 in the clinic's zone, until the clinic sets its own.
 DEFAULT_OFFICE_HOURS: dict[str, list[str]] = {day: ["08:00", "17:00"] for day in WEEKDAYS[:5]}
 NOTE_MAX_LENGTH = 500
+# The languages a patient's pages, texts and clinical content come in (docs/languages.md).
+LANGUAGES = ("en", "es")
+# What a caregiver may do on the patient's pages (SPEC section 6, "Caregivers"): read them,
+# or also record scores, check-offs and answers on the patient's behalf (attributed to them).
+CAREGIVER_SCOPES = ("view", "act")
+# Who gave the patient's consent to add a caregiver: the patient themselves on their own
+# pages, or the patient to a member of the care team, who recorded it.
+CAREGIVER_CONSENTS = ("patient", "recorded")
 
 
 def _in(column: str, values: tuple[str, ...]) -> str:
@@ -164,15 +173,83 @@ class Patient(Base):
     sms_number: Mapped[str | None] = mapped_column(String(E164_MAX_LENGTH), index=True)
     # Bumped when the personal link is revoked or rotated, ending existing sessions.
     session_version: Mapped[int] = mapped_column(Integer, default=0)
+    # The language of their pages, reminders, texts and printable card (LANGUAGES).
+    language: Mapped[str] = mapped_column(String(10), default="en", server_default="en")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
 
     clinic: Mapped[Clinic] = relationship()
     plans: Mapped[list[CarePlan]] = relationship(back_populates="patient", order_by="CarePlan.id")
+    caregivers: Mapped[list[Caregiver]] = relationship(
+        back_populates="patient", order_by="Caregiver.id"
+    )
+
+    __table_args__ = (CheckConstraint(_in("language", LANGUAGES), name="language"),)
 
     @validates("phone")
     def _phone(self, _key: str, value: str | None) -> str | None:
         self.sms_number = sms_number(value)
         return value
+
+
+class Caregiver(Base):
+    """Someone who does the recovery with the patient: a spouse, a daughter, a friend.
+
+    They sign in with their own personal link, under their own identity (SPEC section 6,
+    "Caregivers"): what they record carries their id (``entered_by_caregiver_id``), and
+    ``scope`` says whether they may record at all. Removing one (``removed_at``) ends their
+    links and sessions at once; the row stays, so what they entered keeps its author.
+    """
+
+    __tablename__ = "caregiver"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    patient_id: Mapped[int] = mapped_column(ForeignKey("patient.id"), index=True)
+    clinic_id: Mapped[int] = mapped_column(ForeignKey("clinic.id"))
+    name: Mapped[str] = mapped_column(String(200))
+    # In the patient's words: "daughter", "husband", "neighbour".
+    relation: Mapped[str] = mapped_column(String(40))
+    email: Mapped[str | None] = mapped_column(String(254))
+    phone: Mapped[str | None] = mapped_column(String(40))
+    # ``phone`` as E.164 (as on Patient): their texts are matched to them by it.
+    sms_number: Mapped[str | None] = mapped_column(String(E164_MAX_LENGTH), index=True)
+    scope: Mapped[str] = mapped_column(String(10), default="view")
+    language: Mapped[str] = mapped_column(String(10), default="en")
+    # Their daily reminder (with the red-flag instructions) by this channel; NULL: none.
+    reminder_channel: Mapped[str | None] = mapped_column(String(20))
+    consent: Mapped[str] = mapped_column(String(20))
+    consent_note: Mapped[str | None] = mapped_column(String(NOTE_MAX_LENGTH))
+    added_by_user_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
+    # Bumped when their links are revoked or their scope changes, ending their sessions.
+    session_version: Mapped[int] = mapped_column(Integer, default=0)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    removed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    removed_by_user_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
+
+    patient: Mapped[Patient] = relationship(back_populates="caregivers")
+
+    __table_args__ = (
+        CheckConstraint(_in("scope", CAREGIVER_SCOPES), name="scope"),
+        CheckConstraint(_in("language", LANGUAGES), name="language"),
+        CheckConstraint(_in("consent", CAREGIVER_CONSENTS), name="consent"),
+        CheckConstraint(
+            f"reminder_channel IS NULL OR {_in('reminder_channel', REMINDER_CHANNELS)}",
+            name="reminder_channel",
+        ),
+        # Consent the care team recorded says who recorded it.
+        CheckConstraint(
+            "consent <> 'recorded' OR added_by_user_id IS NOT NULL", name="consent_recorder"
+        ),
+    )
+
+    @validates("phone")
+    def _phone(self, _key: str, value: str | None) -> str | None:
+        self.sms_number = sms_number(value)
+        return value
+
+    @property
+    def label(self) -> str:
+        """ "Ana Ruiz (daughter)": how the care team sees who entered something."""
+        return f"{self.name} ({self.relation})"
 
 
 class CarePlan(Base):
@@ -246,6 +323,8 @@ class CheckOff(Base):
     activity_key: Mapped[str] = mapped_column(String(100))
     local_day: Mapped[date] = mapped_column(Date)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    # NULL: the patient; else the caregiver who recorded it on the patient's behalf.
+    entered_by_caregiver_id: Mapped[int | None] = mapped_column(ForeignKey("caregiver.id"))
 
     __table_args__ = (UniqueConstraint("plan_id", "activity_key", "local_day"),)
 
@@ -263,6 +342,8 @@ class PainEntry(Base):
     local_day: Mapped[date] = mapped_column(Date)
     recorded_at: Mapped[datetime] = mapped_column(UTCDateTime())
     supersedes_id: Mapped[int | None] = mapped_column(ForeignKey("pain_entry.id"))
+    # NULL: the patient; else the caregiver who recorded it on the patient's behalf.
+    entered_by_caregiver_id: Mapped[int | None] = mapped_column(ForeignKey("caregiver.id"))
 
     __table_args__ = (
         CheckConstraint("score >= 0 AND score <= 10", name="score_range"),
@@ -290,6 +371,7 @@ class SymptomReport(Base):
     answers: Mapped[dict[str, Any]] = mapped_column(JSON)
     severity: Mapped[str] = mapped_column(String(20))
     supersedes_id: Mapped[int | None] = mapped_column(ForeignKey("symptom_report.id"))
+    entered_by_caregiver_id: Mapped[int | None] = mapped_column(ForeignKey("caregiver.id"))
 
     __table_args__ = (
         CheckConstraint(_in("severity", SYMPTOM_SEVERITIES), name="severity"),
@@ -314,6 +396,7 @@ class OpioidCheck(Base):
     taking: Mapped[bool] = mapped_column()
     recorded_at: Mapped[datetime] = mapped_column(UTCDateTime())
     supersedes_id: Mapped[int | None] = mapped_column(ForeignKey("opioid_check.id"))
+    entered_by_caregiver_id: Mapped[int | None] = mapped_column(ForeignKey("caregiver.id"))
 
     __table_args__ = (
         Index("ix_opioid_check_plan_day", "plan_id", "local_day"),
@@ -350,6 +433,7 @@ class QuestionnaireResponse(Base):
     answered: Mapped[int] = mapped_column(Integer)
     recorded_at: Mapped[datetime] = mapped_column(UTCDateTime())
     replaced_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    entered_by_caregiver_id: Mapped[int | None] = mapped_column(ForeignKey("caregiver.id"))
 
     __table_args__ = (
         # One answer set per time point, even with two tabs sending at once.
@@ -366,6 +450,8 @@ class PatientLinkToken(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     patient_id: Mapped[int] = mapped_column(ForeignKey("patient.id"), index=True)
     token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    # NULL: the patient's own link; else a caregiver's (who signs in as themselves).
+    caregiver_id: Mapped[int | None] = mapped_column(ForeignKey("caregiver.id"), index=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime())
     revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
@@ -383,6 +469,8 @@ class PatientSession(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     patient_id: Mapped[int] = mapped_column(ForeignKey("patient.id"), index=True)
     token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    # NULL: the patient signed in; else this caregiver did.
+    caregiver_id: Mapped[int | None] = mapped_column(ForeignKey("caregiver.id"), index=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
     last_seen_at: Mapped[datetime] = mapped_column(UTCDateTime())
     ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
@@ -415,6 +503,8 @@ class Reminder(OutboxColumns, Base):
     local_day: Mapped[date] = mapped_column(Date)
     channel: Mapped[str] = mapped_column(String(20))
     due_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    # NULL: to the patient; else to this caregiver of theirs (their own copy of the day).
+    caregiver_id: Mapped[int | None] = mapped_column(ForeignKey("caregiver.id"))
     # What the SMS gateway last reported about a sent text (its status callbacks, in order
     # queued < sent < delivered; undelivered and failed are final and dead-letter the
     # reminder: tracker/reminders/sms_rules.py). NULL: no report (or not a text).
@@ -422,7 +512,29 @@ class Reminder(OutboxColumns, Base):
     gateway_status_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
     __table_args__ = (
-        UniqueConstraint("plan_id", "kind", "local_day", "channel"),
+        # One message a day of each kind by each channel to each person: the patient...
+        Index(
+            "uq_reminder_patient_day",
+            "plan_id",
+            "kind",
+            "local_day",
+            "channel",
+            unique=True,
+            sqlite_where=text("caregiver_id IS NULL"),
+            postgresql_where=text("caregiver_id IS NULL"),
+        ),
+        # ...and each caregiver.
+        Index(
+            "uq_reminder_caregiver_day",
+            "plan_id",
+            "kind",
+            "local_day",
+            "channel",
+            "caregiver_id",
+            unique=True,
+            sqlite_where=text("caregiver_id IS NOT NULL"),
+            postgresql_where=text("caregiver_id IS NOT NULL"),
+        ),
         CheckConstraint(_in("kind", REMINDER_KINDS), name="kind"),
         CheckConstraint(_in("channel", REMINDER_CHANNELS), name="channel"),
         CheckConstraint(_in("status", REMINDER_STATUSES), name="status"),
@@ -661,6 +773,7 @@ class AuditEvent(Base):
     actor_type: Mapped[str] = mapped_column(String(20))
     actor_user_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
     actor_patient_id: Mapped[int | None] = mapped_column(ForeignKey("patient.id"))
+    actor_caregiver_id: Mapped[int | None] = mapped_column(ForeignKey("caregiver.id"))
     clinic_id: Mapped[int | None] = mapped_column(ForeignKey("clinic.id"))
     patient_id: Mapped[int | None] = mapped_column(ForeignKey("patient.id"))
     action: Mapped[str] = mapped_column(String(100))
@@ -668,7 +781,7 @@ class AuditEvent(Base):
     remote_addr: Mapped[str | None] = mapped_column(String(64))
 
     __table_args__ = (
-        CheckConstraint(_in("actor_type", ("user", "patient", "system")), name="actor_type"),
+        CheckConstraint(_in("actor_type", ACTOR_TYPES), name="actor_type"),
         Index("ix_audit_event_clinic_at", "clinic_id", "at"),
         Index("ix_audit_event_patient", "patient_id"),
     )
@@ -771,6 +884,8 @@ class TextMessage(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     clinic_id: Mapped[int | None] = mapped_column(ForeignKey("clinic.id"))
     patient_id: Mapped[int | None] = mapped_column(ForeignKey("patient.id"))
+    # NULL: the patient's own number; else the caregiver's this text was to or from.
+    caregiver_id: Mapped[int | None] = mapped_column(ForeignKey("caregiver.id"))
     direction: Mapped[str] = mapped_column(String(3))
     number: Mapped[str] = mapped_column(String(E164_MAX_LENGTH))
     body: Mapped[str | None] = mapped_column(String(1600))

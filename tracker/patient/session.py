@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any, TypeVar
 
-from flask import abort, current_app, make_response, render_template, session
+from flask import abort, current_app, g, make_response, render_template, session
 from sqlalchemy import Row, Select, bindparam, delete, or_, select, update
 from sqlalchemy.orm import Session
 
@@ -152,13 +152,15 @@ def own_row_or_404(db: Session, me: SignedInPatient, model: type[Owned], row_id:
     return row
 
 
-_SESSION_COLUMNS = 4  # session_row, session_seen, session_started, checked_version
+# session_row, session_seen, session_started, checked_version, language
+_SESSION_COLUMNS = 5
 
 
 def _latest_plan_query(*columns: Any, with_clinic: bool = False) -> Select[Any]:
     """``columns`` of patient ``:patient_id`` and their latest plan (``plans[-1]``), joined
     with the live session ``:session_hash`` of that patient; the session's id, last use and
-    start, and the patient's ``session_version`` come last (``_SESSION_COLUMNS``)."""
+    start, the patient's ``session_version`` and the language of the pages come last
+    (``_SESSION_COLUMNS``)."""
     patient, plan, clinic = Patient.__table__.c, CarePlan.__table__.c, Clinic.__table__.c
     live = PatientSession.__table__.c
     query = (
@@ -168,6 +170,7 @@ def _latest_plan_query(*columns: Any, with_clinic: bool = False) -> Select[Any]:
             live.last_seen_at.label("session_seen"),
             live.created_at.label("session_started"),
             patient.session_version.label("checked_version"),
+            patient.language.label("language"),
         )
         .select_from(Patient.__table__)
         .join(CarePlan.__table__, plan.patient_id == patient.id)
@@ -212,6 +215,7 @@ def _signed_in(db: Session, query: Select[Any], *, core: bool = False) -> Row[An
             if (now - row.session_seen).total_seconds() >= TOUCH_SECONDS:
                 db.connection().execute(_TOUCH, {"row": row.session_row, "now": now})
                 db.commit()
+            g.language = row.language  # the pages' language (tracker/app: Babel's locale)
             return row
     sign_out()
     abort(signed_out_page())
