@@ -6,7 +6,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test lint venv services chromium bench wrk
+.PHONY: demo test lint venv services chromium bench wrk translations
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -52,3 +52,53 @@ wrk:
 
 bench: $(STAMP) services wrk
 	$(BIN)/python -m benchmarks --size $(BENCH_SIZE) $(BENCH_ARGS)
+
+# The message catalogues (tracker/core/languages.py): extract every wrapped string into the
+# template, merge it into each language's .po (created the first time), compile the .mo.
+# The compiled .mo is committed, so `make venv`, `make test` and `make demo` never need this.
+# The merge keeps the "#. reviewed: no" marks of clinical text (pybabel update would drop
+# them: it takes "#." comments from the template), and keeps entries whose string is not
+# wrapped yet as obsolete ones ("#~"), so nobody's translation is lost.
+POT := tracker/translations/messages.pot
+TRANSLATION_LANGUAGES := es
+
+define MERGE_CATALOGUES
+import sys
+from pathlib import Path
+from babel.messages.catalog import Catalog
+from babel.messages.pofile import read_po, write_po
+root = Path("tracker/translations")
+with (root / "messages.pot").open("rb") as f:
+    template = read_po(f)
+if len(template) < 10:
+    sys.exit(f"only {len(template)} messages extracted: check babel.cfg; nothing merged")
+for lang in sys.argv[1:]:
+    path = root / lang / "LC_MESSAGES" / "messages.po"
+    if path.exists():
+        with path.open("rb") as f:
+            catalog = read_po(f, locale=lang)
+    else:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        catalog = Catalog(locale=lang, project="recovery-tracker", fuzzy=False)
+    # Entries not wrapped in the code (yet) are obsolete; they come back when they are.
+    for m in list(catalog.obsolete.values()):
+        if m.id not in catalog:
+            catalog[m.id] = m
+    catalog.obsolete.clear()
+    marks = {m.id: [c for c in m.auto_comments if c.startswith("reviewed:")] for m in catalog}
+    catalog.update(
+        template, no_fuzzy_matching=True, update_header_comment=False, update_creation_date=False
+    )
+    for m in [*catalog, *catalog.obsolete.values()]:
+        keep = marks.get(m.id) or []
+        m.auto_comments = [c for c in m.auto_comments if not c.startswith("reviewed:")] + keep
+    with path.open("wb") as f:
+        write_po(f, catalog, width=100, no_location=True, sort_output=True)
+endef
+export MERGE_CATALOGUES
+
+translations: $(STAMP)
+	$(BIN)/pybabel extract -F babel.cfg -k _ -k gettext -k ngettext:1,2 -k lazy_gettext \
+	  -k _l -k pgettext:1c,2 -k N_ --no-location --sort-output --omit-header -o $(POT) tracker
+	$(BIN)/python -c "$$MERGE_CATALOGUES" $(TRANSLATION_LANGUAGES)
+	$(BIN)/pybabel compile --statistics -d tracker/translations

@@ -45,7 +45,7 @@ from sqlalchemy.orm import Session
 from benchmarks import bulk, seed
 from benchmarks.harness import REPO
 from benchmarks.report import Figure, ratio
-from benchmarks.scale import NOW, spread_time
+from benchmarks.scale import NOW, PERIOD, spread_time
 from tracker.core.db import make_engine
 from tracker.core.models import Reminder
 from tracker.reminders.planning import ChannelSettings, plan_reminders
@@ -81,7 +81,8 @@ def _prepare(database_url: str, patients: int) -> None:
     """The database of the scale benchmark, its day so far planned and sent."""
     engine = make_engine(database_url)
     seed.clinic(engine, 1, NOW)
-    seed.patients(engine, seed.Cohort(first_id=1, count=patients, reminder_time=spread_time), NOW)
+    cohort = seed.Cohort(first_id=1, count=patients, reminder_time=spread_time)
+    seed.patients(engine, cohort, NOW, period=PERIOD)
     seed.finish(engine)
     with Session(engine) as session:
         plan_reminders(session, now=NOW - timedelta(minutes=1), settings=ChannelSettings())

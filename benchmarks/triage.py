@@ -1,10 +1,17 @@
-"""Target 2: the coordinator's triage page ÷ the bare ``/livez`` on the same server.
+"""Target 2: the coordinator's triage page ÷ its floor, "same page, its data kept".
 
 One clinic of 500 active patients in a database of 10,000 patients and 1,000,000 pain
 scores (full size), with open alerts. A coordinator signs in (CSRF, argon2) and wrk loads
 the triage page (page 1: alerts first, each row with its pain sparkline and adherence).
-The full size measures three rounds of ``/livez`` then the page, and reports the round with
-the median ratio (every round's ratio is in the details).
+
+The limit is ``benchmarks/triage_floor.py``: the tracker with one more route that does the
+view's request work (sign-in check, clinic, audit row committed, the same template) but
+computes the page's data once and keeps it. It is served at the same time as the tracker,
+on the same database with the same settings, and each round loads the tracker (``/livez``,
+then the page), then the floor (the same), so each round's ratio compares two loads a few
+seconds apart. The full size measures three rounds and reports the round with the median
+ratio (every round's ratio is in the details); target ≥ 0.6 on both databases. The page
+itself keeps nothing: every view reads what was written up to that moment.
 
 Also reported:
 - SQL statements per page, counted in-process (SQLAlchemy's ``before_cursor_execute``) for
@@ -256,28 +263,44 @@ def _clean(rounds: list[Round]) -> bool:
     return all(r.load.errors == 0 and r.load.status_errors == 0 for r in rounds)
 
 
-def load_page(base: str, path: str, cookie: str, size: Size) -> list[Round]:
-    """``size.rounds`` rounds of /livez then ``path``, signed in with ``cookie``."""
+TARGET = 0.6
+
+
+def load_page(
+    base: str, path: str, cookie: str, size: Size, *, rounds: int | None = None
+) -> list[Round]:
+    """``rounds`` (``size.rounds``) rounds of /livez then ``path``, signed in with ``cookie``."""
     return load_rounds(
         base,
         path,
-        rounds=size.rounds,
+        rounds=size.rounds if rounds is None else rounds,
         connections=size.connections,
         seconds=size.seconds,
         lua=f'wrk.headers["Cookie"] = "{cookie}"\n',
     )
 
 
-def page_floor(database_url: str, email: str, size: Size, *, access_log: Path) -> list[Round]:
-    """Rounds of ``benchmarks/triage_floor.py``'s page (the triage view with the page's
-    data computed once) on the same database, server settings and load as the real page."""
-    with gunicorn(
+def floor_server(database_url: str, size: Size, *, access_log: Path):  # type: ignore[no-untyped-def]
+    """``benchmarks/triage_floor.py`` (the triage view with the page's data computed once)
+    on the same database and server settings as the real page; yields its base URL."""
+    return gunicorn(
         database_url,
         workers=size.workers,
         access_log=access_log,
         app="benchmarks.triage_floor:app",
-    ) as base:
-        return load_page(base, "/floor/triage", sign_in(base, email), size)
+    )
+
+
+@dataclass(frozen=True)
+class Pair:
+    """One round of the real page, then one of its floor."""
+
+    page: Round
+    floor: Round
+
+    @property
+    def ratio(self) -> float:
+        return ratio(self.page.load.rps, self.floor.load.rps)
 
 
 def run(database_url: str, backend: str, size_name: str) -> list[Figure]:
@@ -293,12 +316,19 @@ def run(database_url: str, backend: str, size_name: str) -> list[Figure]:
 
     log_dir = Path(tempfile.mkdtemp(prefix="tracker-bench-log-"))
     access_log = log_dir / "access.log"
-    with gunicorn(database_url, workers=size.workers, access_log=access_log) as base:
-        cookie = sign_in(base, email)
-        rounds = load_page(base, "/coordinator/", cookie, size)
+    with (
+        gunicorn(database_url, workers=size.workers, access_log=access_log) as base,
+        floor_server(database_url, size, access_log=log_dir / "floor.log") as floor_base,
+    ):
+        cookie, floor_cookie = sign_in(base, email), sign_in(floor_base, email)
+        pairs = []
+        for _ in range(size.rounds):
+            (page_round,) = load_page(base, "/coordinator/", cookie, size, rounds=1)
+            (floor_round,) = load_page(floor_base, "/floor/triage", floor_cookie, size, rounds=1)
+            pairs.append(Pair(page=page_round, floor=floor_round))
         # The round whose ratio is the median (single loads differ by a fifth and more).
-        median = median_by(rounds, lambda r: r.ratio)
-        bare, load = median.bare, median.load
+        pair = median_by(pairs, lambda p: p.ratio)
+        bare, load = pair.page.bare, pair.page.load
         logged_before = len(access_log_lines(access_log))
         half = paced(
             base + "/coordinator/",
@@ -307,12 +337,13 @@ def run(database_url: str, backend: str, size_name: str) -> list[Figure]:
             headers={"Cookie": cookie},
         )
     lines = access_log_lines(access_log)[logged_before:]
-    floor = page_floor(database_url, email, size, access_log=log_dir / "floor.log")
+    rounds = [p.page for p in pairs]
+    floor = [p.floor for p in pairs]
     shutil.rmtree(log_dir, ignore_errors=True)
     server_ms = [micros / 1000 for method, path, _, micros in lines if path == "/coordinator/"]
     server_p95 = percentile(server_ms, 95)
     clean = half.errors == 0 and _clean(rounds)
-    floor_median = median_by(floor, lambda r: r.ratio)
+    floor_median = pair.floor
     details = {
         "clinic_patients": size.clinic_patients,
         "database_patients": size.clinic_patients * (1 + size.other_clinics) + size.small_clinic,
@@ -321,7 +352,9 @@ def run(database_url: str, backend: str, size_name: str) -> list[Figure]:
         "workers": size.workers,
         "connections": size.connections,
         "rounds": size.rounds,
-        "ratio_of_each_round": [r.ratio for r in rounds],
+        "ratio_of_each_round": [p.ratio for p in pairs],
+        "page_vs_livez": ratio(load.rps, bare.rps),
+        "page_vs_livez_of_each_round": [r.ratio for r in rounds],
         "load": load.as_dict(),
         "bare": bare.as_dict(),
         "paced_half_max": half.as_dict(),
@@ -330,8 +363,7 @@ def run(database_url: str, backend: str, size_name: str) -> list[Figure]:
         "queries_per_page_small_clinic": small_queries,
         "in_process_ms": costs,
         "zero_errors": clean,
-        "floor_page_rps": floor_median.load.rps,
-        "page_vs_floor_page": ratio(load.rps, floor_median.load.rps),
+        "floor_load": floor_median.load.as_dict(),
     }
     return [
         Figure(
@@ -340,10 +372,10 @@ def run(database_url: str, backend: str, size_name: str) -> list[Figure]:
             name="triage page req/s",
             value=load.rps,
             unit="req/s",
-            limit_name="/livez req/s",
-            limit=bare.rps,
-            ratio=ratio(load.rps, bare.rps) if clean else 0.0,
-            target=0.15,
+            limit_name="floor page req/s",
+            limit=floor_median.load.rps,
+            ratio=pair.ratio if clean and _clean(floor) else 0.0,
+            target=TARGET,
             details=details,
         ),
         # No target: the best this page allows on this stack (benchmarks/triage_floor.py).

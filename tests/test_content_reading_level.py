@@ -30,6 +30,8 @@ MAX_GRADE = 6.0
 CLINIC_ONLY = {"id", "version", "key", "action", "check_in", "kind", "replaced_by", "why"}
 CLINIC_ONLY_PARTS = ("source", "review", "confirm", "note", "comment")
 IDENTIFIER = re.compile(r"[a-z0-9_]+")
+# Texts in other languages (plans/translations.py): an English formula does not measure them.
+OTHER_LANGUAGES = {"translations"}
 
 
 def grade(text: str) -> float:
@@ -56,7 +58,7 @@ def _check_texts(node, where: str):
         return
     strings: list[str] = []
     for name, value in node.items():
-        if _is_clinic_only(str(name)):
+        if _is_clinic_only(str(name)) or name in OTHER_LANGUAGES:
             continue
         values = value if isinstance(value, list) else [value]
         own = [v for v in values if isinstance(v, str) and not IDENTIFIER.fullmatch(v.strip())]

@@ -6,7 +6,15 @@ from sqlalchemy import func, select
 
 from tests.conftest import NOW
 from tracker.cli import demo
-from tracker.core.models import Alert, CarePlan, PainEntry, Patient, SymptomReport, User
+from tracker.core.models import (
+    Alert,
+    Caregiver,
+    CarePlan,
+    PainEntry,
+    Patient,
+    SymptomReport,
+    User,
+)
 from tracker.plans.warning_signs import load_signs, signs_path
 from tracker.reminders.planning import planned_through
 
@@ -25,7 +33,7 @@ def test_the_demo_seeds_patients_with_varied_histories_once(app, session, templa
     signs = load_signs(signs_path(app.config["SCHEDULES_DIR"]))
     _clinic, created = demo.seed(session, templates, signs, now=NOW, grace_days=14)
     assert created
-    assert session.scalar(select(func.count()).select_from(Patient)) == len(demo.PATIENTS) == 23
+    assert session.scalar(select(func.count()).select_from(Patient)) == len(demo.PATIENTS) == 24
     assert session.scalar(select(func.count()).select_from(User)) == 2
 
     plans = {p.patient.name: p for p in session.scalars(select(CarePlan))}
@@ -64,4 +72,25 @@ def test_the_demo_seeds_patients_with_varied_histories_once(app, session, templa
 
     _, again = demo.seed(session, templates, signs, now=NOW, grace_days=14)
     assert not again
-    assert session.scalar(select(func.count()).select_from(Patient)) == 23
+    assert session.scalar(select(func.count()).select_from(Patient)) == 24
+    assert session.scalar(select(func.count()).select_from(Caregiver)) == 1
+
+
+def test_the_demo_has_a_spanish_speaker_whose_daughter_enters_some_of_her_days(
+    app, session, templates
+):
+    signs = load_signs(signs_path(app.config["SCHEDULES_DIR"]))
+    demo.seed(session, templates, signs, now=NOW, grace_days=14)
+    yolanda = session.scalar(select(Patient).where(Patient.name == "Yolanda Ríos"))
+    assert yolanda.language == "es"
+    (lucia,) = yolanda.caregivers
+    assert (lucia.label, lucia.scope, lucia.language) == ("Lucía Ríos (daughter)", "act", "es")
+    assert lucia.consent == "recorded" and lucia.added_by_user_id is not None
+    assert lucia.reminder_channel == "webhook" and lucia.sms_number == "+15552010190"
+    entries = session.scalars(
+        select(PainEntry).where(PainEntry.plan_id == yolanda.plans[-1].id)
+    ).all()
+    by_her = {e.local_day for e in entries if e.entered_by_caregiver_id == lucia.id}
+    by_patient = {e.local_day for e in entries if e.entered_by_caregiver_id is None}
+    assert by_her and by_patient  # some days each: the care team sees who entered what
+

@@ -1,8 +1,9 @@
 """Access rules as a matrix: every care team URL x who is asking.
 
-anonymous -> sign-in redirect; a patient's session -> 403; a coordinator of another clinic ->
-404 for anything about one of our patients; the clinic's own coordinator -> success; admin
-pages -> 403 for a coordinator.
+anonymous -> sign-in redirect; a patient's session, or a caregiver's -> 403; a coordinator of
+another clinic -> 404 for anything about one of our patients; the clinic's own coordinator ->
+success; admin pages -> 403 for a coordinator. The patient's pages, as a patient or one of
+their caregivers: tests/patient/test_caregivers_access.py.
 """
 
 from __future__ import annotations
@@ -11,13 +12,17 @@ from dataclasses import dataclass
 
 import pytest
 
+from tests.conftest import NOW
 from tests.coordinator.conftest import open_alert, sign_in_as
+from tests.patient.caregiver_fixtures import open_link
+from tracker.core.models import Patient
+from tracker.plans import caregivers
 
 
 @dataclass(frozen=True)
 class Endpoint:
     method: str
-    path: str  # {patient}, {alert}, {user} are filled in from the world fixture
+    path: str  # {patient}, {caregiver}, {alert}, {user} are filled in from the world fixture
     ok: int  # status for the clinic's own coordinator (or admin, for admin pages)
     data: tuple[tuple[str, str], ...] = ()
     admin_only: bool = False
@@ -68,6 +73,46 @@ ENDPOINTS = [
         "/coordinator/patients/{patient}/link",
         200,
         (("action", "rotate"),),
+        about_patient=True,
+    ),
+    Endpoint(
+        "POST",
+        "/coordinator/patients/{patient}/caregivers",
+        302,
+        (
+            ("name", "Sam Helper"),
+            ("relation", "son"),
+            ("phone", "555-0177"),
+            ("scope", "view"),
+            ("consented", "yes"),
+            ("consent_note", "Said yes on the phone"),
+        ),
+        about_patient=True,
+    ),
+    Endpoint(
+        "POST",
+        "/coordinator/patients/{patient}/caregivers/{caregiver}/scope",
+        302,
+        (("scope", "view"),),
+        about_patient=True,
+    ),
+    Endpoint(
+        "POST",
+        "/coordinator/patients/{patient}/caregivers/{caregiver}/link",
+        200,
+        about_patient=True,
+    ),
+    Endpoint(
+        "POST",
+        "/coordinator/patients/{patient}/caregivers/{caregiver}/remove",
+        302,
+        about_patient=True,
+    ),
+    Endpoint(
+        "POST",
+        "/coordinator/patients/{patient}/language",
+        302,
+        (("language", "es"),),
         about_patient=True,
     ),
     Endpoint("GET", "/coordinator/enrol", 200),
@@ -132,8 +177,23 @@ def world(session, clinic, other_clinic, enrolled, make_user):
     patient = enrolled(days_ago=4, name="Our Patient")
     alert = open_alert(session, patient.plan, "severe_pain", "high", "Pain 8/10 on day 4")
     colleague = make_user(clinic, email="colleague@example.org")
+    helper = caregivers.add_caregiver(
+        session,
+        patient.patient,
+        name="Wendy Neighbour",
+        relation="neighbour",
+        email=None,
+        phone="555-0166",
+        scope="act",
+        language="en",
+        reminder_channel=None,
+        consent="patient",
+        now=NOW,
+    )
+    session.commit()
     return {
         "patient": patient.patient.id,
+        "caregiver": helper.id,
         "alert": alert.id,
         "user": colleague.id,
         "coordinator": make_user(clinic),
@@ -166,6 +226,38 @@ def test_it_refuses_a_patient_session(app, world, endpoint):
     with client.session_transaction() as sess:
         sess["patient_id"] = world["patient"]
         sess["patient_v"] = 0
+    assert call(client, endpoint, world).status_code == 403
+
+
+@pytest.mark.parametrize("endpoint", ENDPOINTS, ids=IDS)
+@pytest.mark.parametrize("scope", ["view", "act"])
+def test_it_refuses_a_caregiver_session(app, session, world, endpoint, scope):
+    # A caregiver signed in by their own link, for our patient: the care team's pages are
+    # not theirs, whatever they may do on the patient's.
+    patient = session.get(Patient, world["patient"])
+    caregiver = caregivers.add_caregiver(
+        session,
+        patient,
+        name="Ana Ruiz",
+        relation="daughter",
+        email="ana@example.org",
+        phone=None,
+        scope=scope,
+        language="en",
+        reminder_channel=None,
+        consent="patient",
+        now=NOW,
+    )
+    raw = caregivers.issue_caregiver_link(
+        session,
+        caregiver,
+        patient.plans[-1],
+        actor=caregivers.Actor.patient(patient.id),
+        now=NOW,
+        grace_days=14,
+    )
+    session.commit()
+    client = open_link(app.test_client(), raw)
     assert call(client, endpoint, world).status_code == 403
 
 

@@ -3,6 +3,7 @@ and text only), approval state; coordinators are refused."""
 
 from __future__ import annotations
 
+from markupsafe import escape
 from sqlalchemy import select
 
 from tracker.core.models import AuditEvent, ContentApproval
@@ -70,3 +71,17 @@ def test_coordinators_cannot_see_or_approve(coordinator_client, app):
     assert coordinator_client.get("/coordinator/admin/content/").status_code in (403, 404)
     response = coordinator_client.post("/coordinator/admin/content/approve", data=_form(f))
     assert response.status_code in (403, 404)
+
+
+def test_the_sheet_lists_each_translation_with_its_own_review_state(admin_client, app):
+    files = review_sheet(app.config["SCHEDULES_DIR"], "kyphoplasty")
+    translations = [t for f in files for t in f.translations]
+    assert translations, "the kyphoplasty plan and its checks carry Spanish translations"
+    html = admin_client.get("/coordinator/admin/content/kyphoplasty").get_data(as_text=True)
+    assert "Translations of this file" in html
+    assert "Español" in html
+    # Nobody has confirmed them yet: each says so, beside the English it came from.
+    unreviewed = [t for t in translations if t.needs_review]
+    assert unreviewed and "needs review" in html.lower()
+    first = unreviewed[0]
+    assert escape(first.translated) in html and escape(first.english) in html

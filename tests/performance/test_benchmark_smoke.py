@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 import smtplib
 
+import pytest
+
 from benchmarks.__main__ import main
 from benchmarks.delivery import receiver
 
@@ -64,6 +66,55 @@ def test_the_scale_benchmark_ticks_each_size_in_several_processes_on_new_minutes
         ]
         assert [len(seconds) for seconds in tick["all_seconds"]] == [5, 5]
     assert memory["value"] == ticks[-1]["peak_rss_mb"] > 0
+    # Only growth counts: the largest size against the cheapest of the smaller ones.
+    assert speed["value"] == ticks[-1]["us_per_patient"]
+    assert speed["limit"] == min(t["us_per_patient"] for t in ticks[:-1])
+    assert speed["ratio"] == round(speed["value"] / speed["limit"], 3)
+
+
+def test_the_scale_sizes_reach_a_million_patients_on_postgresql_only() -> None:
+    from benchmarks.scale import SIZES
+
+    full = SIZES["full"]
+    assert full.on("postgresql")[-1] == 1_000_000
+    assert full.on("sqlite")[-1] == 300_000
+    assert full.on("sqlite") == full.on("postgresql")[:-1]
+    assert all(len(size.on("sqlite")) >= 2 for size in SIZES.values())
+
+
+@pytest.mark.postgres_only
+def test_patients_copied_by_the_server_are_the_ones_the_driver_would_have_sent(backend) -> None:
+    # seed.patients(..., period=...) sends one period of patients and has PostgreSQL copy
+    # them: the rows must be exactly those of sending every patient.
+    from sqlalchemy import text
+
+    from benchmarks import seed
+    from benchmarks.databases import throwaway_database
+    from benchmarks.scale import NOW, PERIOD, spread_time
+    from tests.conftest import _require_postgres
+    from tracker.core.db import make_engine
+
+    _require_postgres()
+    tables = []
+    for period in (None, PERIOD):
+        with throwaway_database("postgresql") as url:
+            engine = make_engine(url)
+            seed.clinic(engine, 1, NOW)
+            # A second cohort starting mid-period, as the scale benchmark's sizes do.
+            for first, count in ((1, 1000), (1001, 2 * PERIOD + 77)):
+                cohort = seed.Cohort(first_id=first, count=count, reminder_time=spread_time)
+                seed.patients(engine, cohort, NOW, period=period)
+            with engine.connect() as conn:
+                tables.append(
+                    [
+                        conn.execute(text(f"SELECT * FROM {table} ORDER BY id")).all()
+                        for table in ("patient", "care_plan")
+                    ]
+                )
+            engine.dispose()
+    sent, copied = tables
+    assert len(copied[1]) == 1000 + 2 * PERIOD + 77
+    assert copied == sent
 
 
 def test_the_scale_out_benchmark_shares_each_tick_among_its_scheduler_processes(tmp_path) -> None:
@@ -117,6 +168,54 @@ def test_the_scale_out_benchmark_shares_each_tick_among_its_scheduler_processes(
     assert {group["floor_iterations"] for group in groups.values()} == {
         groups["1"]["floor_iterations"]
     }
+
+
+@pytest.mark.postgres_only
+def test_the_morning_peak_benchmark_sends_every_reminder_with_1_and_2_schedulers(
+    backend, tmp_path
+) -> None:
+    # Every patient's reminder due at once, sent to a loopback webhook receiver by one
+    # scheduler process, then (all due again) by two; PostgreSQL only.
+    from benchmarks.morning_peak import GROUPS, RATE_TARGET, SIZES
+    from tests.conftest import _require_postgres
+
+    _require_postgres()
+    report = tmp_path / "report.json"
+    reminders = SIZES["smoke"].reminders
+
+    both = "sqlite,postgresql"
+    status = main(
+        ["--size", "smoke", "--only", "morning_peak", "--backends", both, "--json", str(report)]
+    )
+
+    figures = {f["name"]: f for f in json.loads(report.read_text())["figures"]}
+    label = f"({reminders:,} due at once)"
+    assert status == 0
+    assert {f["backend"] for f in figures.values()} == {"postgresql"}  # not run on SQLite
+    assert set(figures) == {
+        f"reminders/s, 1 scheduler {label}",
+        f"reminders/s, 2 schedulers {label}",
+        "due→sent p95, 1 scheduler",
+        "due→sent p95, 2 schedulers",
+    }
+    one, two = (
+        figures[f"reminders/s, 1 scheduler {label}"],
+        figures[f"reminders/s, 2 schedulers {label}"],
+    )
+    assert one["target"] is None and one["value"] > 0
+    assert two["limit"] == one["value"] and two["target"] == RATE_TARGET
+    assert two["ratio"] == round(two["value"] / one["value"], 3)
+    details = two["details"]
+    assert details["received"] == reminders * len(GROUPS)
+    for count, group in details["groups"].items():
+        assert group["schedulers"] == int(count)
+        assert len(group["sent_by_each"]) == int(count) and sum(group["sent_by_each"]) == reminders
+        assert 0 < group["due_to_sent_p50_s"] <= group["due_to_sent_p95_s"]
+        assert all(0 < mb < 250 for mb in group["peak_rss_mb"])
+    assert (
+        figures["due→sent p95, 2 schedulers"]["value"]
+        == details["groups"]["2"]["due_to_sent_p95_s"]
+    )
 
 
 def test_the_clinic_report_benchmark_checks_the_report_and_its_fixed_statements(
@@ -250,11 +349,17 @@ def test_the_http_benchmarks_run_through_gunicorn_and_wrk(tmp_path) -> None:
     assert post["details"]["rows"] > 0 and post["ratio"] > 0
     assert len(post["details"]["ratio_of_each_round"]) == 1
     assert figures["floor: same POST, no app (no DB)"]["ratio"] > 0
-    # The second floor stores each score it answers, as the tracker must.
+    # The second floor stores each score it answers, as the tracker must; it is the POST's
+    # limit, loaded in the same round.
     with_insert = figures["floor + one durable INSERT (no app)"]
     assert with_insert["ratio"] > 0 and with_insert["details"]["rows"] > 0
     assert with_insert["details"]["every_2xx_3xx_is_a_row"]
-    assert figures["triage page req/s"]["ratio"] > 0
+    assert post["limit"] == with_insert["value"] and post["target"] == 0.85
+    assert post["ratio"] == round(post["value"] / post["limit"], 3)
+    page, floor = figures["triage page req/s"], figures["floor: same page, its data kept"]
+    assert page["ratio"] > 0 and page["target"] == 0.6
+    assert page["limit"] == floor["value"] > 0
+    assert page["ratio"] == round(page["value"] / page["limit"], 3)
     costs = figures["triage page req/s"]["details"]["in_process_ms"]
     assert costs["page_sql_ms"] > 0 and 0 < costs["page_render_cpu_ms"] < costs["page_cpu_ms"]
     statements = figures["SQL statements per page (20 vs 5 pts)"]

@@ -96,9 +96,12 @@ def add_symptom_report(
     answers: dict[str, bool],
     severity: str,
     supersedes: SymptomReport | None = None,
+    caregiver_id: int | None = None,
 ) -> SymptomReport:
-    """Store a report; with ``supersedes``, as the correction of that one (at most one)."""
+    """Store a report; with ``supersedes``, as the correction of that one (at most one).
+    ``caregiver_id``: the caregiver who answered for the patient (None: the patient)."""
     report = SymptomReport(
+        entered_by_caregiver_id=caregiver_id,
         plan_id=plan_id,
         local_day=local_day,
         recorded_at=now,
@@ -124,8 +127,10 @@ def correct_pain_entry(
     patient_id: int,
     clinic_id: int,
     remote_addr: str | None = None,
+    caregiver_id: int | None = None,
 ) -> PainEntry:
-    """Add the entry that supersedes ``original``; the caller commits.
+    """Add the entry that supersedes ``original``; the caller commits. ``caregiver_id``:
+    the caregiver who corrected it for the patient (None: the patient).
 
     Only today's entries can be corrected: a past day's record is what the care team has
     already seen. A second correction of the same entry (two tabs, a double tap) is refused
@@ -142,6 +147,7 @@ def correct_pain_entry(
         local_day=original.local_day,
         recorded_at=now,
         supersedes_id=original.id,
+        entered_by_caregiver_id=caregiver_id,
     )
     try:
         with session.begin_nested():
@@ -152,8 +158,9 @@ def correct_pain_entry(
         session,
         now=now,
         action="patient.pain_corrected",
-        actor_type="patient",
-        actor_patient_id=patient_id,
+        actor_type="patient" if caregiver_id is None else "caregiver",
+        actor_patient_id=patient_id if caregiver_id is None else None,
+        actor_caregiver_id=caregiver_id,
         clinic_id=clinic_id,
         patient_id=patient_id,
         detail={"pain_entry_id": replacement.id, "supersedes_id": original.id},

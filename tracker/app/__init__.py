@@ -31,6 +31,7 @@ def create_app(test_config: dict[str, Any] | None = None, *, serving: bool = Tru
     from tracker.care import texts as coordinator_texts
     from tracker.care import views as coordinator_views
     from tracker.core import config, db, log_redaction, whole_numbers
+    from tracker.patient import caregivers as patient_caregivers
     from tracker.patient import questions as patient_questions
     from tracker.patient import views as patient_views
     from tracker.plans import templates as plan_templates
@@ -60,9 +61,11 @@ def create_app(test_config: dict[str, Any] | None = None, *, serving: bool = Tru
     site.init_app(app)
     patient_views.init_app(app)
     patient_questions.init_app(app)
+    patient_caregivers.init_app(app)
     coordinator_views.init_app(app)
     coordinator_report.init_app(app)
     texting_views.init_app(app)  # the SMS gateway's endpoints (tracker/texting)
     coordinator_texts.init_app(app)
     input_rules.init_app(app)  # last: forms and stored text, one rule (docs/security.md)
+    site.init_babel(app)  # after the blueprints: the care team's pages stay in English
     return app

@@ -1,4 +1,5 @@
-"""Pages that belong to no one area: the landing page, the health check and the icon."""
+"""Pages that belong to no one area: the landing page, the health check and the icon; and
+the language each page is written in (Flask-Babel's locale)."""
 
 from __future__ import annotations
 
@@ -6,13 +7,15 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-from flask import Blueprint, Flask, Response, current_app, render_template
+from flask import Blueprint, Flask, Response, current_app, g, render_template, request
+from flask_babel import Babel, get_locale
 from sqlalchemy import func, select, text
 from sqlalchemy.exc import DBAPIError
 
 from tracker.core.clock import request_now
 from tracker.core.db import get_session
-from tracker.core.models import DeliveryIncident, SchedulerHeartbeat
+from tracker.core.languages import DEFAULT_LANGUAGE, TRANSLATIONS_DIR, language_or_default
+from tracker.core.models import LANGUAGES, DeliveryIncident, SchedulerHeartbeat
 
 bp = Blueprint("site", __name__)
 
@@ -85,6 +88,46 @@ def healthz() -> tuple[dict[str, Any], int]:
         "delivery": delivery,
     }
     return body, 200 if healthy else 503
+
+
+# --- the language of a page ------------------------------------------------------------------
+
+# The care team's blueprints (tracker/care), filled in once all blueprints are registered.
+_ENGLISH_ONLY = "tracker.english_only_blueprints"
+
+
+def page_language() -> str:
+    """Flask-Babel's locale selector. The care team's pages are in the clinic's language
+    (English), whatever the browser asks for. A signed-in patient's (or caregiver's) pages are
+    in their chosen language (``g.language``, set by the session check,
+    tracker/patient/session.py). Pages before sign-in (a link that does not work, signed
+    out) follow the browser's Accept-Language among the languages the product speaks."""
+    if request.blueprint in current_app.extensions.get(_ENGLISH_ONLY, ()):
+        return DEFAULT_LANGUAGE
+    chosen = getattr(g, "language", None)
+    if chosen in LANGUAGES:
+        return chosen
+    return language_or_default(request.accept_languages.best_match(LANGUAGES))
+
+
+def current_language() -> str:
+    """The language of the page being written (``page_language``, or English outside a
+    request): what the patient pages pass to time_format and templates show in ``lang``."""
+    locale = get_locale()
+    return language_or_default(locale.language if locale is not None else None)
+
+
+def init_babel(app: Flask) -> None:
+    """Flask-Babel on the one catalogue (tracker/core/languages.py). Called after every
+    blueprint is registered: the care team's are the English-only ones."""
+    app.config.setdefault("BABEL_TRANSLATION_DIRECTORIES", str(TRANSLATIONS_DIR))
+    app.config.setdefault("BABEL_DEFAULT_LOCALE", DEFAULT_LANGUAGE)
+    app.extensions[_ENGLISH_ONLY] = frozenset(
+        name for name, blueprint in app.blueprints.items()
+        if blueprint.import_name.startswith("tracker.care.")
+    )
+    Babel(app, locale_selector=page_language)
+    app.add_template_global(current_language, "current_language")
 
 
 def init_app(app: Flask) -> None:

@@ -35,6 +35,7 @@ from tracker.core.models import (
     WEEKDAYS,
     Alert,
     AuditEvent,
+    Caregiver,
     Clinic,
     OnCallContact,
     Patient,
@@ -655,10 +656,20 @@ def _audit_names(db: Any, clinic_id: int, events: Any) -> audit_words.Names:
     alerts = select(Alert.id, Alert.rule).where(
         Alert.id.in_(alert_ids), Alert.clinic_id == clinic_id
     )
+    # Caregivers: one more query, only on a page whose events name one.
+    caregiver_ids = audit_words.caregiver_ids_named(events)
+    caregivers = select(Caregiver.id, Caregiver.name, Caregiver.relation).where(
+        Caregiver.id.in_(caregiver_ids), Caregiver.clinic_id == clinic_id
+    )
     return audit_words.Names(
         users=dict(db.execute(users).all()) if user_ids else {},
         patients=dict(db.execute(patients).all()) if patient_ids else {},
         alert_rules=dict(db.execute(alerts).all()) if alert_ids else {},
+        caregivers=(
+            {id_: (name, relation) for id_, name, relation in db.execute(caregivers)}
+            if caregiver_ids
+            else {}
+        ),
     )
 
 

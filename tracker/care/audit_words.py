@@ -5,6 +5,10 @@ Pure functions over loaded rows: the audit page (admin.audit_log) loads the peop
 alerts an event names, in a fixed number of queries per page, and passes their names in.
 An action code with no sentence here (a new one) still reads as words, built from the code
 itself, and the raw code and detail stay one click away on the page.
+
+A caregiver acts under their own name (SPEC section 6, "Caregivers"): "Ana Ruiz (Jo
+Sample's daughter) corrected a pain score"; their names come in one more query, made only
+when the page's events name a caregiver (``caregiver_ids_named``).
 """
 
 from __future__ import annotations
@@ -36,6 +40,8 @@ class Names:
     users: dict[int, str] = field(default_factory=dict)
     patients: dict[int, str] = field(default_factory=dict)
     alert_rules: dict[int, str] = field(default_factory=dict)
+    # Caregiver id -> (name, relation): "Ana Ruiz", "daughter".
+    caregivers: dict[int, tuple[str, str]] = field(default_factory=dict)
 
 
 def _int(value: Any) -> int | None:
@@ -62,7 +68,31 @@ def ids_named(events: Iterable[AuditEvent]) -> tuple[set[int], set[int], set[int
     return users, patients, alerts
 
 
+def caregiver_ids_named(events: Iterable[AuditEvent]) -> set[int]:
+    """The caregivers ``events`` name (as the actor, or in the detail), to load their names."""
+    ids: set[int] = set()
+    for e in events:
+        if e.actor_caregiver_id:
+            ids.add(e.actor_caregiver_id)
+        if _int((e.detail or {}).get("caregiver_id")):
+            ids.add(e.detail["caregiver_id"])
+    return ids
+
+
+def caregiver_label(caregiver_id: int | None, names: Names) -> str:
+    """ "Ana Ruiz (daughter)", or "a caregiver" when the name is not loaded."""
+    known = names.caregivers.get(caregiver_id or 0)
+    return f"{known[0]} ({known[1]})" if known else "a caregiver"
+
+
 def actor(event: AuditEvent, names: Names) -> str:
+    if event.actor_type == "caregiver":
+        known = names.caregivers.get(event.actor_caregiver_id or 0)
+        if known is None:
+            return "A caregiver"
+        patient = names.patients.get(event.patient_id or 0)
+        whose = f"{_possessive(patient)} " if patient else "caregiver, "
+        return f"{known[0]} ({whose}{known[1]})"
     if event.actor_type == "user":
         return names.users.get(event.actor_user_id or 0, "A former user")
     if event.actor_type == "patient":
@@ -106,6 +136,15 @@ class _Say:
     @property
     def user(self) -> str:
         return self.names.users.get(_int(self.detail.get("user_id")) or 0, "an account")
+
+    @property
+    def caregiver(self) -> str:
+        """The caregiver the event is about: "Ana Ruiz (daughter)"."""
+        return caregiver_label(_int(self.detail.get("caregiver_id")), self.names)
+
+    @property
+    def by_caregiver(self) -> bool:
+        return self.event.actor_type == "caregiver"
 
     def text(self, key: str, default: str = "") -> str:
         value = self.detail.get(key)
@@ -157,7 +196,33 @@ def _alert_assign(s: _Say) -> str:
 
 def _contact_log(s: _Say) -> str:
     summary = OUTCOME_SUMMARIES.get(s.text("outcome"), "a contact")
+    if _int(s.detail.get("caregiver_id")):
+        return (
+            f"{s.who} logged a contact with {s.caregiver}, {s.patients} caregiver: "
+            f"{summary.lower()}"
+        )
     return f"{s.who} logged a contact with {s.patient}: {summary.lower()}"
+
+
+SCOPE_WORDS = {"view": "view only", "act": "view and record"}
+
+
+def _caregiver_added(s: _Say) -> str:
+    if s.event.actor_type == "patient":
+        return f"{s.who} added {s.caregiver} as a caregiver"
+    consent = " (the patient's consent recorded)" if s.detail.get("consent") == "recorded" else ""
+    return f"{s.who} added {s.caregiver} as {s.patients} caregiver{consent}"
+
+
+def _caregiver_scope(s: _Say) -> str:
+    to = SCOPE_WORDS.get(s.text("to"), "something else")
+    return f"{s.who} changed what {s.caregiver}, {s.patients} caregiver, may do: {to}"
+
+
+def _language(s: _Say) -> str:
+    names = {"en": "English", "es": "Spanish"}
+    to = names.get(s.text("to"), "another language")
+    return f"{s.who} changed {s.patients} language to {to}"
 
 
 def _page(template: str) -> Callable[[_Say], str]:
@@ -203,8 +268,16 @@ SENTENCES: dict[str, Callable[[_Say], str]] = {
     "patient.pain_corrected": lambda s: f"{s.who} corrected a pain score",
     "patient.symptom_report_corrected": lambda s: f"{s.who} corrected a warning-signs check",
     "patient.opioid_check_changed": lambda s: (
-        f"{s.who} changed their answer about opioid pain medicine"
+        f"{s.who} changed {'the' if s.by_caregiver else 'their'} answer about opioid pain medicine"
     ),
+    # Caregivers (tracker/plans/caregivers.py), and the patient's language
+    "caregiver.added": _caregiver_added,
+    "caregiver.removed": lambda s: f"{s.who} removed {s.caregiver} as {s.patients} caregiver",
+    "caregiver.scope_changed": _caregiver_scope,
+    "caregiver.link_issued": lambda s: (
+        f"{s.who} issued a new personal link for {s.caregiver}, {s.patients} caregiver"
+    ),
+    "patient.language": _language,
     # On-call paging (the system)
     "alert.page_queued": _page(
         "The system started paging {contact} by {channel} about {alert} for {patient}"

@@ -4,12 +4,16 @@ Recorded from the triage row and from the patient page; the latest entry shows o
 triage row ("Called · no answer · 2 h ago by Casey Coordinator") so a nurse can see who
 was called today without opening each patient. Entries are never edited or deleted: a
 wrong one is followed by a right one, as in a paper log.
+
+On the patient page the team also says who was reached: the patient or one of their
+caregivers. A call with a caregiver is kept in the entry's note ("With Ana Ruiz (daughter):
+...") and in its audit row (``caregiver_id``); the log has no column of its own for it.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, time
 from functools import cache
@@ -22,6 +26,7 @@ from tracker.core.models import (
     CONTACT_OUTCOMES,
     NOTE_MAX_LENGTH,
     Alert,
+    Caregiver,
     ContactLogEntry,
     Patient,
     User,
@@ -61,18 +66,50 @@ class ContactInput:
     outcome: str
     note: str | None
     contacted_at: datetime
+    # The caregiver the call was with ("with" on the form); None: the patient.
+    caregiver_id: int | None = None
 
 
-def parse_contact(form: Mapping[str, str], *, tz_name: str, now: datetime) -> ContactInput:
+# The "with" field's value for the patient; a caregiver's is "caregiver-<id>".
+WITH_PATIENT = "patient"
+
+
+def with_choices(caregivers: Iterable[Caregiver]) -> dict[str, str]:
+    """Who a call can be with, for the patient page's form: the patient, then each
+    current caregiver ("caregiver-<id>": "Ana Ruiz (daughter)")."""
+    choices = {WITH_PATIENT: "The patient"}
+    for caregiver in caregivers:
+        if caregiver.removed_at is None:
+            choices[f"caregiver-{caregiver.id}"] = caregiver.label
+    return choices
+
+
+def parse_contact(
+    form: Mapping[str, str],
+    *,
+    tz_name: str,
+    now: datetime,
+    reached: Mapping[str, str] | None = None,
+) -> ContactInput:
     """A contact from form fields ``outcome``, ``note`` and ``time`` (optional "HH:MM" today
     in ``tz_name``, the clinic's zone; empty: ``now``). Every problem at once, by field, in
-    ContactError."""
+    ContactError. ``reached``: the ``with`` field's choices (``with_choices``) where the
+    form offers them; a call with a caregiver starts its note with their name."""
     errors: dict[str, str] = {}
     outcome = (form.get("outcome") or "").strip()
     if outcome not in OUTCOME_CHOICES:
         choices = ", ".join(label.lower() for label in OUTCOME_CHOICES.values())
         errors["outcome"] = f"Choose how the contact went: {choices}."
     note = (form.get("note") or "").strip()
+    caregiver_id = None
+    with_value = (form.get("with") or WITH_PATIENT).strip()
+    if with_value != WITH_PATIENT:
+        label = (reached or {}).get(with_value)
+        if label is None:
+            errors["with"] = "Choose who the call was with: the patient or a caregiver listed."
+        else:
+            caregiver_id = int(with_value.removeprefix("caregiver-"))
+            note = f"With {label}: {note}" if note else f"With {label}."
     if len(note) > NOTE_MAX_LENGTH:
         errors["note"] = (
             f"Keep the note to {NOTE_MAX_LENGTH} characters or fewer (it has {len(note)})."
@@ -94,7 +131,9 @@ def parse_contact(form: Mapping[str, str], *, tz_name: str, now: datetime) -> Co
                 contacted_at = at
     if errors:
         raise ContactError(errors)
-    return ContactInput(outcome=outcome, note=note or None, contacted_at=contacted_at)
+    return ContactInput(
+        outcome=outcome, note=note or None, contacted_at=contacted_at, caregiver_id=caregiver_id
+    )
 
 
 def log_contact(
@@ -212,12 +251,18 @@ class PatientContactLog:
     entries: list[ContactShown]
     choices: dict[str, str]
     note_max_length: int = NOTE_MAX_LENGTH
+    # Who a call can be with (``with_choices``): offered when the patient has caregivers.
+    people: dict[str, str] | None = None
 
 
-def for_patient_page(session: Session, patient_id: int) -> PatientContactLog:
+def for_patient_page(
+    session: Session, patient_id: int, caregivers: Iterable[Caregiver] = ()
+) -> PatientContactLog:
     """The context of the patient page's contact log (``contact_log`` in the template)."""
+    people = with_choices(caregivers)
     return PatientContactLog(
         patient_id=patient_id,
         entries=patient_contacts(session, patient_id),
         choices=OUTCOME_CHOICES,
+        people=people if len(people) > 1 else None,
     )

@@ -1,6 +1,7 @@
 """Admin pages for the clinical content sign-off (content_review.py): every patient-facing
 sentence of each plan template and check file, with its source, version and approval
-state, and the "approve this version" action. Admins only; approvals are their clinic's."""
+state, and the "approve this version" action; each file's translations and the catalogue's
+wording to confirm, each with its own review state. Admins only; approvals are their clinic's."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from flask import Blueprint, abort, current_app, flash, redirect, render_templat
 from tracker.care.auth import account, admin_required, record
 from tracker.core.clock import request_now
 from tracker.core.db import get_session
+from tracker.core.languages import LANGUAGE_NAMES
 from tracker.plans.content_review import (
     CHECKS_PREFIX,
     NOTE_MAX_LENGTH,
@@ -18,6 +20,7 @@ from tracker.plans.content_review import (
     ContentFile,
     approval_states,
     approve,
+    catalogue_lines,
     check_files,
     content_file,
     plan_file,
@@ -75,6 +78,8 @@ def _sheet_page(
             template_id=template_id,
             files=[],
             states={},
+            catalogue=[],
+            language_names=LANGUAGE_NAMES,
             problem=str(exc),
             errors={},
             loaded=_loaded_versions(),
@@ -86,6 +91,8 @@ def _sheet_page(
         template_id=template_id,
         files=files,
         states=approval_states(get_session(), files, account().clinic_id),
+        catalogue=catalogue_lines(),
+        language_names=LANGUAGE_NAMES,
         problem=None,
         errors=errors or {},
         loaded=_loaded_versions(),

@@ -27,7 +27,8 @@ from flask import (
 from tracker.care.auth import coordinator_required, get_clinic_patient, record
 from tracker.core.clock import request_now
 from tracker.core.db import get_session
-from tracker.core.models import PROCEDURES, CarePlan, Clinic, Patient
+from tracker.core.languages import DEFAULT_LANGUAGE, LANGUAGE_NAMES
+from tracker.core.models import LANGUAGES, PROCEDURES, CarePlan, Clinic, Patient
 from tracker.core.phones import sms_number
 from tracker.core.timeutil import common_timezones, local_day
 from tracker.plans.card import build_card, link_qr_svg
@@ -58,6 +59,10 @@ FIELD_LABELS = {
     "phone": "Mobile phone",
 }
 assert tuple(FIELD_LABELS) == FIELD_ORDER
+# The patient's language (their pages, reminders, texts and card), chosen here and changed
+# later on the patient page or by the patient; the care team's pages stay in English.
+LANGUAGE_LABEL = "Patient's language"
+LANGUAGE_ERROR = "Choose the language of the patient's pages and messages: English or Español."
 
 # The zones most of a US clinic's patients live in, with the names people use for them.
 # Offered after the clinic's own zone and before the full list (every zoneinfo zone).
@@ -118,9 +123,9 @@ def timezone_groups(clinic_zone: str, selected: str) -> list[ZoneGroup]:
 
 def _form_values(the_clinic: Clinic) -> dict[str, str]:
     if request.method == "POST":
-        return {name: (request.form.get(name) or "")[:300] for name in FIELD_ORDER}
+        return {name: (request.form.get(name) or "")[:300] for name in (*FIELD_ORDER, "language")}
     values = {name: "" for name in FIELD_ORDER}
-    values.update(timezone=the_clinic.timezone, reminder_time="09:00")
+    values.update(timezone=the_clinic.timezone, reminder_time="09:00", language=DEFAULT_LANGUAGE)
     return values
 
 
@@ -132,11 +137,16 @@ def enrol_page(the_clinic: Clinic) -> Any:
     now = request_now()
     if request.method == "POST":
         templates = current_app.extensions["tracker.templates"]
+        # No choice posted (a form from before the choice existed): the default, English.
+        language = values["language"].strip() or DEFAULT_LANGUAGE
+        fields = {name: values[name] for name in FIELD_ORDER}
         try:
-            enrolment = validate_request(templates=templates, now=now, **values)
+            enrolment = validate_request(templates=templates, now=now, **fields)
         except EnrollmentError as exc:
-            errors = exc.errors
-        else:
+            errors = dict(exc.errors)
+        if language not in LANGUAGES:
+            errors["language"] = LANGUAGE_ERROR
+        if not errors:
             db = get_session()
             result = enroll(
                 db,
@@ -146,8 +156,14 @@ def enrol_page(the_clinic: Clinic) -> Any:
                 now=now,
                 grace_days=current_app.config["LINK_GRACE_DAYS"],
             )
+            result.patient.language = language
             db.flush()
-            record("patient.enrol", patient_id=result.patient.id, plan_id=result.plan.id)
+            record(
+                "patient.enrol",
+                patient_id=result.patient.id,
+                plan_id=result.plan.id,
+                language=language,
+            )
             db.commit()
             return render_link_issued(
                 result.patient,
@@ -160,7 +176,8 @@ def enrol_page(the_clinic: Clinic) -> Any:
             "coordinator/enrol.html",
             values=values,
             errors=errors,
-            labels=FIELD_LABELS,
+            labels={**FIELD_LABELS, "language": LANGUAGE_LABEL},
+            language_names=LANGUAGE_NAMES,
             procedures=PROCEDURES,
             zone_groups=timezone_groups(the_clinic.timezone, values["timezone"].strip()),
             date_min=first.isoformat(),

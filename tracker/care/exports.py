@@ -1,5 +1,12 @@
 """Exports: pain entries as CSV for a clinic and date range, and a FHIR R4 Bundle per patient.
 
+Who entered each row: the CSV's last column, ``entered_by``, is ``patient`` or the caregiver
+who entered it as the care team's pages name them, "Ana Ruiz (daughter)" (a caregiver's
+name always ends with their relation in parentheses, so it never reads as ``patient``). In
+FHIR, a caregiver's entries carry them as a ``RelatedPerson`` of the bundle (the
+Observation's ``performer``, the QuestionnaireResponse's ``author``); the patient's own
+entries carry the Patient.
+
 The FHIR resources follow R4 (4.0.1); the tests validate them with ``fhir.resources``' R4B
 models, which share these resources' structure. References between resources in the bundle use
 ``urn:uuid`` full URLs derived deterministically from our ids, so an export is repeatable.
@@ -18,9 +25,13 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from tracker.alerts.pain_trends import effective_entries
-from tracker.core.models import CarePlan, PainEntry, Patient, SymptomReport
+from tracker.core.models import Caregiver, CarePlan, PainEntry, Patient, SymptomReport
 from tracker.core.timeutil import local_day
-from tracker.outcomes.fhir import questionnaire_resource, response_resource
+from tracker.outcomes.fhir import (
+    questionnaire_resource,
+    related_person_resource,
+    response_resource,
+)
 from tracker.outcomes.questionnaires import current_questionnaires
 from tracker.outcomes.responses import responses_by_plan
 from tracker.plans.agenda import plan_activities, plan_last_day
@@ -39,7 +50,9 @@ CSV_COLUMNS = (
     "note",
     "recorded_at_utc",
     "supersedes_entry_id",
+    "entered_by",  # "patient", or the caregiver: "Ana Ruiz (daughter)"
 )
+ENTERED_BY_PATIENT = "patient"
 # Cells a spreadsheet would run as a formula are prefixed with a quote (OWASP CSV injection).
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 MAX_RANGE_DAYS = 400
@@ -88,9 +101,10 @@ def pain_csv(session: Session, clinic_id: int, start: date, end: date) -> tuple[
     Returns the CSV text and the number of rows.
     """
     rows = session.execute(
-        select(PainEntry, CarePlan, Patient)
+        select(PainEntry, CarePlan, Patient, Caregiver)
         .join(CarePlan, CarePlan.id == PainEntry.plan_id)
         .join(Patient, Patient.id == CarePlan.patient_id)
+        .outerjoin(Caregiver, Caregiver.id == PainEntry.entered_by_caregiver_id)
         .where(
             CarePlan.clinic_id == clinic_id,
             PainEntry.local_day >= start,
@@ -101,7 +115,7 @@ def pain_csv(session: Session, clinic_id: int, start: date, end: date) -> tuple[
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\r\n")
     writer.writerow(CSV_COLUMNS)
-    for entry, plan, patient in rows:
+    for entry, plan, patient, caregiver in rows:
         writer.writerow(
             [
                 entry.id,
@@ -116,6 +130,7 @@ def pain_csv(session: Session, clinic_id: int, start: date, end: date) -> tuple[
                 _cell(entry.note),
                 entry.recorded_at.isoformat().replace("+00:00", "Z"),
                 entry.supersedes_id or "",
+                _cell(caregiver.label) if caregiver is not None else ENTERED_BY_PATIENT,
             ]
         )
     return out.getvalue(), len(rows)
@@ -205,7 +220,9 @@ def _care_plan_resource(plan: CarePlan, patient_ref: str, today: date) -> dict[s
     }
 
 
-def _pain_observation(entry: PainEntry, patient_ref: str, plan_ref: str) -> dict[str, Any]:
+def _pain_observation(
+    entry: PainEntry, patient_ref: str, plan_ref: str, performer_ref: str
+) -> dict[str, Any]:
     resource: dict[str, Any] = {
         "resourceType": "Observation",
         "identifier": [{"system": f"{CANONICAL_BASE}:pain-entry", "value": str(entry.id)}],
@@ -228,6 +245,7 @@ def _pain_observation(entry: PainEntry, patient_ref: str, plan_ref: str) -> dict
         },
         "subject": {"reference": patient_ref},
         "effectiveDateTime": _instant(entry.recorded_at),
+        "performer": [{"reference": performer_ref}],
         "valueInteger": entry.score,
     }
     if entry.context:
@@ -244,6 +262,7 @@ def _symptom_response(
     patient_ref: str,
     plan_ref: str,
     signs: Sequence[WarningSign],
+    author_ref: str,
 ) -> dict[str, Any]:
     questions = questions_by_key(signs)  # retired signs too: old answers keep their text
     items = []
@@ -262,6 +281,7 @@ def _symptom_response(
         "status": "amended" if report.supersedes_id else "completed",
         "subject": {"reference": patient_ref},
         "authored": _instant(report.recorded_at),
+        "author": {"reference": author_ref},
         "item": items,
     }
 
@@ -273,6 +293,7 @@ def _add_questionnaires(
     plan_ref: str,
     add: Any,
     added: set[str],
+    author: Any,
 ) -> None:
     """The plan's scored questionnaire answers, each Questionnaire once per bundle."""
     known = current_questionnaires()
@@ -292,6 +313,7 @@ def _add_questionnaires(
                 patient_ref=patient_ref,
                 plan_ref=plan_ref,
                 authored=_instant(row.recorded_at),
+                author_ref=author(row.entered_by_caregiver_id),
             ),
         )
 
@@ -303,7 +325,10 @@ def fhir_bundle(
     signs: Sequence[WarningSign],
     now: datetime,
 ) -> dict[str, Any]:
-    """A FHIR R4 ``collection`` Bundle with everything recorded for ``patient``."""
+    """A FHIR R4 ``collection`` Bundle with everything recorded for ``patient``.
+
+    What a caregiver entered names them (a RelatedPerson, after the Patient, once each);
+    what the patient entered names the Patient."""
     entries: list[dict[str, Any]] = []
 
     def add(kind: str, ident: object, resource: dict[str, Any]) -> str:
@@ -312,6 +337,21 @@ def fhir_bundle(
         return full_url
 
     patient_ref = add("Patient", patient.id, _patient_resource(patient))
+    caregivers = {c.id: c for c in patient.caregivers}
+    related: dict[int, dict[str, Any]] = {}
+
+    def author(caregiver_id: int | None) -> str:
+        """The reference to whoever entered a row: the Patient, or the caregiver."""
+        caregiver = caregivers.get(caregiver_id) if caregiver_id is not None else None
+        if caregiver is None:
+            return patient_ref
+        if caregiver.id not in related:
+            related[caregiver.id] = {
+                "fullUrl": _urn("RelatedPerson", caregiver.id),
+                "resource": related_person_resource(caregiver, patient_ref=patient_ref),
+            }
+        return related[caregiver.id]["fullUrl"]
+
     questionnaires_added: set[str] = set()
     plans: Iterable[CarePlan] = patient.plans
     for plan in plans:
@@ -324,7 +364,13 @@ def fhir_bundle(
             select(PainEntry).where(PainEntry.plan_id == plan.id).order_by(PainEntry.recorded_at)
         ).all()
         for entry in effective_entries(pain):
-            add("Observation", entry.id, _pain_observation(entry, patient_ref, plan_ref))
+            add(
+                "Observation",
+                entry.id,
+                _pain_observation(
+                    entry, patient_ref, plan_ref, author(entry.entered_by_caregiver_id)
+                ),
+            )
         reports = session.scalars(
             select(SymptomReport)
             .where(SymptomReport.plan_id == plan.id)
@@ -336,9 +382,13 @@ def fhir_bundle(
                 add(
                     "QuestionnaireResponse",
                     report.id,
-                    _symptom_response(report, patient_ref, plan_ref, signs),
+                    _symptom_response(
+                        report, patient_ref, plan_ref, signs, author(report.entered_by_caregiver_id)
+                    ),
                 )
-        _add_questionnaires(session, plan, patient_ref, plan_ref, add, questionnaires_added)
+        _add_questionnaires(session, plan, patient_ref, plan_ref, add, questionnaires_added, author)
+    # The caregivers who entered something, right after the Patient, in the order of ids.
+    entries[1:1] = [related[key] for key in sorted(related)]
     return {
         "resourceType": "Bundle",
         "id": str(uuid.uuid5(_NAMESPACE, f"bundle/{patient.id}/{_instant(now)}")),

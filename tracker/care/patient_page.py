@@ -7,18 +7,23 @@ follows folded by section; of it, only what happened is shown: the check-in cale
 at the patient's today, and warning-signs checks are listed when something was answered
 "yes" (the rest are counted).
 
+Who recorded what: a row with ``entered_by_caregiver_id`` was entered by a caregiver, and
+the page says so ("entered by Ana Ruiz (daughter)", SPEC section 6, "Caregivers"); the
+caregivers' names come from the one query that also fills the page's Caregivers section.
+
 Pure functions over rows the view loaded; ``today`` is the patient's local day.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
+from typing import Protocol
 
 from tracker.alerts.pain_trends import DaySummary, Window, latest, three_day_windows
 from tracker.care.triage import CalendarDay
-from tracker.core.models import Alert, PainEntry, SymptomReport
+from tracker.core.models import Alert, Caregiver, PainEntry, SymptomReport
 
 # A change of the 3-day mean smaller than this reads "about the same": day-to-day scores
 # move by a point or so, while clinically significant relief is usually taken as a drop of
@@ -137,3 +142,89 @@ def warning_sign_checks(reports: Sequence[SymptomReport]) -> WarningSignChecks:
         without=len(reports) - len(with_yes),
         corrected_ids=frozenset(r.supersedes_id for r in reports if r.supersedes_id is not None),
     )
+
+
+# --- caregivers, and who entered what --------------------------------------------------------
+
+SCOPE_WORDS = {"view": "View only", "act": "View and record"}
+REMINDER_WORDS = {None: "No", "email": "By email", "webhook": "By text message", "log": "Logged"}
+
+
+class Entered(Protocol):
+    """A recorded row: a pain score, a check-off, a check, an answer."""
+
+    entered_by_caregiver_id: int | None
+
+
+@dataclass(frozen=True)
+class CaregiverSection:
+    """The patient page's Caregivers section: who can act now, and who was removed (kept,
+    since what they entered keeps their name)."""
+
+    current: list[Caregiver]
+    removed: list[Caregiver]
+    # Caregiver id -> "Ana Ruiz (daughter)", removed ones included: the page's "entered by".
+    authors: dict[int, str]
+
+
+def caregiver_section(caregivers: Iterable[Caregiver]) -> CaregiverSection:
+    """``caregivers``: all of one patient's, removed ones too (one query, by the view)."""
+    rows = list(caregivers)
+    return CaregiverSection(
+        current=[c for c in rows if c.removed_at is None],
+        removed=sorted(
+            (c for c in rows if c.removed_at is not None),
+            key=lambda c: (c.removed_at, c.id),
+            reverse=True,
+        ),
+        authors={c.id: c.label for c in rows},
+    )
+
+
+def entered_by(row: Entered, authors: Mapping[int, str]) -> str | None:
+    """ "Ana Ruiz (daughter)" when a caregiver entered ``row``; None when the patient did."""
+    caregiver_id = row.entered_by_caregiver_id
+    if caregiver_id is None:
+        return None
+    return authors.get(caregiver_id, "a caregiver")
+
+
+def entered_by_day(
+    rows: Iterable[tuple[date, int | None]], authors: Mapping[int, str]
+) -> dict[date, list[str]]:
+    """Who entered something on each day a caregiver did, from (local day, caregiver id)
+    pairs: ["the patient", "Ana Ruiz (daughter)"]. Days the patient alone entered are left
+    out (the page says nothing where nothing differs)."""
+    days: dict[date, list[str]] = {}
+    patient_days: set[date] = set()
+    for day, caregiver_id in rows:
+        if caregiver_id is None:
+            patient_days.add(day)
+            continue
+        label = authors.get(caregiver_id, "a caregiver")
+        names = days.setdefault(day, [])
+        if label not in names:
+            names.append(label)
+    return {
+        day: (["the patient"] if day in patient_days else []) + names for day, names in days.items()
+    }
+
+
+@dataclass(frozen=True)
+class CallLink:
+    href: str  # "tel:+15552010142"
+    text: str  # "Call Ana (daughter)"
+
+
+def call_link(caregiver: Caregiver) -> CallLink | None:
+    """A link the care team taps to call ``caregiver`` ("Call Ana (daughter)"), or None
+    without a phone. The number as dialled: E.164 when it has one, else the digits typed."""
+    if not caregiver.phone:
+        return None
+    number = caregiver.sms_number or "".join(
+        ch for i, ch in enumerate(caregiver.phone.strip()) if ch.isdigit() or (ch == "+" and i == 0)
+    )
+    if not number.strip("+"):
+        return None
+    first = caregiver.name.split()[0] if caregiver.name.split() else caregiver.name
+    return CallLink(href=f"tel:{number}", text=f"Call {first} ({caregiver.relation})")

@@ -35,7 +35,14 @@ from tracker.care.auth import account, admin_required, coordinator_required, get
 from tracker.care.auth import record as audit_view
 from tracker.core.clock import request_now
 from tracker.core.db import get_session
-from tracker.core.models import Clinic, Patient, Reminder, TextMessage, TextOptOut
+from tracker.core.models import (
+    Caregiver,
+    Clinic,
+    Patient,
+    Reminder,
+    TextMessage,
+    TextOptOut,
+)
 from tracker.reminders.sms_rules import quiet_hours_text
 from tracker.texting import views as texting_views
 
@@ -133,9 +140,14 @@ def conversation(patient_id: int) -> Any:
         select(func.count()).select_from(TextMessage).where(TextMessage.patient_id == patient.id)
     )
     opt_out = db.get(TextOptOut, patient.sms_number) if patient.sms_number else None
+    # Texts from or to a caregiver of the patient say who (removed ones too: their texts stay).
+    caregivers = {
+        c.id: c for c in db.scalars(select(Caregiver).where(Caregiver.patient_id == patient.id))
+    }
     response = render_template(
         "coordinator/texts.html",
         patient=patient,
+        caregivers=caregivers,
         messages=list(reversed(rows)),
         total=total,
         shown=len(rows),

@@ -26,6 +26,8 @@ from flask import (
     request,
     url_for,
 )
+from flask_babel import force_locale
+from markupsafe import Markup
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 from werkzeug.datastructures import MultiDict
@@ -47,8 +49,14 @@ from tracker.care.exports import ExportError, fhir_bundle, pain_csv, parse_range
 from tracker.care.outcomes_panel import outcomes_panel
 from tracker.care.pain_chart import care_pain_chart
 from tracker.care.patient_page import (
+    REMINDER_WORDS,
+    SCOPE_WORDS,
     alert_counts,
     calendar_to_today,
+    call_link,
+    caregiver_section,
+    entered_by,
+    entered_by_day,
     pain_trend,
     warning_sign_checks,
 )
@@ -65,11 +73,13 @@ from tracker.care.triage import (
 from tracker.care.work_queue import Assigned, assign_alert
 from tracker.core.clock import request_now
 from tracker.core.db import get_session
+from tracker.core.languages import LANGUAGE_NAMES, language_or_default, translator
 from tracker.core.models import (
     ALERT_EVENT_KINDS,
     NOTE_MAX_LENGTH,
     PROCEDURES,
     Alert,
+    Caregiver,
     CarePlan,
     CheckOff,
     Clinic,
@@ -93,6 +103,7 @@ from tracker.plans.adjustments import (
 )
 from tracker.plans.agenda import agenda_for_day, driving_decision, plan_activities
 from tracker.plans.card import build_card, link_qr_svg
+from tracker.plans.caregivers import current_caregivers
 from tracker.plans.links import link_url, revoke_links, rotate_link
 from tracker.plans.opioid_rules import OpioidAnswers, current_rows
 from tracker.plans.warning_signs import load_signs, questions_by_key, signs_path
@@ -402,8 +413,16 @@ def log_contact_entry(patient_id: int) -> Any:
         if alert is None or alert.patient_id != patient.id:
             abort(404)
     now = request_now()
+    # On the patient page, the call may have been with one of the patient's caregivers.
+    reached = (
+        contact_log.with_choices(current_caregivers(get_session(), patient.id))
+        if on_patient_page
+        else None
+    )
     try:
-        contact = contact_log.parse_contact(request.form, tz_name=clinic().timezone, now=now)
+        contact = contact_log.parse_contact(
+            request.form, tz_name=clinic().timezone, now=now, reached=reached
+        )
     except contact_log.ContactError as exc:
         if on_patient_page:
             errors = {f"contact-{name}": message for name, message in exc.errors.items()}
@@ -422,6 +441,7 @@ def log_contact_entry(patient_id: int) -> Any:
         contact_id=entry.id,
         outcome=entry.outcome,
         alert_id=entry.alert_id,
+        **({"caregiver_id": contact.caregiver_id} if contact.caregiver_id else {}),
     )
     get_session().commit()
     flash(f"Contact logged for {patient.name}: {contact_log.OUTCOME_SUMMARIES[entry.outcome]}.")
@@ -448,15 +468,22 @@ def _patient_context(patient: Patient) -> dict[str, Any]:
         .where(SymptomReport.plan_id == plan.id)
         .order_by(SymptomReport.recorded_at.desc(), SymptomReport.id.desc())
     ).all()
+    checkoff_rows = db.execute(
+        select(CheckOff.activity_key, CheckOff.local_day, CheckOff.entered_by_caregiver_id).where(
+            CheckOff.plan_id == plan.id
+        )
+    ).all()
     acts = Activity(
         pain_days={e.local_day for e in effective_entries(pain)},
         report_days={r.local_day for r in reports},
-        checkoffs={
-            (key, day)
-            for key, day in db.execute(
-                select(CheckOff.activity_key, CheckOff.local_day).where(CheckOff.plan_id == plan.id)
-            )
-        },
+        checkoffs={(key, day) for key, day, _ in checkoff_rows},
+    )
+    # Every caregiver of the patient, removed ones too: the Caregivers section, and the
+    # names of "entered by" on every row below (one query, however many rows).
+    people = caregiver_section(
+        db.scalars(
+            select(Caregiver).where(Caregiver.patient_id == patient.id).order_by(Caregiver.id)
+        ).all()
     )
     summaries = daily_summaries(pain, plan.procedure_date)
     activities = plan_activities(plan)
@@ -538,7 +565,7 @@ def _patient_context(patient: Patient) -> dict[str, Any]:
         "trend": pain_trend(pain, summaries, plan.procedure_date),
         "alert_counts": alert_counts([a for a in alerts if a.status != "resolved"]),
         "checks": warning_sign_checks(reports),
-        "contact_log": contact_log.for_patient_page(db, patient.id),
+        "contact_log": contact_log.for_patient_page(db, patient.id, people.current),
         "clinic_tz": patient.clinic.timezone,
         "paging": paging_states(db, [a.id for a in alerts if a.status != "resolved"]),
         "event_labels": EVENT_LABELS,
@@ -548,6 +575,21 @@ def _patient_context(patient: Patient) -> dict[str, Any]:
             for e in reversed(pain)
             if e.supersedes_id is not None and e.supersedes_id in by_id
         ],
+        # Caregivers and who entered what (patient_page.py; routes in caregivers.py).
+        "caregivers": people,
+        "authors": people.authors,
+        "entered_by": entered_by,
+        "call_link": call_link,
+        "pain_entered_by": entered_by_day(
+            ((e.local_day, e.entered_by_caregiver_id) for e in effective_entries(pain)),
+            people.authors,
+        ),
+        "checkoffs_entered_by": entered_by_day(
+            ((day, caregiver_id) for _, day, caregiver_id in checkoff_rows), people.authors
+        ),
+        "scope_words": SCOPE_WORDS,
+        "reminder_words": REMINDER_WORDS,
+        "language_names": LANGUAGE_NAMES,
     }
 
 
@@ -743,13 +785,27 @@ def patient_link(patient_id: int) -> Any:
 
 
 def _render_card(patient: Patient, *, link: str | None = None) -> str:
+    """The care team's page (English) around the patient's card, which is in the patient's
+    language: its words, dates, plan content and warning signs."""
     plan = current_plan(patient)
     today = local_day(request_now(), plan.timezone)
+    language = language_or_default(patient.language)
+    card = build_card(plan, patient.clinic, patient.name, signs(), today=today, language=language)
+    qr_label = translator(language).gettext("QR code of your personal link")
+    with force_locale(language):
+        printed = Markup(  # noqa: S704 - our own template's output, escaped by Jinja
+            render_template(
+                "card/printed.html",
+                card=card,
+                qr=link_qr_svg(link, label=qr_label) if link else None,
+            )
+        )
     return render_template(
         "coordinator/card.html",
         patient=patient,
-        card=build_card(plan, patient.clinic, patient.name, signs(), today=today),
-        qr=link_qr_svg(link) if link else None,
+        card=card,
+        printed_card=printed,
+        qr=link is not None,
     )
 
 
@@ -851,6 +907,9 @@ def export_fhir(patient_id: int) -> Any:
 
 
 def init_app(app: Flask) -> None:
+    # The caregiver and language routes are on ``bp`` too; importing them adds them (once).
+    from tracker.care import caregivers  # noqa: F401
+
     coordinator_auth.init_app(app)
     app.config.setdefault("TRIAGE_PAGE_SIZE", 25)
     app.register_blueprint(bp)

@@ -231,6 +231,10 @@ def templates_review(template_id: str, clinic_name: str | None) -> None:
                 click.echo(f"    source: {source}")
             for flag in sentence.flags:
                 click.echo(f"    ! TO CONFIRM: {flag}")
+        _echo_translations(f.translations)
+    _echo_translations(content_review.catalogue_lines(), "Message catalogue")
+    for problem in content_review.missing_translations(schedules):
+        click.echo(f"! TRANSLATION MISSING OR STALE: {problem}")
     flagged = sum(f.flagged for f in files)
     click.echo("")
     click.echo(
@@ -238,6 +242,19 @@ def templates_review(template_id: str, clinic_name: str | None) -> None:
         f"{flagged} item{'s' if flagged != 1 else ''} to confirm; "
         f"{sum(1 for f in files if states[f.content_id].approved)} of {len(files)} files approved."
     )
+
+
+def _echo_translations(lines: list | tuple, heading: str = "Translations") -> None:
+    """A file's translations (content_review.TranslationLine), each with its review state."""
+    if not lines:
+        return
+    click.echo("-" * 78)
+    click.echo(f"{heading}: {len(lines)}")
+    for line in lines:
+        click.echo(f"[{line.language}] {line.path}: {line.where}")
+        click.echo(f'    "{line.translated}"')
+        click.echo(f'    translated from the English: "{line.english}"')
+        click.echo(f"    translator: {line.translator}; {line.status_words}")
 
 
 # --- clinics, users, patients ----------------------------------------------------------------

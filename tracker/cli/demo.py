@@ -18,7 +18,7 @@ from pathlib import Path
 
 import click
 from flask import Flask
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 from werkzeug.serving import run_simple
 
@@ -45,6 +45,7 @@ from tracker.outcomes.questionnaires import Questionnaire, TimePoint, current_qu
 from tracker.outcomes.responses import fill_past_time_points
 from tracker.plans.adjustments import change_status
 from tracker.plans.agenda import agenda_for_day
+from tracker.plans.caregivers import Actor, add_caregiver, current_caregivers, issue_caregiver_link
 from tracker.plans.enrollment import enroll, validate_request
 from tracker.plans.links import link_url, rotate_link
 from tracker.plans.templates import PlanTemplate
@@ -67,6 +68,21 @@ class DemoPatient:
     timezone: str
     trajectory: str  # improving | worsening | plateau | red_flag | missed
     levels: str
+    language: str = "en"
+
+
+@dataclass(frozen=True)
+class DemoCaregiver:
+    """Someone doing the phone work with a demo patient (SPEC section 6, "Caregivers")."""
+
+    patient: str  # the DemoPatient's name
+    name: str
+    relation: str
+    phone: str
+    scope: str
+    language: str
+    reminder_channel: str | None
+    consent_note: str
 
 
 PATIENTS = (
@@ -94,6 +110,23 @@ PATIENTS = (
     DemoPatient("Uma Patel", "kyphoplasty", 5, "America/New_York", "escalated", "L1"),
     DemoPatient("Victor Osei", "kyphoplasty", 8, "America/New_York", "paused", "T12"),
     DemoPatient("Wanda Fischer", "vertebroplasty", 10, "America/Chicago", "corrected", "L2"),
+    # A Spanish speaker whose daughter does the phone work (pages, reminders and texts in
+    # Spanish; what the daughter records is marked as entered by her).
+    DemoPatient(
+        "Yolanda Ríos", "kyphoplasty", 4, "America/Chicago", "improving", "L1", language="es"
+    ),
+)
+CAREGIVERS = (
+    DemoCaregiver(
+        patient="Yolanda Ríos",
+        name="Lucía Ríos",
+        relation="daughter",
+        phone="(555) 201-0190",
+        scope="act",
+        language="es",
+        reminder_channel="webhook",
+        consent_note="Patient asked at enrolment for her daughter to help (interpreter present).",
+    ),
 )
 ON_CALL = (
     ("Dana Reyes, RN (on call)", "log", "on-call phone"),
@@ -179,6 +212,46 @@ def _history(
             )
 
 
+def _caregiver(
+    session: Session,
+    patient: Patient,
+    plan: CarePlan,
+    helper: DemoCaregiver,
+    coordinator: User,
+    *,
+    now: datetime,
+) -> None:
+    """Add ``helper`` with the consent the coordinator recorded, and mark what they entered:
+    the scores, check-offs and warning-sign answers of every other day (the days they visit)."""
+    session.flush()
+    caregiver = add_caregiver(
+        session,
+        patient,
+        name=helper.name,
+        relation=helper.relation,
+        email=None,
+        phone=helper.phone,
+        scope=helper.scope,
+        language=helper.language,
+        reminder_channel=helper.reminder_channel,
+        consent="recorded",
+        consent_note=helper.consent_note,
+        added_by_user=coordinator,
+        now=min(plan.created_at, now),
+    )
+    visits = [
+        plan.procedure_date + timedelta(days=n)
+        for n in range((local_day(now, plan.timezone) - plan.procedure_date).days + 1)
+        if n % 2 == 1
+    ]
+    for model in (PainEntry, CheckOff, SymptomReport):
+        session.execute(
+            update(model)
+            .where(model.plan_id == plan.id, model.local_day.in_(visits))
+            .values(entered_by_caregiver_id=caregiver.id)
+        )
+
+
 def _demo_answers(questionnaire: Questionnaire, point: TimePoint) -> dict[str, int]:
     """Synthetic answers that ease as the weeks pass: 3 at the start, then 2, 1, 0."""
     return {item.key: max(0, 3 - point.day // 14) for item in questionnaire.items}
@@ -206,16 +279,17 @@ def seed(
     session.add(clinic)
     session.flush()
     password_hash = hash_password(DEMO_PASSWORD)
+    coordinator = User(
+        clinic_id=clinic.id,
+        email=COORDINATOR_EMAIL,
+        name="Casey Coordinator",
+        password_hash=password_hash,
+        role="coordinator",
+        created_at=now,
+    )
     session.add_all(
         [
-            User(
-                clinic_id=clinic.id,
-                email=COORDINATOR_EMAIL,
-                name="Casey Coordinator",
-                password_hash=password_hash,
-                role="coordinator",
-                created_at=now,
-            ),
+            coordinator,
             User(
                 clinic_id=clinic.id,
                 email=ADMIN_EMAIL,
@@ -242,10 +316,13 @@ def seed(
         result = enroll(
             session, clinic, request, templates=templates, now=now, grace_days=grace_days
         )
+        result.patient.language = demo.language
         # Demo patients were enrolled on their procedure day, not when the demo started.
         enrolled = local_wall_time_to_utc(request.procedure_date, time(8, 0), demo.timezone)
         result.plan.created_at = result.patient.created_at = min(enrolled, now)
         _history(session, result.plan, demo, today, signs)
+        for helper in (c for c in CAREGIVERS if c.patient == demo.name):
+            _caregiver(session, result.patient, result.plan, helper, coordinator, now=now)
         fill_past_time_points(
             session, result.plan, questionnaires, today=today, now=now, answer_for=_demo_answers
         )
@@ -394,12 +471,17 @@ def run(*, host: str, port: int, serve: bool) -> None:
             select(Patient).where(Patient.clinic_id == clinic.id).order_by(Patient.id)
         ).all()
         links = []
+        helper_links = []
+        grace_days = app.config["LINK_GRACE_DAYS"]
         for patient in patients:
             plan = patient.plans[-1]
-            raw = rotate_link(
-                session, patient, plan, now=now, grace_days=app.config["LINK_GRACE_DAYS"]
-            )
+            raw = rotate_link(session, patient, plan, now=now, grace_days=grace_days)
             links.append((patient, plan, link_url(app.config["BASE_URL"], raw)))
+            for caregiver in current_caregivers(session, patient.id):
+                raw = issue_caregiver_link(
+                    session, caregiver, plan, actor=Actor("system"), now=now, grace_days=grace_days
+                )
+                helper_links.append((caregiver, patient, link_url(app.config["BASE_URL"], raw)))
         session.commit()
         session.close()
 
@@ -415,6 +497,9 @@ def run(*, host: str, port: int, serve: bool) -> None:
     for patient, plan, link in links:
         day = (local_day(now, plan.timezone) - plan.procedure_date).days
         click.echo(f"  {patient.name:<18} day {day:>2} {plan.procedure:<14} {link}")
+    click.echo("Caregiver links (each signs in as that caregiver, for their patient):")
+    for caregiver, patient, link in helper_links:
+        click.echo(f"  {caregiver.label}, helping {patient.name}: {link}")
     if serve:
         click.echo("")
         # Exactly one scheduler, as its own process beside the dev server (the web server

@@ -13,6 +13,9 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Protocol
 
+from babel.dates import format_date
+
+from tracker.core.languages import DEFAULT_LANGUAGE, translator
 from tracker.core.models import Alert, Clinic
 from tracker.core.timeutil import zone
 from tracker.escalation.office_hours import office_status
@@ -30,22 +33,34 @@ class PagingStateLike(Protocol):
     sent_at: datetime | None
 
 
-def when(at: datetime, tz_name: str, now: datetime) -> str:
+def when(at: datetime, tz_name: str, now: datetime, language: str = DEFAULT_LANGUAGE) -> str:
     """``at`` said from ``now``'s day in ``tz_name``: "at 9:05 am", "tomorrow at 8:00 am",
-    "on Monday at 8:00 am" (within a week), "on Monday 30 November at 8:00 am"."""
+    "on Monday at 8:00 am" (within a week), "on Monday 30 November at 8:00 am"; in
+    ``language`` ("a las 9:05 a. m.", "mañana a las 8:00 a. m.", "el lunes a las ...")."""
+    t = translator(language)
     tz = zone(tz_name)
-    day, today = at.astimezone(tz).date(), now.astimezone(tz).date()
+    local = at.astimezone(tz)
+    day, today = local.date(), now.astimezone(tz).date()
     ahead = (day - today).days
-    time_text = clock_time(at, tz_name)
+    time_text = clock_time(at, tz_name, language=language)
+    if local.hour % 12 == 1:
+        # Spanish says "a la 1:05", not "a las": the one o'clock hours have their own words.
+        at_time = t.pgettext("one o'clock", "at %(time)s") % {"time": time_text}
+    else:
+        at_time = t.gettext("at %(time)s") % {"time": time_text}
     if ahead == 0:
-        return f"at {time_text}"
+        return at_time
     if ahead == 1:
-        return f"tomorrow at {time_text}"
+        return t.gettext("tomorrow %(at_time)s") % {"at_time": at_time}
     if ahead == -1:
-        return f"yesterday at {time_text}"
+        return t.gettext("yesterday %(at_time)s") % {"at_time": at_time}
     if 1 < ahead < 7:
-        return f"on {day:%A} at {time_text}"
-    return f"on {long_day(day)} at {time_text}"
+        weekday = format_date(day, "EEEE", locale=language)
+        return t.gettext("on %(day)s %(at_time)s") % {"day": weekday, "at_time": at_time}
+    return t.gettext("on %(day)s %(at_time)s") % {
+        "day": long_day(day, language=language),
+        "at_time": at_time,
+    }
 
 
 @dataclass(frozen=True)
@@ -80,6 +95,12 @@ def numbers_now(clinic: Clinic, now: datetime) -> CallNumbers:
         after_hours,
         "after-hours number" if after_hours else None,
     )
+
+
+def _sentence(text: str) -> str:
+    """One full stop at the end: a time ending in an abbreviation ("9:00 a. m.") ends the
+    sentence too."""
+    return text[:-1] if text.endswith("..") else text
 
 
 @dataclass(frozen=True)
@@ -123,6 +144,7 @@ def who_knows(
     *,
     tz_name: str,
     seen_by: str | None = None,
+    language: str = DEFAULT_LANGUAGE,
 ) -> Notice:
     """What the patient may truthfully be told at ``now`` about who knows of ``alert``.
 
@@ -130,64 +152,91 @@ def who_knows(
     ``seen_by``: the name of whoever acknowledged (or resolved) it; ``tz_name``: the
     patient's zone, in which every time is shown. Branches, first match wins: someone saw
     it; a page was sent; a page is on its way; the office is closed; the office is open.
-    With no alert at all, the patient is told plainly to call.
+    With no alert at all, the patient is told plainly to call. Every sentence in the
+    patient's ``language`` (the same facts in each: the Spanish is marked for review).
     """
+    t = translator(language)
     numbers = numbers_now(clinic, now)
     phone = numbers.first
+    # Each call prompt in two forms: for the usual number, and for the after-hours one.
+    after = numbers.after_hours
     if alert is None:
         return Notice(
             "not_told",
-            "This was not sent to your care team's list.",
-            numbers.call("Please tell them yourself. Call"),
+            t.gettext("This was not sent to your care team's list."),
+            t.gettext("Please tell them yourself. Call our after-hours number:")
+            if after
+            else t.gettext("Please tell them yourself. Call"),
             phone,
         )
+
+    def at(moment: datetime) -> str:
+        return when(moment, tz_name, now, language)
+
     seen_at = _seen_at(alert)
     if seen_at is not None:
         name = first_name(seen_by)
-        who = f"{name} from your care team" if name else "Someone from your care team"
+        if name:
+            saw = t.gettext("%(name)s from your care team saw this %(when)s.") % {
+                "name": name,
+                "when": at(seen_at),
+            }
+        else:
+            saw = t.gettext("Someone from your care team saw this %(when)s.") % {
+                "when": at(seen_at)
+            }
         return Notice(
             "seen",
-            f"{who} saw this {when(seen_at, tz_name, now)}.",
-            numbers.call("If you need to talk to them, call"),
+            _sentence(saw),
+            t.gettext("If you need to talk to them, call our after-hours number:")
+            if after
+            else t.gettext("If you need to talk to them, call"),
             phone,
         )
+    not_heard = (
+        t.gettext("If you do not hear back soon, call our after-hours number:")
+        if after
+        else t.gettext("If you do not hear back soon, call")
+    )
     state = getattr(paging_state, "status", None)
     if state == "sent":
         sent_at = paging_state.sent_at or paging_state.created_at
-        return Notice(
-            "paged",
-            f"{ON_CALL.capitalize()} was paged {when(sent_at, tz_name, now)}.",
-            numbers.call("If you do not hear back soon, call"),
-            phone,
-        )
+        # ON_CALL: whom paging.py pages.
+        paged = t.gettext("The on-call nurse was paged %(when)s.") % {"when": at(sent_at)}
+        return Notice("paged", _sentence(paged), not_heard, phone)
     if state == "queued":
-        return Notice(
-            "paging",
-            f"We are paging {ON_CALL} now.",
-            numbers.call("If you do not hear back soon, call"),
-            phone,
-        )
+        return Notice("paging", t.gettext("We are paging the on-call nurse now."), not_heard, phone)
     status = office_status(clinic, now)
     if not status.is_open:
-        opens = (
-            f"when they open {when(status.opens_at, tz_name, now)}"
-            if status.opens_at is not None
-            else "when the office opens again"
-        )
+        if status.opens_at is not None:
+            closed = t.gettext(
+                "Our office is closed. Your care team will see this when they open %(when)s."
+            ) % {"when": at(status.opens_at)}
+        else:
+            closed = t.gettext(
+                "Our office is closed. Your care team will see this when the office opens again."
+            )
         return Notice(
             "closed",
-            f"Our office is closed. Your care team will see this {opens}.",
-            numbers.call("If you need help before then, call"),
+            _sentence(closed),
+            t.gettext("If you need help before then, call our after-hours number:")
+            if after
+            else t.gettext("If you need help before then, call"),
             phone,
         )
-    closes = (
-        f" They are open until {clock_time(status.closes_at, tz_name)}."
-        if status.closes_at is not None
-        else ""
-    )
+    message = t.gettext("Your care team can see this on their list now.")
+    if status.closes_at is not None:
+        closing = {"time": clock_time(status.closes_at, tz_name, language=language)}
+        if status.closes_at.astimezone(zone(tz_name)).hour % 12 == 1:
+            until = t.pgettext("one o'clock", "They are open until %(time)s.") % closing
+        else:
+            until = t.gettext("They are open until %(time)s.") % closing
+        message += " " + _sentence(until)
     return Notice(
         "open",
-        f"Your care team can see this on their list now.{closes}",
-        numbers.call("If you do not hear from them soon, call"),
+        message,
+        t.gettext("If you do not hear from them soon, call our after-hours number:")
+        if after
+        else t.gettext("If you do not hear from them soon, call"),
         phone,
     )

@@ -14,6 +14,11 @@ Scoring methods (SPEC section 6):
 Either way a response with more than ``max_missing`` unanswered items has no score: it is
 stored, but shown as "not scored: too many questions left blank".
 
+Every text a patient reads (title, intro, questions, answers, bands, time point labels)
+carries its translations beside the English (``translations``, plans/translations.py);
+``Questionnaire.in_language`` gives it in a patient's language, values and keys unchanged.
+Missing or stale translations are listed in ``translation_problems`` (tests fail on any).
+
 The project ships only a questionnaire written for it; licensed instruments (ODI, RMDQ,
 PROMIS, EQ-5D) are loaded by a clinic as data (docs/questionnaires.md).
 """
@@ -21,13 +26,17 @@ PROMIS, EQ-5D) are loaded by a clinic as data (docs/questionnaires.md).
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from datetime import date, timedelta
 from functools import lru_cache
 from pathlib import Path
 from typing import Any, NoReturn
 
 import yaml
+
+from tracker.core.languages import DEFAULT_LANGUAGE, translator
+from tracker.plans.translations import Translation, TranslationError, read_translations, text_in
+from tracker.web.time_format import number_text
 
 SCORING_METHODS = ("sum", "percent_of_answered")
 MAX_DAY = 365
@@ -59,10 +68,18 @@ class AnswerError(ValueError):
         self.message = message
 
 
+def _in(english: dict[str, str], translations: Mapping[str, Translation], language: str):
+    return text_in(english, translations, language)
+
+
 @dataclass(frozen=True)
 class Option:
     value: int
     text: str
+    translations: Mapping[str, Translation] = field(default_factory=dict, compare=False, hash=False)
+
+    def in_language(self, language: str) -> Option:
+        return replace(self, text=_in({"text": self.text}, self.translations, language)["text"])
 
 
 @dataclass(frozen=True)
@@ -70,6 +87,14 @@ class Item:
     key: str
     text: str
     options: tuple[Option, ...]
+    translations: Mapping[str, Translation] = field(default_factory=dict, compare=False, hash=False)
+
+    def in_language(self, language: str) -> Item:
+        return replace(
+            self,
+            text=_in({"text": self.text}, self.translations, language)["text"],
+            options=tuple(o.in_language(language) for o in self.options),
+        )
 
     @property
     def max_value(self) -> int:
@@ -89,6 +114,10 @@ class Band:
 
     up_to: float
     label: str
+    translations: Mapping[str, Translation] = field(default_factory=dict, compare=False, hash=False)
+
+    def in_language(self, language: str) -> Band:
+        return replace(self, label=_in({"label": self.label}, self.translations, language)["label"])
 
 
 @dataclass(frozen=True)
@@ -97,6 +126,10 @@ class TimePoint:
 
     day: int
     label: str
+    translations: Mapping[str, Translation] = field(default_factory=dict, compare=False, hash=False)
+
+    def in_language(self, language: str) -> TimePoint:
+        return replace(self, label=_in({"label": self.label}, self.translations, language)["label"])
 
 
 @dataclass(frozen=True)
@@ -132,6 +165,31 @@ class Questionnaire:
     clinician_review: str | None = None
     licence: str | None = None
     path: str = ""
+    # language -> Translation of title and intro; the items, bands and time points carry
+    # their own.
+    translations: Mapping[str, Translation] = field(default_factory=dict, compare=False, hash=False)
+    # Missing or stale translations (English shown instead); tests fail on any.
+    translation_problems: tuple[str, ...] = field(default=(), compare=False, hash=False)
+    language: str = field(default=DEFAULT_LANGUAGE, compare=False, hash=False)
+
+    def in_language(self, language: str | None) -> Questionnaire:
+        """This questionnaire with every text in ``language`` (English where there is no
+        current translation); keys, values, scoring and days unchanged."""
+        language = language or DEFAULT_LANGUAGE
+        if language == self.language:
+            return self
+        if self.language != DEFAULT_LANGUAGE:
+            raise ValueError(f"questionnaire {self.id!r} is already in {self.language!r}")
+        texts = _in({"title": self.title, "intro": self.intro}, self.translations, language)
+        return replace(
+            self,
+            title=texts["title"],
+            intro=texts["intro"],
+            items=tuple(i.in_language(language) for i in self.items),
+            bands=tuple(b.in_language(language) for b in self.bands),
+            time_points=tuple(t.in_language(language) for t in self.time_points),
+            language=language,
+        )
 
     @property
     def min_score(self) -> float:
@@ -211,13 +269,26 @@ class Questionnaire:
         first = procedure_date + timedelta(days=point.day)
         return first, first + timedelta(days=self.window_days - 1)
 
-    def change_words(self, change: float) -> str:
-        """Plain words for a change since baseline (new score minus baseline)."""
+    def change_words(self, change: float, language: str = DEFAULT_LANGUAGE) -> str:
+        """Plain words for a change since baseline (new score minus baseline), in
+        ``language`` (the patient's page; English for the care team)."""
+        t = translator(language)
         if change == 0:
-            return "the same as your first answers"
-        better = (change < 0) == self.higher_is_worse
-        size = f"{abs(change):g} point{'s' if abs(change) != 1 else ''}"
-        return f"{size} {'better' if better else 'worse'} than your first answers"
+            return t.gettext("the same as your first answers")
+        size = abs(change)
+        values = {"num": number_text(size, language=language)}
+        count = 1 if size == 1 else 2  # the plural form: "1 point", "2.5 points"
+        if (change < 0) == self.higher_is_worse:
+            return t.ngettext(
+                "%(num)s point better than your first answers",
+                "%(num)s points better than your first answers",
+                count,
+            ) % values
+        return t.ngettext(
+            "%(num)s point worse than your first answers",
+            "%(num)s points worse than your first answers",
+            count,
+        ) % values
 
 
 # --- loading -----------------------------------------------------------------------------
@@ -238,17 +309,30 @@ _FIELDS = {
     "written_for_this_project",
     "clinician_review",
     "licence",
+    "translations",
 }
-_ITEM_FIELDS = {"key", "text", "options"}
+_ITEM_FIELDS = {"key", "text", "options", "translations"}
 _SCORING_FIELDS = {"method", "max_missing"}
 
 
 class _Checker:
     def __init__(self, path: str) -> None:
         self.path = path
+        # Missing or stale translations: reported, not refused (English is shown instead).
+        self.problems: list[str] = []
 
     def fail(self, message: str, item: str | None = None, name: str | None = None) -> NoReturn:
         raise QuestionnaireError(self.path, message, item, name)
+
+    def translations(
+        self, data: dict, fields: tuple[str, ...], where: str, item: str | None = None
+    ) -> dict[str, Translation]:
+        try:
+            found, problems = read_translations(data, fields, where)
+        except TranslationError as exc:
+            self.fail(exc.message, item, "translations")
+        self.problems.extend(problems)
+        return found
 
     def text(self, data: dict, name: str, item: str | None = None, required: bool = True) -> str:
         value = data.get(name)
@@ -351,9 +435,10 @@ def parse_questionnaire(raw: Any, path: str) -> Questionnaire:
         clinician_review=review,
         licence=licence,
         path=path,
+        translations=check.translations(raw, ("title", "intro"), "title and intro"),
     )
     bands = _parse_bands(check, raw.get("bands"), questionnaire)
-    return Questionnaire(**{**questionnaire.__dict__, "bands": bands})
+    return replace(questionnaire, bands=bands, translation_problems=tuple(check.problems))
 
 
 def _parse_items(check: _Checker, raw: Any) -> tuple[Item, ...]:
@@ -392,8 +477,15 @@ def _parse_items(check: _Checker, raw: Any) -> tuple[Item, ...]:
             option_text = option.get("text")
             if not isinstance(option_text, str) or not option_text.strip():
                 check.fail(f"answer #{number + 1}: text must be non-empty", key, "options")
-            options.append(Option(value, " ".join(option_text.split())))
-        items.append(Item(key, text, tuple(options)))
+            options.append(
+                Option(
+                    value,
+                    " ".join(option_text.split()),
+                    check.translations(option, ("text",), f"item {key!r}: answer {value}", key),
+                )
+            )
+        translations = check.translations(entry, ("text",), f"item {key!r}", key)
+        items.append(Item(key, text, tuple(options), translations))
     return tuple(items)
 
 
@@ -420,7 +512,9 @@ def _parse_time_points(check: _Checker, raw: Any, window_days: int) -> tuple[Tim
                 "window_days apart",
                 name="time_points",
             )
-        points.append(TimePoint(day, " ".join(label.split())))
+        where = f"time point day {day}"
+        translations = check.translations(entry, ("label",), where)
+        points.append(TimePoint(day, " ".join(label.split()), translations))
     return tuple(points)
 
 
@@ -448,7 +542,8 @@ def _parse_bands(check: _Checker, raw: Any, questionnaire: Questionnaire) -> tup
         label = entry.get("label")
         if not isinstance(label, str) or not label.strip():
             check.fail(f"band #{index + 1}: label must be non-empty", name="bands")
-        bands.append(Band(float(up_to), " ".join(label.split())))
+        translations = check.translations(entry, ("label",), f"band up to {up_to:g}")
+        bands.append(Band(float(up_to), " ".join(label.split()), translations))
     if bands[-1].up_to != questionnaire.max_score:
         check.fail(
             f"the last band must end at the highest possible score "
@@ -501,9 +596,9 @@ def for_procedure(
     return [q for _, q in sorted(questionnaires.items()) if procedure in q.procedures]
 
 
-def current_questionnaires() -> dict[str, Questionnaire]:
+def current_questionnaires(language: str | None = None) -> dict[str, Questionnaire]:
     """The questionnaires of the running app's SCHEDULES_DIR, or the shipped ones outside an
-    app (as plans.warning_signs.current_signs does)."""
+    app (as plans.warning_signs.current_signs does); with ``language``, in that language."""
     from flask import current_app, has_app_context
 
     from tracker.core.config import REPO_ROOT
@@ -511,7 +606,10 @@ def current_questionnaires() -> dict[str, Questionnaire]:
     directory = (
         current_app.config["SCHEDULES_DIR"] if has_app_context() else str(REPO_ROOT / "schedules")
     )
-    return load_directory(questionnaires_dir(directory))
+    found = load_directory(questionnaires_dir(directory))
+    if language is None or language == DEFAULT_LANGUAGE:
+        return found
+    return {key: q.in_language(language) for key, q in found.items()}
 
 
 __all__ = [

@@ -88,10 +88,12 @@ def record_response(
     now: datetime,
     patient_id: int,
     remote_addr: str | None = None,
+    caregiver_id: int | None = None,
 ) -> tuple[QuestionnaireResponse, Score, bool]:
     """Store ``answers`` for ``point`` (scored now); returns the row, its score, and whether
     it replaced earlier answers (then an audit event keeps those). Raises AnswerError before
-    anything is written when an answer does not fit the questionnaire."""
+    anything is written when an answer does not fit the questionnaire. ``caregiver_id``:
+    the caregiver who answered for the patient (None: the patient)."""
     score = questionnaire.score(answers)
     stored = {k: v for k, v in answers.items() if v is not None}
     values = {
@@ -101,6 +103,7 @@ def record_response(
         "score": score.value,
         "answered": score.answered,
         "recorded_at": now,
+        "entered_by_caregiver_id": caregiver_id,
     }
     key = (
         QuestionnaireResponse.plan_id == plan.id,
@@ -129,6 +132,7 @@ def record_response(
         "questionnaire_version": row.questionnaire_version,
         "recorded_at": row.recorded_at.isoformat(),
         "local_day": row.local_day.isoformat(),
+        "entered_by_caregiver_id": row.entered_by_caregiver_id,
     }
     for name, value in values.items():
         setattr(row, name, value)
@@ -137,8 +141,9 @@ def record_response(
         session,
         now=now,
         action="patient.questionnaire_replaced",
-        actor_type="patient",
-        actor_patient_id=patient_id,
+        actor_type="patient" if caregiver_id is None else "caregiver",
+        actor_patient_id=patient_id if caregiver_id is None else None,
+        actor_caregiver_id=caregiver_id,
         clinic_id=plan.clinic_id,
         patient_id=patient_id,
         detail={

@@ -4,6 +4,9 @@ CSRF: ``CSRFProtect`` (http_headers.py) checks the token of every POST before an
 and templates put ``csrf_token()`` in each form. The forms themselves do not check it again:
 Flask-WTF's form-level check would only repeat that one (it defers to ``CSRFProtect``) and
 sign a fresh token on every POST, for nothing.
+
+Every word a patient reads here is a lazy string (``lazy_gettext``): it is written in the
+page's language when the page is rendered, not when this module is imported.
 """
 
 from __future__ import annotations
@@ -11,6 +14,7 @@ from __future__ import annotations
 import re
 from functools import cache
 
+from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import Field, StringField, TextAreaField
 from wtforms.validators import InputRequired, Length, Optional, ValidationError
@@ -19,9 +23,9 @@ from tracker.core.models import NOTE_MAX_LENGTH
 from tracker.plans.warning_signs import WarningSign
 
 # The numeric rating scale with words at its anchors (SPEC section 1).
-SCORE_WORDS = {0: "No pain", 10: "Worst pain you can imagine"}
-SCORE_MESSAGE = "Choose a number from 0 (no pain) to 10 (worst pain you can imagine)."
-CONTEXT_CHOICES = [("rest", "At rest"), ("activity", "With activity")]
+SCORE_WORDS = {0: _l("No pain"), 10: _l("Worst pain you can imagine")}
+SCORE_MESSAGE = _l("Choose a number from 0 (no pain) to 10 (worst pain you can imagine).")
+CONTEXT_CHOICES = [("rest", _l("At rest")), ("activity", _l("With activity"))]
 _WHOLE_NUMBER = re.compile(r"^(10|[0-9])$")
 # Control characters other than line breaks and tabs have no place in a note.
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
@@ -34,7 +38,7 @@ def _score_in_range(form: FlaskForm, field: Field) -> None:
 
 def _known_context(form: FlaskForm, field: Field) -> None:
     if field.data not in {value for value, _ in CONTEXT_CHOICES}:
-        raise ValidationError("Choose “At rest”, “With activity”, or leave it empty.")
+        raise ValidationError(_l("Choose “At rest”, “With activity”, or leave it empty."))
 
 
 def _clean_note(value: str | None) -> str | None:
@@ -53,23 +57,24 @@ class PainForm(PatientForm):
     # Plain text fields rendered as radio buttons by the template (which owns the markup),
     # so that every bad value gets the one plain-language message above.
     score = StringField(
-        "How much pain do you have right now?",
+        _l("How much pain do you have right now?"),
         validators=[InputRequired(SCORE_MESSAGE), _score_in_range],
     )
     context = StringField(
-        "When do you feel this pain? (optional)",
+        _l("When do you feel this pain? (optional)"),
         # Blank (spaces included) is "not said": Optional() lets "  " through unvalidated.
         filters=[lambda value: value.strip() or None if isinstance(value, str) else value],
         validators=[Optional(), _known_context],
     )
     note = TextAreaField(
-        "Anything you want your care team to know? (optional)",
+        _l("Anything you want your care team to know? (optional)"),
         filters=[_clean_note],
         validators=[
             Optional(),
             Length(
                 max=NOTE_MAX_LENGTH,
-                message=f"Please keep your note to {NOTE_MAX_LENGTH} characters or fewer.",
+                # Length fills in %(max)d itself.
+                message=_l("Please keep your note to %(max)d characters or fewer."),
             ),
         ],
     )
@@ -79,8 +84,8 @@ class PainForm(PatientForm):
         return int(self.score.data)
 
 
-ANSWER_MESSAGE = "Please answer yes or no."
-ANSWER_CHOICES = [("yes", "Yes"), ("no", "No")]
+ANSWER_MESSAGE = _l("Please answer yes or no.")
+ANSWER_CHOICES = [("yes", _l("Yes")), ("no", _l("No"))]
 
 
 def _yes_or_no(form: FlaskForm, field: Field) -> None:

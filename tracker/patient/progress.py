@@ -16,6 +16,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from tracker.alerts.corrections import current_pain, current_symptom_reports
+from tracker.core.languages import translator
 from tracker.core.models import CarePlan, CheckOff, PainEntry, SymptomReport
 from tracker.plans.agenda import agenda_for_day
 from tracker.plans.opioid_rules import OpioidAnswers, answers_for
@@ -131,55 +132,74 @@ def _highest(records: list[DayRecord]) -> dict[int, int]:
     return {r.day_number: r.pain_max for r in records if r.pain_max is not None}
 
 
-def trend_sentence(records: list[DayRecord], today_number: int) -> str:
+def trend_sentence(records: list[DayRecord], today_number: int, language: str = "en") -> str:
     """What the patient's scores did over the last week, in plain words (grade 6 or below).
 
     It reads the day's highest score, as the chart does: the first and the last day with a
     score in the ``TREND_DAYS`` days ending today. Words for what the numbers did, never a
-    judgement of them: that is for the care team.
+    judgement of them: that is for the care team. In the patient's ``language``.
     """
+    t = translator(language)
     scores = _highest(records)
     if not scores:
-        return "You have not logged a pain score yet."
+        return t.gettext("You have not logged a pain score yet.")
     week = {n: v for n, v in scores.items() if today_number - TREND_DAYS < n <= today_number}
     if not week:
-        return "You have not logged a pain score in the last week."
+        return t.gettext("You have not logged a pain score in the last week.")
     if len(week) == 1:
         ((day, score),) = week.items()
-        return (
-            f"You logged one pain score in the last week: {score} on day {day}. "
+        return t.gettext(
+            "You logged one pain score in the last week: %(score)s on day %(day)s. "
             "Log your pain each day to see how it changes."
-        )
+        ) % {"score": score, "day": day}
     first, last = min(week), max(week)
     before, now = week[first], week[last]
+    values = {"before": before, "now": now, "first": first, "last": last}
     if first == today_number - TREND_DAYS + 1 and last == today_number:
         if now < before:
-            return f"Your pain has gone down from {before} to {now} over the last week."
+            return t.gettext(
+                "Your pain has gone down from %(before)s to %(now)s over the last week."
+            ) % values
         if now > before:
-            return f"Your pain has gone up from {before} to {now} over the last week."
-        return f"Your pain was {before} at the start of the week and is {now} today."
+            return t.gettext(
+                "Your pain has gone up from %(before)s to %(now)s over the last week."
+            ) % values
+        return t.gettext(
+            "Your pain was %(before)s at the start of the week and is %(now)s today."
+        ) % values
     if now < before:
-        return f"Your pain went down from {before} on day {first} to {now} on day {last}."
+        return t.gettext(
+            "Your pain went down from %(before)s on day %(first)s to %(now)s on day %(last)s."
+        ) % values
     if now > before:
-        return f"Your pain went up from {before} on day {first} to {now} on day {last}."
-    return f"Your pain was {now} on day {first} and {now} again on day {last}."
+        return t.gettext(
+            "Your pain went up from %(before)s on day %(first)s to %(now)s on day %(last)s."
+        ) % values
+    return t.gettext(
+        "Your pain was %(now)s on day %(first)s and %(now)s again on day %(last)s."
+    ) % values
 
 
-def pain_chart(records: list[DayRecord], duration_days: int, today_number: int) -> Chart:
+def pain_chart(
+    records: list[DayRecord], duration_days: int, today_number: int, language: str = "en"
+) -> Chart:
     """The patient's highest pain score each day (one line; a day without a score is a gap),
     from day 0 (the procedure) to today, and at least over the plan's first week. No
     threshold and no plan limits here: the patient sees their scores, not a judgement of
     them, and the page lists their limits in words."""
+    t = translator(language)
     scores = _highest(records)
     last_day = max([min(duration_days, TREND_DAYS) - 1, *(r.day_number for r in records)])
     return line_chart(
-        [Series("Your highest pain score each day", scores)],
+        [Series(t.gettext("Your highest pain score each day"), scores)],
         ident="your-pain",
-        title="Your highest pain score each day, from 0 (no pain) to 10 (worst pain)",
-        description=trend_sentence(records, today_number),
-        x_label="Days since your procedure",
-        y_label="Pain score (0-10)",
+        title=t.gettext("Your highest pain score each day, from 0 (no pain) to 10 (worst pain)"),
+        description=trend_sentence(records, today_number, language),
+        x_label=t.gettext("Days since your procedure"),
+        y_label=t.gettext("Pain score (0-10)"),
         first_day=0,
         last_day=last_day,
         today=today_number,
+        today_label=t.gettext("Today"),
+        today_legend=t.gettext("{label} (day {day})"),
     )

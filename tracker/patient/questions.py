@@ -20,11 +20,15 @@ from flask import (
     request,
     url_for,
 )
+from flask_babel import get_locale
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_wtf.csrf import CSRFError
-from werkzeug.exceptions import NotFound
+from werkzeug.exceptions import HTTPException, NotFound
 
 from tracker.core.clock import request_now
 from tracker.core.db import get_session
+from tracker.core.languages import language_or_default
 from tracker.core.timeutil import local_day
 from tracker.outcomes.questionnaires import (
     AnswerError,
@@ -37,7 +41,7 @@ from tracker.patient import session as patient_session
 
 bp = Blueprint("patient_questions", __name__, url_prefix="/me/questions")
 
-EXPIRED_FORM = (
+EXPIRED_FORM = _l(
     "This page had been open too long, so nothing was saved. Please fill it in again and send it."
 )
 
@@ -55,12 +59,16 @@ def _asked(db, me, questionnaire_id: str) -> Asked:
 
 
 def _render(me, asked: Asked, chosen: dict[str, int | None], status: int = 200, problem=None):
+    # Answers are checked and scored with the English questionnaire (``asked``); the page
+    # shows its words in the page's language (keys and values are the same).
+    locale = get_locale()
+    language = language_or_default(locale.language if locale is not None else None)
     return make_response(
         render_template(
             "patient/questions.html",
             me=me,
             asked=asked,
-            questionnaire=asked.questionnaire,
+            questionnaire=asked.questionnaire.in_language(language),
             chosen=chosen,
             problem=problem,
         ),
@@ -77,10 +85,11 @@ def answer(questionnaire_id: str) -> Response:
     if request.method == "GET":
         previous = asked.response.answers if asked.response is not None else {}
         return _render(me, asked, dict(previous))
+    patient_session.require_recorder(db, me)  # a caregiver who may only view: nothing stored
 
     if request.form.get("point") != str(asked.point.day):
         # The page was opened for an earlier time point: its window has closed since.
-        flash("Those questions are closed now, so nothing was saved.", "error")
+        flash(_("Those questions are closed now, so nothing was saved."), "error")
         return redirect(url_for("patient.today"))
     chosen: dict[str, int | None] = {}
     bad: list[str] = []
@@ -101,8 +110,10 @@ def answer(questionnaire_id: str) -> Response:
             asked,
             chosen,
             400,
-            "One answer was not one of the choices. Please choose again. "
-            "Your answers were not saved.",
+            _(
+                "One answer was not one of the choices. Please choose again. "
+                "Your answers were not saved."
+            ),
         )
     answered = sum(v is not None for v in chosen.values())
     needed = len(questionnaire.items) - questionnaire.max_missing
@@ -112,8 +123,12 @@ def answer(questionnaire_id: str) -> Response:
             asked,
             chosen,
             400,
-            f"Please answer at least {needed} of the {len(questionnaire.items)} questions. "
-            "Your answers were not saved.",
+            _(
+                "Please answer at least %(needed)s of the %(count)s questions. "
+                "Your answers were not saved.",
+                needed=needed,
+                count=len(questionnaire.items),
+            ),
         )
     now = request_now()
     try:
@@ -127,22 +142,26 @@ def answer(questionnaire_id: str) -> Response:
             now=now,
             patient_id=me.patient.id,
             remote_addr=request.remote_addr,
+            caregiver_id=me.caregiver_id,
         )
     except AnswerError:  # checked above; kept so a change to the checks cannot store junk
         db.rollback()
-        return _render(me, asked, chosen, 400, "Your answers were not saved.")
+        return _render(me, asked, chosen, 400, _("Your answers were not saved."))
     db.commit()
     if replaced:
-        flash("Thank you. Your new answers replace the ones you sent before.", "success")
+        flash(_("Thank you. Your new answers replace the ones you sent before."), "success")
     else:
-        flash("Thank you. Your answers were saved.", "success")
+        flash(_("Thank you. Your answers were saved."), "success")
     return redirect(url_for("patient.today"))
 
 
 @bp.errorhandler(CSRFError)
 def expired_form(_error: CSRFError) -> Response:
     db = get_session()
-    me = patient_session.current_patient(db)
+    try:
+        me = patient_session.current_patient(db)
+    except HTTPException as signed_out:  # raised inside an error handler: answer with it here
+        return signed_out.get_response()
     return make_response(render_template("patient/problem.html", me=me, message=EXPIRED_FORM), 400)
 
 

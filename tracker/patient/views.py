@@ -8,7 +8,10 @@ data is a 404. Everything works without JavaScript.
 from __future__ import annotations
 
 import re
+from datetime import date, datetime
+from functools import partial
 
+from babel.numbers import format_decimal
 from flask import (
     Blueprint,
     Flask,
@@ -16,12 +19,17 @@ from flask import (
     abort,
     current_app,
     flash,
+    g,
     make_response,
     redirect,
     render_template,
     request,
     url_for,
 )
+from flask_babel import get_locale
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_babel import refresh as refresh_locale
 from flask_wtf.csrf import CSRFError
 from sqlalchemy import delete, insert, select
 from sqlalchemy.exc import IntegrityError
@@ -41,7 +49,17 @@ from tracker.alerts.rules import PainScore
 from tracker.core import audit
 from tracker.core.clock import request_now
 from tracker.core.db import get_session
-from tracker.core.models import Alert, CheckOff, Clinic, PainEntry, SymptomReport, User
+from tracker.core.languages import LANGUAGE_NAMES, language_or_default, translator
+from tracker.core.models import (
+    LANGUAGES,
+    Alert,
+    Caregiver,
+    CheckOff,
+    Clinic,
+    PainEntry,
+    SymptomReport,
+    User,
+)
 from tracker.core.timeutil import local_day
 from tracker.escalation import paging
 from tracker.escalation.notices import CallNumbers, Notice, numbers_now, who_knows
@@ -69,14 +87,14 @@ from tracker.plans import opioid_rules
 from tracker.plans.agenda import Appointment, DayAgenda, Restriction, plan_today
 from tracker.plans.card import build_card
 from tracker.plans.severe_pain import SeverePainGuidance, for_clinic, guidance_path, load_guidance
-from tracker.plans.warning_signs import WarningSign, load_signs, severity, signs_path, with_retired
+from tracker.plans.warning_signs import Signs, load_signs, severity, signs_path, with_retired
 from tracker.web import rate_limits
-from tracker.web.time_format import clock_time, long_day, short_day
+from tracker.web.time_format import clock_time, long_day, number_text, short_day
 
 link_bp = Blueprint("patient_link", __name__)
 bp = Blueprint("patient", __name__, url_prefix="/me", template_folder="templates")
 
-EXPIRED_FORM = (
+EXPIRED_FORM = _l(
     "This page had been open too long, so nothing was saved. Please fill it in again and send it."
 )
 
@@ -88,38 +106,63 @@ def tel_href(phone: str) -> str:
     return "tel:" + re.sub(r"[^0-9+]", "", phone)
 
 
-def day_heading(agenda: DayAgenda) -> str:
+def page_language() -> str:
+    """The language this page is written in (Flask-Babel's locale, chosen in tracker/app:
+    the signed-in patient's own language, else the browser's)."""
+    locale = get_locale()
+    return language_or_default(locale.language if locale is not None else None)
+
+
+def day_heading(agenda: DayAgenda, language: str = "en") -> str:
+    t = translator(language)
     n = agenda.day_number
     if n < 0:
-        return f"Your procedure is in {-n} day{'s' if n != -1 else ''}"
+        days = number_text(-n, language=language)
+        return t.ngettext(
+            "Your procedure is in %(num)s day", "Your procedure is in %(num)s days", -n
+        ) % {"num": days}
     if n == 0:
-        return "Today is the day of your procedure"
+        return t.gettext("Today is the day of your procedure")
     if agenda.within_plan:
-        return f"Day {n} of your recovery"
-    return "Your recovery plan has finished"
+        return t.gettext("Day %(number)s of your recovery") % {
+            "number": number_text(n, language=language)
+        }
+    return t.gettext("Your recovery plan has finished")
 
 
-def days_left_text(restriction: Restriction) -> str:
+def days_left_text(restriction: Restriction, language: str = "en") -> str:
+    t = translator(language)
     # A restriction tied to a condition (opioid medicine) lasts as long as the condition.
     decision = restriction.decision
     if decision is not None and decision.reason == opioid_rules.TAKING:
-        return "you said you take opioid pain medicine"
+        return t.gettext("you said you take opioid pain medicine")
     if restriction.activity.condition:
         return restriction.activity.condition
     if restriction.days_left <= 0:
-        return "today is the last day"
-    if restriction.days_left == 1:
-        return "1 day left"
-    return f"{restriction.days_left} days left"
+        return t.gettext("today is the last day")
+    days = number_text(restriction.days_left, language=language)
+    return t.ngettext("%(num)s day left", "%(num)s days left", restriction.days_left) % {
+        "num": days
+    }
 
 
-def appointment_text(appointment: Appointment) -> str:
+def appointment_text(appointment: Appointment, language: str = "en") -> str:
     if appointment.scheduled_for is not None:
-        return long_day(appointment.scheduled_for)
-    return (
-        f"between {long_day(appointment.window_start)} and {long_day(appointment.window_end)} "
-        "(your clinic will tell you the exact day)"
-    )
+        return long_day(appointment.scheduled_for, language=language)
+    return translator(language).gettext(
+        "between %(first)s and %(last)s (your clinic will tell you the exact day)"
+    ) % {
+        "first": long_day(appointment.window_start, language=language),
+        "last": long_day(appointment.window_end, language=language),
+    }
+
+
+def _words(language: str) -> dict[str, object]:
+    """The page's wording helpers for templates, in the page's language."""
+    return {
+        "days_left_text": partial(days_left_text, language=language),
+        "appointment_text": partial(appointment_text, language=language),
+    }
 
 
 # --- sign-in by personal link ----------------------------------------------------------------
@@ -139,8 +182,15 @@ def link_sign_in(token: str) -> Response:
 # --- Today -----------------------------------------------------------------------------------
 
 
-def _signs() -> tuple[WarningSign, ...]:
+def _signs() -> Signs:
+    """The warning signs in English: what answers are checked and stored against."""
     return load_signs(signs_path(current_app.config["SCHEDULES_DIR"]))
+
+
+def _shown_signs() -> Signs:
+    """The warning signs as the page shows them: questions and labels in the page's
+    language (keys and actions as in English)."""
+    return _signs().in_language(page_language())
 
 
 # --- who knows, and the numbers to call now (SPEC section 6) ---------------------------------
@@ -180,13 +230,19 @@ def _who_knows(db, me, alert: Alert | None) -> Notice:
         user = db.get(User, alert.acknowledged_by_id or alert.resolved_by_id)
         seen_by = user.name if user is not None else None
     return who_knows(
-        alert, me.patient.clinic, state, request_now(), tz_name=me.plan.timezone, seen_by=seen_by
+        alert,
+        me.patient.clinic,
+        state,
+        request_now(),
+        tz_name=me.plan.timezone,
+        seen_by=seen_by,
+        language=page_language(),
     )
 
 
-def _guidance(clinic: Clinic) -> SeverePainGuidance:
+def _guidance(clinic: Clinic, language: str) -> SeverePainGuidance:
     default = load_guidance(guidance_path(current_app.config["SCHEDULES_DIR"]))
-    return for_clinic(clinic, default)
+    return for_clinic(clinic, default, language)
 
 
 @bp.get("/")
@@ -194,7 +250,8 @@ def today() -> str:
     db = get_session()
     me = patient_session.current_patient(db)
     opioids = opioid_answers(db, me.plan)
-    agenda = plan_today(me.plan, request_now(), opioids=opioids)
+    language = page_language()
+    agenda = plan_today(me.plan, request_now(), opioids=opioids, language=language)
     # A paused or ended plan asks for nothing: no tasks, no check-ins due, no "not logged"
     # prompt (the pain log and the warning-signs check stay open; see the banner).
     running = me.plan.status == "active"
@@ -217,26 +274,25 @@ def today() -> str:
         "patient/today.html",
         me=me,
         agenda=agenda,
-        heading=day_heading(agenda),
+        heading=day_heading(agenda, language),
         done_keys=done_keys,
         check_ins=check_ins,
         tasks=agenda.tasks if running else (),
         pain_missing=pain_due and not pain_logged_on(db, me.plan, agenda.local_day),
-        questions=asked_on(db, me.plan, current_questionnaires(), agenda.local_day),
-        days_left_text=days_left_text,
-        appointment_text=appointment_text,
+        questions=asked_on(db, me.plan, current_questionnaires(language), agenda.local_day),
+        **_words(language),
     )
 
 
 @bp.post("/tasks/<key>")
 def check_task(key: str) -> Response:
     db = get_session()
-    me = patient_session.current_patient(db)
+    me = patient_session.current_recorder(db)
     now = request_now()
-    agenda = plan_today(me.plan, now)
+    agenda = plan_today(me.plan, now, language=page_language())  # the task's title as shown
     if me.plan.status != "active":
         # A page opened before the plan was paused or ended: nothing to check off now.
-        flash(f"Your recovery plan is {me.plan.status}, so nothing was changed.", "error")
+        flash(_plan_not_running(me.plan.status), "error")
         return redirect(url_for(".today"))
     task = next((t for t in agenda.tasks if t.key == key), None)
     if task is None:
@@ -246,7 +302,7 @@ def check_task(key: str) -> Response:
         abort(400)
     if request.form.get("day") != agenda.local_day.isoformat():
         # The page was opened on an earlier day: change nothing, show today's list.
-        flash("A new day has started, so nothing was changed. Here is today's list.", "error")
+        flash(_("A new day has started, so nothing was changed. Here is today's list."), "error")
         return redirect(url_for(".today"))
     if action == "done":
         try:
@@ -257,11 +313,12 @@ def check_task(key: str) -> Response:
                         activity_key=key,
                         local_day=agenda.local_day,
                         created_at=now,
+                        entered_by_caregiver_id=me.caregiver_id,
                     )
                 )
         except IntegrityError:
             pass  # already checked off (a second tap, or two tabs): that is the same answer
-        flash(f"Done: {task.title}.", "success")
+        flash(_("Done: %(task)s.", task=task.title), "success")
     else:
         # Only today's check-off can be undone: the day is part of the condition.
         db.execute(
@@ -273,7 +330,7 @@ def check_task(key: str) -> Response:
         )
         # Fewer check-ins can make "no check-in" true: the next tick looks again.
         alerts.mark_due(db, me.plan.id, now)
-        flash(f"Marked as not done: {task.title}.", "success")
+        flash(_("Marked as not done: %(task)s.", task=task.title), "success")
     db.commit()
     return redirect(url_for(".today", _anchor=f"task-{key}"))
 
@@ -281,15 +338,21 @@ def check_task(key: str) -> Response:
 OPIOID_ANSWERS = {"yes": True, "no": False}
 
 
+def _plan_not_running(status: str) -> str:
+    if status == "paused":
+        return _("Your recovery plan is paused, so nothing was changed.")
+    return _("Your recovery plan is ended, so nothing was changed.")
+
+
 @bp.post("/opioids")
 def answer_opioids() -> Response:
     """Today's answer to "Are you taking opioid pain medicine today?" (one tap; a second
     tap on the other answer the same day changes it, and both are kept)."""
     db = get_session()
-    me = patient_session.current_patient(db)
+    me = patient_session.current_recorder(db)
     now = request_now()
     if me.plan.status != "active":
-        flash(f"Your recovery plan is {me.plan.status}, so nothing was changed.", "error")
+        flash(_plan_not_running(me.plan.status), "error")
         return redirect(url_for(".today"))
     taking = OPIOID_ANSWERS.get(request.form.get("taking", ""))
     if taking is None:
@@ -297,27 +360,33 @@ def answer_opioids() -> Response:
             render_template(
                 "patient/problem.html",
                 me=me,
-                message="Please tap Yes or No to answer the question about opioid pain "
-                "medicine. Your answer was not saved.",
+                message=_(
+                    "Please tap Yes or No to answer the question about opioid pain "
+                    "medicine. Your answer was not saved."
+                ),
             ),
             400,
         )
     agenda = plan_today(me.plan, now)
     if request.form.get("day") != agenda.local_day.isoformat():
-        flash("A new day has started, so nothing was changed. Here is today's list.", "error")
+        flash(_("A new day has started, so nothing was changed. Here is today's list."), "error")
         return redirect(url_for(".today"))
     if not any(a.check_in == "opioids" for a in agenda.check_ins):
         abort(404)  # not asked today (or not in this plan)
     row, changed = opioid_rules.record_answer(
-        db, plan_id=me.plan.id, local_day=agenda.local_day, taking=taking, now=now
+        db,
+        plan_id=me.plan.id,
+        local_day=agenda.local_day,
+        taking=taking,
+        now=now,
+        caregiver_id=me.caregiver_id,
     )
     if changed and row.supersedes_id is not None:
         audit.record(
             db,
             now=now,
             action="patient.opioid_check_changed",
-            actor_type="patient",
-            actor_patient_id=me.patient.id,
+            **patient_session.actor_fields(me.patient.id, me.caregiver_id),
             clinic_id=me.patient.clinic_id,
             patient_id=me.patient.id,
             detail={"opioid_check_id": row.id, "supersedes_id": row.supersedes_id},
@@ -325,9 +394,9 @@ def answer_opioids() -> Response:
         )
     db.commit()
     if taking:
-        flash("Saved: you take opioid pain medicine today. Please do not drive.", "success")
+        flash(_("Saved: you take opioid pain medicine today. Please do not drive."), "success")
     else:
-        flash("Saved: you do not take opioid pain medicine today.", "success")
+        flash(_("Saved: you do not take opioid pain medicine today."), "success")
     return redirect(url_for(".today", _anchor="opioid-check"))
 
 
@@ -371,13 +440,14 @@ def pain() -> Response:
     # facts, one INSERT (no unit-of-work flush for an object nobody reads back), one UPDATE
     # marking the plan's alert rules due, and a second INSERT only for a severe score.
     plan = patient_session.signed_in_plan(db)
+    patient_session.require_recorder(db, plan)  # a caregiver who may only view: nothing stored
     form = PainForm()
     if not form.validate():
         return _render_pain(
             patient_session.current_patient(db),
             form,
             400,
-            problem="Your pain score was not saved.",
+            problem=_("Your pain score was not saved."),
         )
     now = request_now()
     score = form.score_value
@@ -396,6 +466,7 @@ def pain() -> Response:
             "note": form.note.data,
             "local_day": entry.local_day,
             "recorded_at": now,
+            "entered_by_caregiver_id": plan.caregiver_id,
         },
     )
     # Severe pain reaches the care team's triage list at once; worsening and the other
@@ -414,7 +485,7 @@ def pain() -> Response:
         paging.page_if_needed(db, alert_id, now)
     alerts.mark_due(db, plan.id, now)
     db.commit()
-    flash(f"Thank you. Your pain score of {score} is saved.", "success")
+    flash(_("Thank you. Your pain score of %(score)s is saved.", score=score), "success")
     if score >= plan.severe_pain_threshold:
         # A severe score does not end at "saved": what to do now and whom to call.
         return redirect(url_for(".severe_pain", entry_id=entry_id))
@@ -425,7 +496,7 @@ def pain() -> Response:
 def fix_pain(entry_id: int) -> Response:
     """Correct one of today's scores: a new entry supersedes it, and both are kept."""
     db = get_session()
-    me = patient_session.current_patient(db)
+    me = patient_session.current_recorder(db)
     original = patient_session.own_row_or_404(db, me, PainEntry, entry_id)
     now = request_now()
     today = local_day(now, me.plan.timezone)
@@ -445,7 +516,7 @@ def fix_pain(entry_id: int) -> Response:
     form = PainForm()
     if not form.validate():
         return _render_pain(
-            me, form, 400, problem="Your correction was not saved.", correcting=original
+            me, form, 400, problem=_("Your correction was not saved."), correcting=original
         )
     try:
         replacement = correct_pain_entry(
@@ -457,6 +528,7 @@ def fix_pain(entry_id: int) -> Response:
             patient_id=me.patient.id,
             clinic_id=me.patient.clinic_id,
             remote_addr=request.remote_addr,
+            caregiver_id=me.caregiver_id,
         )
     except CorrectionRefused as refused:
         db.rollback()
@@ -481,8 +553,12 @@ def fix_pain(entry_id: int) -> Response:
     alerts.mark_due(db, me.plan.id, now)
     db.commit()
     flash(
-        f"Corrected. Your pain score is now {replacement.score} "
-        f"(it was {original.score}; both are kept in your record).",
+        _(
+            "Corrected. Your pain score is now %(score)s "
+            "(it was %(before)s; both are kept in your record).",
+            score=replacement.score,
+            before=original.score,
+        ),
         "success",
     )
     if replacement.score >= threshold:
@@ -506,7 +582,7 @@ def severe_pain(entry_id: int) -> Response:
             "patient/severe_pain.html",
             me=me,
             entry=entry,
-            guidance=_guidance(clinic),
+            guidance=_guidance(clinic, page_language()),
             notice=_who_knows(db, me, alert),
         )
     )
@@ -520,7 +596,7 @@ def _render_warning_signs(
 ) -> Response:
     db = get_session()
     day = local_day(request_now(), me.plan.timezone)
-    signs = _signs()
+    signs = _shown_signs()
     return make_response(
         render_template(
             "patient/warning_signs.html",
@@ -551,6 +627,7 @@ def _store_answers(db, me, signs, form, original: SymptomReport | None = None) -
         answers=answers,
         severity=level,
         supersedes=original,
+        caregiver_id=me.caregiver_id,
     )
     db.flush()
     # The rules read symptom reports too (red flags, days with a check-in): the next tick
@@ -569,8 +646,7 @@ def _store_answers(db, me, signs, form, original: SymptomReport | None = None) -
             db,
             now=now,
             action="patient.symptom_report_corrected",
-            actor_type="patient",
-            actor_patient_id=me.patient.id,
+            **patient_session.actor_fields(me.patient.id, me.caregiver_id),
             clinic_id=me.patient.clinic_id,
             patient_id=me.patient.id,
             detail={"symptom_report_id": report.id, "supersedes_id": original.id},
@@ -588,9 +664,10 @@ def warning_signs() -> Response:
     form = warning_signs_form_class(signs)()
     if request.method == "GET":
         return _render_warning_signs(me, form)
+    patient_session.require_recorder(db, me)
     if not form.validate():
         return _render_warning_signs(
-            me, form, 400, problem="Please answer every question, then send your answers again."
+            me, form, 400, problem=_("Please answer every question, then send your answers again.")
         )
     report = _store_answers(db, me, signs, form)
     return redirect(url_for(".warning_signs_result", report_id=report.id))
@@ -601,7 +678,7 @@ def warning_signs_result(report_id: int) -> str:
     db = get_session()
     me = patient_session.current_patient(db)
     report = patient_session.own_row_or_404(db, me, SymptomReport, report_id)
-    signs = _signs()
+    signs = _shown_signs()
     # Retired signs too: an older report may hold answers under their keys.
     flagged = [s for s in with_retired(signs) if report.answers.get(s.key)]
     today = local_day(request_now(), me.plan.timezone)
@@ -623,7 +700,7 @@ def warning_signs_result(report_id: int) -> str:
 def change_warning_signs(report_id: int) -> Response:
     """Change today's answers after a mistake: a new report supersedes, both are kept."""
     db = get_session()
-    me = patient_session.current_patient(db)
+    me = patient_session.current_recorder(db)
     original = patient_session.own_row_or_404(db, me, SymptomReport, report_id)
     signs = _signs()
     form_class = warning_signs_form_class(signs)
@@ -643,7 +720,7 @@ def change_warning_signs(report_id: int) -> Response:
             me,
             form,
             400,
-            problem="Please answer every question, then send your answers again.",
+            problem=_("Please answer every question, then send your answers again."),
             correcting=original,
         )
     try:
@@ -661,20 +738,26 @@ def change_warning_signs(report_id: int) -> Response:
 def progress() -> str:
     db = get_session()
     me = patient_session.current_patient(db)
-    agenda = plan_today(me.plan, request_now(), opioids=opioid_answers(db, me.plan))
+    language = page_language()
+    agenda = plan_today(
+        me.plan, request_now(), opioids=opioid_answers(db, me.plan), language=language
+    )
     records = recovery_days(db, me.plan, agenda.local_day)
     return render_template(
         "patient/progress.html",
         me=me,
         agenda=agenda,
-        heading=day_heading(agenda),
+        heading=day_heading(agenda, language),
         records=records,
+        # Scores as stored; the questionnaire's words (title, time points, bands) shown in
+        # the page's language.
         score_histories=histories(
-            me.plan, current_questionnaires(), responses_by_plan(db, [me.plan.id])[me.plan.id]
+            me.plan,
+            current_questionnaires(language),
+            responses_by_plan(db, [me.plan.id])[me.plan.id],
         ),
-        chart=pain_chart(records, me.plan.duration_days, agenda.day_number),
-        days_left_text=days_left_text,
-        appointment_text=appointment_text,
+        chart=pain_chart(records, me.plan.duration_days, agenda.day_number, language=language),
+        **_words(language),
     )
 
 
@@ -689,8 +772,64 @@ def card() -> str:
     return render_template(
         "patient/card.html",
         me=me,
-        card=build_card(me.plan, me.patient.clinic, me.patient.name, _signs(), today=today),
+        card=build_card(
+            me.plan,
+            me.patient.clinic,
+            me.patient.name,
+            _signs(),
+            today=today,
+            language=page_language(),
+        ),
     )
+
+
+# --- the language of the pages --------------------------------------------------------------
+
+
+def _back_to(target: str | None) -> str:
+    """Where to go after choosing a language: the patient page it was chosen on, else Today.
+    Only a path of this site's patient pages: never another site."""
+    if target and re.fullmatch(r"/me(/[A-Za-z0-9_\-/]*)?", target) and "//" not in target:
+        return target
+    return url_for(".today")
+
+
+@bp.post("/language")
+def change_language() -> Response:
+    """Change the language of the pages (and of messages) for whoever is signed in: the
+    patient's own, or a caregiver's own when a caregiver signed in for them."""
+    db = get_session()
+    me = patient_session.current_patient(db)
+    chosen = request.form.get("language", "")
+    if chosen not in LANGUAGES:
+        message = _("Please choose one of the languages shown on the page. Nothing was changed.")
+        return make_response(render_template("patient/problem.html", me=me, message=message), 400)
+    caregiver_id = getattr(me, "caregiver_id", None)
+    person = db.get(Caregiver, caregiver_id) if caregiver_id is not None else me.patient
+    if person is None:
+        abort(404)
+    before = person.language
+    if before != chosen:
+        person.language = chosen
+        if caregiver_id is not None:
+            actor = {"actor_type": "caregiver", "actor_caregiver_id": caregiver_id}
+        else:
+            actor = {"actor_type": "patient", "actor_patient_id": me.patient.id}
+        audit.record(
+            db,
+            now=request_now(),
+            action="patient.language_changed",
+            **actor,
+            clinic_id=me.patient.clinic_id,
+            patient_id=me.patient.id,
+            detail={"from": before, "to": chosen, "caregiver_id": caregiver_id},
+            remote_addr=request.remote_addr,
+        )
+        db.commit()
+    g.language = chosen
+    refresh_locale()  # the message below is in the language just chosen
+    flash(_("Saved: your pages are now in this language."), "success")
+    return redirect(_back_to(request.form.get("next")))
 
 
 @bp.post("/sign-out")
@@ -711,8 +850,10 @@ def expired_form(_error: CSRFError) -> Response:
 @bp.errorhandler(RequestEntityTooLarge)
 def too_large(_error: RequestEntityTooLarge) -> Response:
     return _form_problem(
-        "That was far too much text, so nothing was saved. "
-        "Please keep your note to 500 characters or fewer.",
+        _l(
+            "That was far too much text, so nothing was saved. "
+            "Please keep your note to 500 characters or fewer."
+        ),
         413,
     )
 
@@ -742,12 +883,44 @@ def link_limited(_error: TooManyRequests) -> Response:
     return make_response(render_template("patient/link_limited.html"), 429)
 
 
+def _page_long_day(day: date) -> str:
+    return long_day(day, language=page_language())
+
+
+def _page_short_day(day: date, *, weekday: bool = False) -> str:
+    return short_day(day, weekday=weekday, language=page_language())
+
+
+def _page_clock_time(at: datetime, tz_name: str) -> str:
+    return clock_time(at, tz_name, language=page_language())
+
+
+def _page_number(value: float) -> str:
+    """A score as "%g" writes it ("3.5", "12"); Spanish "3,5"."""
+    return number_text(value, language=page_language())
+
+
+def _page_decimal(value: float) -> str:
+    """A rounded mean as Python writes it ("3.0", "3.5"); Spanish "3,0", "3,5"."""
+    language = page_language()
+    return str(value) if language == "en" else format_decimal(value, "0.0", locale=language)
+
+
+def _language_choices() -> list[tuple[str, str]]:
+    """The chooser's languages, each named in itself ("English", "Español")."""
+    return list(LANGUAGE_NAMES.items())
+
+
 def init_app(app: Flask) -> None:
     app.register_blueprint(link_bp)
     app.register_blueprint(bp)
     rate_limits.limit_link_sign_in(app, "patient_link.link_sign_in")
-    app.add_template_filter(long_day, "long_day")
-    app.add_template_filter(short_day, "short_day")
+    # Days, times and numbers in the page's language (English on the care team's pages).
+    app.add_template_filter(_page_long_day, "long_day")
+    app.add_template_filter(_page_short_day, "short_day")
+    app.add_template_filter(_page_number, "number")
+    app.add_template_filter(_page_decimal, "decimal")
     app.add_template_filter(tel_href, "tel_href")
-    app.add_template_global(clock_time, "clock_time")
+    app.add_template_global(_page_clock_time, "clock_time")
+    app.add_template_global(_language_choices, "language_choices")
     app.add_template_global(care_numbers, "care_numbers")

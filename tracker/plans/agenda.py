@@ -19,7 +19,7 @@ from tracker.plans.opioid_rules import (
     OpioidAnswers,
     driving_restricted,
 )
-from tracker.plans.templates import Activity
+from tracker.plans.templates import Activity, current_template, localize
 
 # The kinds of activity whose occurrences can be adherence items.
 ADHERENCE_KINDS = ("task", "check_in")
@@ -63,6 +63,8 @@ class DayAgenda:
     education: tuple[Activity, ...]
     appointments_today: tuple[Appointment, ...]
     next_appointment: Appointment | None
+    # The language of the activities' titles, instructions and conditions (``language=``).
+    language: str = "en"
 
     @property
     def within_plan(self) -> bool:
@@ -83,15 +85,28 @@ def day_number(plan: CarePlan, day: date) -> int:
     return (day - plan.procedure_date).days
 
 
-def plan_activities(plan: CarePlan, *, adherence_only: bool = False) -> list[Activity]:
+def plan_activities(
+    plan: CarePlan, *, adherence_only: bool = False, language: str = "en"
+) -> list[Activity]:
     """The plan's activities with its overrides applied; with ``adherence_only``, only those
-    that ``counts_for_adherence`` (the others are not even parsed)."""
+    that ``counts_for_adherence`` (the others are not even parsed). With ``language``, their
+    texts are in that language (``templates.activity_text``'s rule: the plan's own
+    translation, else the template file's of the same English, else English)."""
     overrides = plan.overrides or {}
-    return [
+    activities = [
         with_override(Activity.from_dict(data), overrides, plan.procedure_date)
         for data in plan.activities
         if not adherence_only or stored_counts_for_adherence(data)
     ]
+    if language == "en":
+        return activities
+    # Only a plan enrolled before translations needs the template file.
+    template = (
+        current_template(plan.template_id)
+        if any(language not in a.translations for a in activities)
+        else None
+    )
+    return [localize(a, language, template) for a in activities]
 
 
 def stored_counts_for_adherence(data: dict[str, Any]) -> bool:
@@ -134,16 +149,25 @@ def agenda_for_day(
     activities: Sequence[Activity] | None = None,
     *,
     opioids: OpioidAnswers | None = None,
+    language: str = "en",
 ) -> DayAgenda:
     """What is due on ``day``. Pass ``plan_activities(plan)`` as ``activities`` when asking
     about many days of one plan, so the plan's activities are read once, not once a day.
     With ``opioids`` (the patient's answers), a restriction that follows the opioid check-in
-    is on or off as ``opioid_rules.driving_restricted`` decides; without, it keeps its days."""
+    is on or off as ``opioid_rules.driving_restricted`` decides; without, it keeps its days.
+    With ``language``, the activities' texts are in that language (``plan_activities``;
+    ``activities`` passed in are put in it too)."""
     n = day_number(plan, day)
     tasks, check_ins, restrictions, education, today_appts = [], [], [], [], []
     upcoming: list[Appointment] = []
     overrides = plan.overrides or {}
-    activities = plan_activities(plan) if activities is None else activities
+    if activities is None:
+        activities = plan_activities(plan, language=language)
+    elif any(a.language != language for a in activities):
+        template = current_template(plan.template_id) if language != "en" else None
+        activities = [
+            a if a.language == language else localize(a, language, template) for a in activities
+        ]
     for activity in activities:
         if activity.condition_check_in and opioids is not None:
             decision = driving_decision(plan, activity, activities, opioids, day)
@@ -200,6 +224,7 @@ def agenda_for_day(
         education=tuple(education),
         appointments_today=tuple(today_appts),
         next_appointment=upcoming[0] if upcoming else None,
+        language=language,
     )
 
 
@@ -223,9 +248,16 @@ def driving_decision(
     return driving_restricted(opioids.by_day, day, rule)
 
 
-def plan_today(plan: CarePlan, now: datetime, *, opioids: OpioidAnswers | None = None) -> DayAgenda:
-    """The agenda for the patient's current local day at instant ``now``."""
-    return agenda_for_day(plan, local_day(now, plan.timezone), opioids=opioids)
+def plan_today(
+    plan: CarePlan,
+    now: datetime,
+    *,
+    opioids: OpioidAnswers | None = None,
+    language: str = "en",
+) -> DayAgenda:
+    """The agenda for the patient's current local day at instant ``now`` (texts in
+    ``language``)."""
+    return agenda_for_day(plan, local_day(now, plan.timezone), opioids=opioids, language=language)
 
 
 def plan_last_day(plan: CarePlan) -> date:

@@ -13,7 +13,8 @@ What is on it, all from data the product already has:
   link is never stored (only its hash), so the care team's card is printed together with
   a freshly issued link; see ``coordinator_views.patient_card_issue``.
 
-Pure functions over loaded rows: the views load and audit.
+Pure functions over loaded rows: the views load and audit. The card's own words (not the
+plan's content) are in the reader's ``language`` (``translator``, tracker/core/languages.py).
 """
 
 from __future__ import annotations
@@ -24,11 +25,13 @@ from dataclasses import dataclass
 from datetime import date, time, timedelta
 
 import segno
+from babel.dates import get_day_names
 from markupsafe import Markup
 
+from tracker.core.languages import translator
 from tracker.core.models import DEFAULT_OFFICE_HOURS, WEEKDAYS, CarePlan, Clinic
 from tracker.plans.agenda import plan_activities
-from tracker.plans.templates import Activity
+from tracker.plans.templates import Activity, plan_title
 from tracker.plans.warning_signs import WarningSign
 from tracker.web.time_format import DASH, short_day, wall_clock
 
@@ -37,15 +40,23 @@ SHORT_DAY_NAMES = dict(
 )
 
 
-def card_date(day: date) -> str:
+def short_day_names(language: str = "en") -> dict[str, str]:
+    """The weekdays shortened: "Mon".."Sun"; Spanish "lun".."dom" (Babel's names)."""
+    if language == "en":
+        return SHORT_DAY_NAMES
+    names = get_day_names("abbreviated", locale=language)
+    return {day: names[n] for n, day in enumerate(WEEKDAYS)}
+
+
+def card_date(day: date, language: str = "en") -> str:
     """A date on the card, with its weekday: "Sat 21 Nov" (``time_format.short_day``)."""
-    return short_day(day, weekday=True)
+    return short_day(day, weekday=True, language=language)
 
 
-def card_time(clock: str) -> str:
+def card_time(clock: str, language: str = "en") -> str:
     """ "08:00" -> "8:00 am", "17:30" -> "5:30 pm" (``time_format.wall_clock``)."""
     hour, minute = (int(part) for part in clock.split(":"))
-    return wall_clock(time(hour, minute))
+    return wall_clock(time(hour, minute), language=language)
 
 
 @dataclass(frozen=True)
@@ -65,18 +76,24 @@ class CardPhase:
     last_date: date
     do: tuple[CardItem, ...]
     do_not: tuple[CardItem, ...]
+    language: str = "en"
 
     @property
     def days_label(self) -> str:
+        t = translator(self.language)
         if self.first_day == self.last_day:
-            return f"Day {self.first_day}"
-        return f"Days {self.first_day}{DASH}{self.last_day}"
+            return t.gettext("Day %(number)s") % {"number": self.first_day}
+        return t.gettext("Days %(first)s\u2013%(last)s") % {
+            "first": self.first_day,
+            "last": self.last_day,
+        }
 
     @property
     def dates_label(self) -> str:
+        first = card_date(self.first_date, self.language)
         if self.first_date == self.last_date:
-            return card_date(self.first_date)
-        return f"{card_date(self.first_date)} {DASH} {card_date(self.last_date)}"
+            return first
+        return f"{first} {DASH} {card_date(self.last_date, self.language)}"
 
 
 @dataclass(frozen=True)
@@ -146,17 +163,25 @@ def _step_at(activity: Activity, day: int) -> tuple[int, int]:
     return segment_start, 1
 
 
-def _how_often(activity: Activity, first: int, last: int, procedure_date: date) -> str:
+def _how_often(
+    activity: Activity, first: int, last: int, procedure_date: date, language: str = "en"
+) -> str:
+    t = translator(language)
     if activity.as_needed:
-        return "when needed"
+        return t.gettext("when needed")
     _, every = _step_at(activity, first)
     if every == 1:
         if activity.times_per_day > 1:
-            return f"{activity.times_per_day} times a day"
-        return "once a day" if activity.kind == "task" else "every day"
+            return t.gettext("%(count)s times a day") % {"count": activity.times_per_day}
+        return t.gettext("once a day") if activity.kind == "task" else t.gettext("every day")
     days = [n for n in range(first, last + 1) if activity.occurs_on(n)]
-    dates = ", ".join(short_day(procedure_date + timedelta(days=n)) for n in days)
-    label = "once a week" if every == 7 else f"every {every} days"
+    dates = ", ".join(
+        short_day(procedure_date + timedelta(days=n), language=language) for n in days
+    )
+    if every == 7:
+        label = t.gettext("once a week")
+    else:
+        label = t.gettext("every %(count)s days") % {"count": every}
     return f"{label}: {dates}" if dates else label
 
 
@@ -168,7 +193,9 @@ def _boundaries(activities: Sequence[Activity], duration: int) -> list[int]:
     return sorted(c for c in cuts if 0 <= c <= duration)
 
 
-def plan_phases(plan: CarePlan, activities: Sequence[Activity]) -> tuple[CardPhase, ...]:
+def plan_phases(
+    plan: CarePlan, activities: Sequence[Activity], language: str = "en"
+) -> tuple[CardPhase, ...]:
     """The plan cut into day ranges in which the same things apply: tasks and check-ins
     ("do") and restrictions ("do not"). Education and visits are listed apart."""
     daily = [a for a in activities if a.kind in ("task", "check_in", "restriction")]
@@ -183,7 +210,8 @@ def plan_phases(plan: CarePlan, activities: Sequence[Activity]) -> tuple[CardPha
             if a.kind == "restriction":
                 do_not.append(CardItem(a.title))  # its condition is in the limits table
             elif any(a.occurs_on(n) for n in range(first, after)):
-                do.append(CardItem(a.title, _how_often(a, first, last, plan.procedure_date)))
+                how_often = _how_often(a, first, last, plan.procedure_date, language)
+                do.append(CardItem(a.title, how_often))
         if not do and not do_not:
             continue
         phases.append(
@@ -194,6 +222,7 @@ def plan_phases(plan: CarePlan, activities: Sequence[Activity]) -> tuple[CardPha
                 last_date=plan.procedure_date + timedelta(days=last),
                 do=tuple(do),
                 do_not=tuple(do_not),
+                language=language,
             )
         )
     return _merge_equal(phases)
@@ -216,6 +245,7 @@ def _merge_equal(phases: list[CardPhase]) -> tuple[CardPhase, ...]:
                 phase.last_date,
                 previous.do,
                 previous.do_not,
+                previous.language,
             )
         else:
             merged.append(phase)
@@ -225,7 +255,10 @@ def _merge_equal(phases: list[CardPhase]) -> tuple[CardPhase, ...]:
 # --- limits, visits, notes -------------------------------------------------------------------
 
 
-def _limits(plan: CarePlan, activities: Sequence[Activity], today: date) -> tuple[CardLimit, ...]:
+def _limits(
+    plan: CarePlan, activities: Sequence[Activity], today: date, language: str = "en"
+) -> tuple[CardLimit, ...]:
+    t = translator(language)
     limits = []
     for a in activities:
         if a.kind != "restriction":
@@ -234,34 +267,43 @@ def _limits(plan: CarePlan, activities: Sequence[Activity], today: date) -> tupl
         if a.condition:
             until = f"{a.condition[0].upper()}{a.condition[1:]}"
         else:
-            until = f"Until {card_date(last)} (day {a.end_day})"
+            until = t.gettext("Until %(day)s (day %(number)s)") % {
+                "day": card_date(last, language),
+                "number": a.end_day,
+            }
         limits.append(CardLimit(a.title, a.instructions, until, ended=last < today))
     return tuple(limits)
 
 
-def _visits(plan: CarePlan, activities: Sequence[Activity]) -> tuple[CardVisit, ...]:
+def _visits(
+    plan: CarePlan, activities: Sequence[Activity], language: str = "en"
+) -> tuple[CardVisit, ...]:
+    t = translator(language)
     overrides = plan.overrides or {}
     visits = []
     for a in sorted((a for a in activities if a.kind == "appointment"), key=lambda a: a.start_day):
         if "date" in overrides.get(a.key, {}):
-            when = card_date(date.fromisoformat(overrides[a.key]["date"]))
+            when = card_date(date.fromisoformat(overrides[a.key]["date"]), language)
         else:
             start = plan.procedure_date + timedelta(days=a.start_day)
             end = plan.procedure_date + timedelta(days=a.end_day)
-            when = (
-                f"Between {card_date(start)} and {card_date(end)} "
-                "(your clinic will tell you the day)"
-            )
+            when = t.gettext(
+                "Between %(first)s and %(last)s (your clinic will tell you the day)"
+            ) % {"first": card_date(start, language), "last": card_date(end, language)}
         visits.append(CardVisit(a.title, when))
     return tuple(visits)
 
 
-def _notes(plan: CarePlan, activities: Sequence[Activity]) -> tuple[CardNote, ...]:
+def _notes(
+    plan: CarePlan, activities: Sequence[Activity], language: str = "en"
+) -> tuple[CardNote, ...]:
+    t = translator(language)
     return tuple(
         CardNote(
             a.title,
             a.instructions,
-            f"From {card_date(plan.procedure_date + timedelta(days=a.start_day))}",
+            t.gettext("From %(day)s")
+            % {"day": card_date(plan.procedure_date + timedelta(days=a.start_day), language)},
         )
         for a in activities
         if a.kind == "education"
@@ -271,7 +313,7 @@ def _notes(plan: CarePlan, activities: Sequence[Activity]) -> tuple[CardNote, ..
 # --- the clinic's numbers ------------------------------------------------------------------
 
 
-def office_hours_text(clinic: Clinic) -> str:
+def office_hours_text(clinic: Clinic, language: str = "en") -> str:
     """The clinic's office hours in a few words, e.g. Mon to Fri 8:00 am to 5:00 pm and Sat
     9:00 am to 12:00 pm, written with en dashes."""
     hours = clinic.office_hours if clinic.office_hours is not None else DEFAULT_OFFICE_HOURS
@@ -290,17 +332,18 @@ def office_hours_text(clinic: Clinic) -> str:
     for days, (opens, closes) in runs:
         if not days:
             continue
-        names = SHORT_DAY_NAMES[days[0]]
+        day_names = short_day_names(language)
+        names = day_names[days[0]]
         if len(days) > 1:
-            names += f"{DASH}{SHORT_DAY_NAMES[days[-1]]}"
-        parts.append(f"{names} {card_time(opens)}{DASH}{card_time(closes)}")
+            names += f"{DASH}{day_names[days[-1]]}"
+        parts.append(f"{names} {card_time(opens, language)}{DASH}{card_time(closes, language)}")
     return ", ".join(parts)
 
 
-def card_numbers(clinic: Clinic) -> CardNumbers:
+def card_numbers(clinic: Clinic, language: str = "en") -> CardNumbers:
     return CardNumbers(
         daytime=clinic.phone,
-        office_hours=office_hours_text(clinic),
+        office_hours=office_hours_text(clinic, language),
         after_hours=clinic.after_hours_phone or None,
     )
 
@@ -315,22 +358,27 @@ def build_card(
     signs: Sequence[WarningSign],
     *,
     today: date,
+    language: str = "en",
 ) -> PlanCard:
-    activities = plan_activities(plan)  # the patient's own plan, overrides applied
+    """The card for ``plan``, all of it in ``language``: its own words, the plan's content
+    (activities, title) and the warning signs (each in ``language`` where translated)."""
+    # The patient's own plan, overrides applied, its texts in the card's language.
+    activities = plan_activities(plan, language=language)
+    signs = [s.in_language(language) for s in signs]
     labels = all(getattr(s, "label", "") for s in signs)  # read if present: older files
     return PlanCard(
         patient_name=patient_name,
         procedure=plan.procedure,
         procedure_date=plan.procedure_date,
-        plan_title=plan.title,
+        plan_title=plan_title(plan, language),
         template_id=plan.template_id,
         template_version=plan.template_version,
         clinic_name=clinic.name,
-        numbers=card_numbers(clinic),
-        phases=plan_phases(plan, activities),
-        limits=_limits(plan, activities, today),
-        visits=_visits(plan, activities),
-        notes=_notes(plan, activities),
+        numbers=card_numbers(clinic, language),
+        phases=plan_phases(plan, activities, language),
+        limits=_limits(plan, activities, today, language),
+        visits=_visits(plan, activities, language),
+        notes=_notes(plan, activities, language),
         call_911=_flag_words((s for s in signs if s.action == "call_911"), labels),
         call_team=_flag_words((s for s in signs if s.action == "call_team"), labels),
         flags_as_labels=labels,

@@ -14,6 +14,14 @@ sign-off always names exactly the words patients read. The sheet is read from th
 on disk each time (they are small); the CLI (``tracker templates review``) and the admin
 pages (``/coordinator/admin/content``) print the same sheet.
 
+Translations (``translations`` blocks beside the English, plans/translations.py) are not
+sentences of the sign-off: the English is, and each translation has its own reviewer in the
+file (``reviewed_by``). ``ContentFile.translations`` and ``translation_review`` list every
+one with the English it was made from, its translator and reviewer, and "needs review by a
+native speaker / clinician" until someone has confirmed it; stale translations (the English
+changed since) and missing ones are listed too, as are the message catalogue's entries
+marked ``#. reviewed: no`` (clinical wording in tracker/translations/*/messages.po).
+
 Check files are read generically (any text field that is not a known data field is
 treated as patient-facing), so a new check file, or a new text field in one, shows up on
 the sheet without a change here: a sentence missing from a sign-off sheet is worse than a
@@ -34,8 +42,15 @@ import yaml
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
+from tracker.core.languages import TRANSLATIONS_DIR
 from tracker.core.models import ContentApproval
 from tracker.plans.templates import TemplateError, load_file
+from tracker.plans.translations import (
+    META_FIELDS,
+    NEEDS_REVIEW,
+    english_fields,
+    fingerprint,
+)
 from tracker.web.input_rules import has_control_characters
 from tracker.web.time_format import clinic_time
 
@@ -64,6 +79,8 @@ DATA_FIELDS = frozenset(
         "releases",
         "replaced_by",
         "why",
+        # Translations: listed apart (``translation_review``), each with its own reviewer.
+        "translations",
     }
 )
 # A list of items no longer shown to patients, kept so that stored answers still read.
@@ -96,6 +113,40 @@ class Sentence:
 
 
 @dataclass(frozen=True)
+class TranslationLine:
+    """One translated text: a field of an item in a content file, or a catalogue entry."""
+
+    path: str  # "schedules/kyphoplasty.yaml", or the catalogue's .po
+    where: str  # "activities walk: instructions", or "catalogue"
+    language: str
+    english: str
+    translated: str
+    translator: str
+    reviewed_by: str | None
+    # current | stale (the English changed since) | missing (no translation) | catalogue
+    status: str = "current"
+    translated_from: str = ""  # the English's fingerprint it says it was made from
+    fingerprint: str = ""  # the English's fingerprint now
+
+    @property
+    def needs_review(self) -> bool:
+        return self.reviewed_by is None
+
+    @property
+    def status_words(self) -> str:
+        if self.status == "missing":
+            return "MISSING: no translation yet; patients read the English"
+        if self.status == "stale":
+            return (
+                f"STALE: translated from other English ({self.translated_from}, the English "
+                f"now is {self.fingerprint}); patients read the English until it is redone"
+            )
+        if self.reviewed_by:
+            return f"reviewed by {self.reviewed_by}"
+        return NEEDS_REVIEW
+
+
+@dataclass(frozen=True)
 class ContentFile:
     content_id: str  # a plan template's id, or "checks/<id>"
     kind: str  # "plan" | "check"
@@ -105,6 +156,8 @@ class ContentFile:
     sentences: tuple[Sentence, ...]
     notes: tuple[str, ...] = ()  # about the whole file: its source, its review status
     flags: tuple[str, ...] = ()  # the whole file needs the clinic's confirmation
+    # Its translations, each with its reviewer (not part of the English sign-off's digest).
+    translations: tuple[TranslationLine, ...] = ()
 
     @property
     def digest(self) -> str:
@@ -278,6 +331,7 @@ def plan_file(schedules_dir: str | Path, template_id: str) -> ContentFile:
         sentences=tuple(sentences),
         notes=_file_notes(raw),
         flags=_flags(raw),
+        translations=tuple(translation_lines(raw, _display_path(path, folder))),
     )
 
 
@@ -333,6 +387,7 @@ def check_file(path: Path, schedules_dir: str | Path) -> ContentFile:
         sentences=tuple(sentences),
         notes=_file_notes(raw),
         flags=_flags(raw),
+        translations=tuple(translation_lines(raw, _display_path(path, Path(schedules_dir)))),
     )
 
 
@@ -372,6 +427,169 @@ def content_file(schedules_dir: str | Path, content_id: str) -> ContentFile:
                 return found
         raise KeyError(content_id)
     return plan_file(schedules_dir, content_id)
+
+
+# --- translations ---------------------------------------------------------------------------
+
+
+def _shown(value: Any) -> str:
+    if isinstance(value, str):
+        return _text(value)
+    if isinstance(value, list | tuple):
+        return " / ".join(_shown(v) for v in value)
+    if isinstance(value, dict):
+        return " / ".join(f"{k}: {_shown(v)}" for k, v in value.items())
+    return str(value)
+
+
+def translation_lines(raw: Any, path: str) -> list[TranslationLine]:
+    """Every ``translations`` block in a content file's data (any file of this shape: plans,
+    checks, questionnaires, texting), one line per language and field, in file order."""
+    lines: list[TranslationLine] = []
+    seen: set[int] = set()
+
+    def visit(value: Any, where: str) -> None:
+        if id(value) in seen:  # a YAML alias: the same answers under several questions
+            return
+        seen.add(id(value))
+        if isinstance(value, list):
+            for index, item in enumerate(value, start=1):
+                key = item.get("key") if isinstance(item, dict) else None
+                label = (
+                    key
+                    if isinstance(key, str)
+                    else (
+                        f"value {item['value']}"
+                        if isinstance(item, dict) and "value" in item
+                        else f"#{index}"
+                    )
+                )
+                visit(item, f"{where} {label}".strip())
+            return
+        if not isinstance(value, dict):
+            return
+        block = value.get("translations")
+        if isinstance(block, dict):
+            for language, entry in block.items():
+                if not isinstance(entry, dict):
+                    continue
+                fields = [f for f in entry if f not in META_FIELDS]
+                english = english_fields(value, fields)
+                now = fingerprint(english)
+                made_from = str(entry.get("translated_from") or "")
+                status = "current" if made_from == now else "stale"
+                reviewer = entry.get("reviewed_by")
+                for name in fields:
+                    lines.append(
+                        TranslationLine(
+                            path=path,
+                            where=f"{where}: {name}" if where else name,
+                            language=str(language),
+                            english=_shown(english.get(name, "")),
+                            translated=_shown(entry[name]),
+                            translator=_text(str(entry.get("translator") or "not named")),
+                            reviewed_by=_text(reviewer) if isinstance(reviewer, str) else None,
+                            status=status,
+                            translated_from=made_from,
+                            fingerprint=now,
+                        )
+                    )
+        for name, inner in value.items():
+            if name in ("translations", "sources") or not isinstance(inner, list | dict):
+                continue
+            visit(inner, f"{where} {name}".strip() if not where else f"{where}: {name}")
+
+    visit(raw, "")
+    return lines
+
+
+def catalogue_lines(po_paths: Sequence[Path] | None = None) -> list[TranslationLine]:
+    """The message catalogues' entries marked ``#. reviewed: no`` (clinical wording a native
+    speaker or clinician must confirm), from each language's ``messages.po``."""
+    from babel.messages.pofile import read_po
+
+    paths = (
+        sorted(TRANSLATIONS_DIR.glob("*/LC_MESSAGES/messages.po"))
+        if po_paths is None
+        else list(po_paths)
+    )
+    lines: list[TranslationLine] = []
+    for path in paths:
+        if not path.is_file():
+            continue
+        language = path.parent.parent.name
+        with path.open("rb") as handle:
+            catalog = read_po(handle, locale=None)
+        for message in catalog:
+            if not message.id:
+                continue
+            notes = [c.strip().lower().replace(" ", "") for c in message.auto_comments]
+            if "reviewed:no" not in notes:
+                continue
+            english = message.id if isinstance(message.id, str) else message.id[0]
+            translated = message.string
+            if isinstance(translated, list | tuple):
+                translated = translated[0] if translated else ""
+            where = "catalogue" + (f" ({message.context})" if message.context else "")
+            lines.append(
+                TranslationLine(
+                    path=_catalogue_path(path),
+                    where=where,
+                    language=language,
+                    english=english,
+                    translated=translated or "",
+                    translator="tracker project team",
+                    reviewed_by=None,
+                    status="catalogue" if translated else "missing",
+                )
+            )
+    return lines
+
+
+def _catalogue_path(path: Path) -> str:
+    try:
+        return str(path.relative_to(TRANSLATIONS_DIR.parent.parent))
+    except ValueError:
+        return str(path)
+
+
+def missing_translations(schedules_dir: str | Path) -> list[str]:
+    """Every patient-facing text of the plans and checks with no current translation, as the
+    loaders report it (missing, incomplete or stale): empty when all is translated."""
+    from tracker.plans.severe_pain import guidance_path, load_guidance
+    from tracker.plans.templates import load_directory
+    from tracker.plans.warning_signs import parse_signs, signs_path
+
+    folder = Path(schedules_dir)
+    problems: list[str] = []
+    for template in load_directory(folder).values():
+        problems.extend(f"{template.path}: {p}" for p in template.translation_problems)
+    signs_file = Path(signs_path(str(folder)))
+    if signs_file.is_file():
+        signs = parse_signs(_read_yaml(signs_file), str(signs_file))
+        problems.extend(f"{signs_file}: {p}" for p in signs.translation_problems)
+    guidance_file = guidance_path(str(folder))
+    if Path(guidance_file).is_file():
+        load_guidance.cache_clear()
+        guidance = load_guidance(guidance_file)
+        problems.extend(f"{guidance_file}: {p}" for p in guidance.translation_problems)
+    # The questionnaires' loader (outcomes) reports theirs: ``translation_problems``.
+    return problems
+
+
+def translation_review(
+    schedules_dir: str | Path, po_paths: Sequence[Path] | None = None
+) -> list[TranslationLine]:
+    """Every translation of clinical content, for a native speaker's and a clinician's
+    review: each ``translations`` block of every file in ``schedules_dir`` (plans, checks,
+    questionnaires, texting), then the catalogue entries marked ``#. reviewed: no``."""
+    folder = Path(schedules_dir)
+    lines: list[TranslationLine] = []
+    for path in sorted(folder.rglob("*.yaml")):
+        raw = _read_yaml(path)
+        lines.extend(translation_lines(raw, _display_path(path, folder)))
+    lines.extend(catalogue_lines(po_paths))
+    return lines
 
 
 # --- approvals -----------------------------------------------------------------------------

@@ -156,9 +156,16 @@ def answers_of_plans(
 
 
 def record_answer(
-    session: Session, *, plan_id: int, local_day: date, taking: bool, now: datetime
+    session: Session,
+    *,
+    plan_id: int,
+    local_day: date,
+    taking: bool,
+    now: datetime,
+    caregiver_id: int | None = None,
 ) -> tuple[OpioidCheck, bool]:
-    """Store the day's answer (the caller commits); returns the current row and whether it
+    """Store the day's answer (the caller commits; ``caregiver_id``: the caregiver who
+    answered for the patient, None: the patient); returns the current row and whether it
     changed anything. The same answer again is nothing new; another answer the same day
     supersedes the current one. Two taps at once: the unique indexes let one of them win,
     and the other is tried again on top of it."""
@@ -172,6 +179,7 @@ def record_answer(
             taking=taking,
             recorded_at=now,
             supersedes_id=current.id if current is not None else None,
+            entered_by_caregiver_id=caregiver_id,
         )
         try:
             with session.begin_nested():

@@ -6,15 +6,34 @@ sees at once what to fix.
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from collections.abc import Mapping
+from dataclasses import asdict, dataclass, field, replace
+from functools import cache
 from pathlib import Path
-from typing import Any, NoReturn
+from typing import TYPE_CHECKING, Any, NamedTuple, NoReturn
 
 import yaml
+
+from tracker.core.languages import DEFAULT_LANGUAGE
+from tracker.plans.translations import (
+    Translation,
+    TranslationError,
+    fingerprint,
+    read_translations,
+    text_in,
+    translations_data,
+    translations_from_data,
+)
+
+if TYPE_CHECKING:
+    from tracker.core.models import CarePlan
 
 ACTIVITY_KINDS = ("restriction", "task", "check_in", "appointment", "education")
 CHECK_IN_TYPES = ("pain", "warning_signs", "opioids")
 MAX_DAY = 365
+# An activity's texts a patient reads, each translated beside the English (translations.py).
+ACTIVITY_TEXT_FIELDS = ("title", "instructions", "condition")
+TEMPLATE_TEXT_FIELDS = ("title",)
 
 
 class TemplateError(ValueError):
@@ -36,6 +55,14 @@ class TemplateError(ValueError):
 class CadenceStep:
     until_day: int
     every_days: int
+
+
+class ActivityText(NamedTuple):
+    """An activity's words in one language (``activity_text``)."""
+
+    title: str
+    instructions: str
+    condition: str | None
 
 
 @dataclass(frozen=True)
@@ -66,6 +93,40 @@ class Activity:
     # no source backs it yet. ``true`` in the file is kept as a standard note.
     confirm: str | None = None
     needs_source: str | None = None
+    # language -> Translation of title, instructions and condition (current ones only; a
+    # plan's snapshot carries them, so a plan keeps the words it was made with).
+    translations: Mapping[str, Translation] = field(default_factory=dict, compare=False, hash=False)
+    # The language title, instructions and condition are in (``in_language``).
+    language: str = field(default=DEFAULT_LANGUAGE, compare=False, hash=False)
+
+    @property
+    def english(self) -> dict[str, str]:
+        """The patient-facing texts this activity has (in its own language)."""
+        texts = {"title": self.title, "instructions": self.instructions}
+        if self.condition:
+            texts["condition"] = self.condition
+        return texts
+
+    def text(self, language: str | None = None) -> ActivityText:
+        """Title, instructions and condition in ``language`` (English where untranslated)."""
+        localized = self.in_language(language or DEFAULT_LANGUAGE)
+        return ActivityText(localized.title, localized.instructions, localized.condition)
+
+    def in_language(self, language: str) -> Activity:
+        """This activity with its texts in ``language``: English when there is no current
+        translation. Only from English (the snapshot's and the file's language)."""
+        if language == self.language:
+            return self
+        if self.language != DEFAULT_LANGUAGE:
+            raise ValueError(f"activity {self.key!r} is already in {self.language!r}")
+        texts = text_in(self.english, self.translations, language)
+        return replace(
+            self,
+            title=texts["title"],
+            instructions=texts["instructions"],
+            condition=texts.get("condition", self.condition),
+            language=language,
+        )
 
     def occurs_on(self, day_number: int) -> bool:
         """Whether this activity is scheduled on ``day_number`` (0 = procedure day)."""
@@ -84,6 +145,8 @@ class Activity:
         data["cadence"] = [asdict(step) for step in self.cadence]
         data["excludes"] = list(self.excludes)
         data["releases"] = list(self.releases)
+        data["translations"] = translations_data(self.translations)
+        data.pop("language", None)
         return data
 
     @classmethod
@@ -93,6 +156,13 @@ class Activity:
         values["cadence"] = tuple(CadenceStep(**step) for step in values.get("cadence", ()))
         values["excludes"] = tuple(values.get("excludes", ()))
         values["releases"] = tuple(values.get("releases", ()))
+        values.pop("language", None)
+        # A plan enrolled before translations has none; one whose English does not match
+        # its translation (never expected) drops it: English is shown, never a wrong text.
+        english = {name: values.get(name) for name in ACTIVITY_TEXT_FIELDS}
+        values["translations"] = translations_from_data(
+            values.get("translations"), english, ACTIVITY_TEXT_FIELDS
+        )
         return cls(**values)
 
 
@@ -106,6 +176,13 @@ class PlanTemplate:
     activities: tuple[Activity, ...]
     sources: dict[str, str] = field(default_factory=dict)
     path: str = ""
+    # language -> Translation of the plan's title.
+    translations: Mapping[str, Translation] = field(default_factory=dict, compare=False, hash=False)
+    # Missing, incomplete or stale translations (English shown instead); tests fail on any.
+    translation_problems: tuple[str, ...] = field(default=(), compare=False, hash=False)
+
+    def title_for(self, language: str | None) -> str:
+        return text_in({"title": self.title}, self.translations, language)["title"]
 
     def activity(self, key: str) -> Activity:
         for activity in self.activities:
@@ -126,6 +203,7 @@ _TEMPLATE_FIELDS = {
     "duration_days",
     "sources",
     "activities",
+    "translations",
 }
 _ACTIVITY_FIELDS = {
     "key",
@@ -147,6 +225,7 @@ _ACTIVITY_FIELDS = {
     "releases",
     "confirm",
     "needs_source",
+    "translations",
 }
 
 
@@ -155,9 +234,22 @@ class _Checker:
 
     def __init__(self, path: str) -> None:
         self.path = path
+        # Missing or stale translations: reported, not refused (English is shown instead).
+        self.problems: list[str] = []
 
     def fail(self, message: str, activity: str | None = None, name: str | None = None) -> NoReturn:
         raise TemplateError(self.path, message, activity, name)
+
+    def translations(
+        self, item: dict, fields: tuple[str, ...], activity: str | None = None
+    ) -> dict[str, Translation]:
+        where = f"activity {activity!r}" if activity else "plan title"
+        try:
+            found, problems = read_translations(item, fields, where)
+        except TranslationError as exc:
+            self.fail(exc.message, activity, "translations")
+        self.problems.extend(problems)
+        return found
 
     def text(
         self, data: dict, name: str, activity: str | None = None, required: bool = True
@@ -226,6 +318,7 @@ def parse_template(raw: Any, path: str) -> PlanTemplate:
     _check_condition_check_ins(check, activities)
     _check_exclusions(check, activities)
     _check_releases(check, activities)
+    title_translations = check.translations(raw, TEMPLATE_TEXT_FIELDS)
     return PlanTemplate(
         id=template_id,
         version=version,
@@ -235,6 +328,8 @@ def parse_template(raw: Any, path: str) -> PlanTemplate:
         activities=tuple(activities),
         sources=dict(sources),
         path=path,
+        translations=title_translations,
+        translation_problems=tuple(check.problems),
     )
 
 
@@ -340,6 +435,7 @@ def _parse_activity(
         releases=releases,
         confirm=confirm,
         needs_source=needs_source,
+        translations=check.translations(item, ACTIVITY_TEXT_FIELDS, key),
     )
 
 
@@ -476,3 +572,80 @@ def template_for_procedure(templates: dict[str, PlanTemplate], procedure: str) -
         if procedure in template.procedures:
             return template
     raise KeyError(procedure)
+
+
+# --- an activity's words in a patient's language ----------------------------------------------
+
+
+def activity_text(
+    activity: Activity | Mapping[str, Any],
+    language: str | None,
+    template: PlanTemplate | None = None,
+) -> ActivityText:
+    """The ONE way to an activity's title, instructions and condition in ``language``.
+
+    ``activity`` is an Activity or a stored one (a dict of a plan's snapshot). Its own
+    translation is used first; a plan enrolled before translations has none in its snapshot,
+    so ``template``'s translation of the same key is used when it was made from the same
+    English; else the English. Never raises for an old or odd snapshot."""
+    if not isinstance(activity, Activity):
+        activity = Activity.from_dict(dict(activity))
+    return localize(activity, language, template).text(language)
+
+
+def localize(activity: Activity, language: str | None, template: PlanTemplate | None) -> Activity:
+    """``activity`` in ``language`` (``activity_text``'s rule), as an Activity."""
+    language = language or DEFAULT_LANGUAGE
+    if language == activity.language:
+        return activity
+    if language not in activity.translations and template is not None:
+        activity = replace(activity, translations=_template_translations(activity, template))
+    return activity.in_language(language)
+
+
+def _template_translations(activity: Activity, template: PlanTemplate) -> dict[str, Translation]:
+    """``template``'s translations of ``activity``'s key, if made from the same English."""
+    try:
+        current = template.activity(activity.key)
+    except KeyError:
+        return dict(activity.translations)
+    made_from = fingerprint(activity.english)
+    found = dict(activity.translations)
+    for code, translation in current.translations.items():
+        if code not in found and translation.translated_from == made_from:
+            found[code] = translation
+    return found
+
+
+@cache
+def _shipped_template(template_id: str) -> PlanTemplate | None:
+    from tracker.core.config import REPO_ROOT
+
+    path = REPO_ROOT / "schedules" / f"{template_id}.yaml"
+    if "/" in template_id or not path.is_file():
+        return None
+    try:
+        return load_file(path)
+    except TemplateError:
+        return None
+
+
+def current_template(template_id: str) -> PlanTemplate | None:
+    """The running app's template ``template_id`` (loaded at start from SCHEDULES_DIR), or the
+    shipped file outside an app; None when there is none (a template since removed)."""
+    from flask import current_app, has_app_context
+
+    if has_app_context():
+        loaded = current_app.extensions.get("tracker.templates")
+        if loaded is not None:
+            return loaded.get(template_id)
+    return _shipped_template(template_id)
+
+
+def plan_title(plan: CarePlan, language: str | None) -> str:
+    """The plan's title in ``language``: the template's translation when the plan has the
+    template's English title, else the plan's own title."""
+    template = current_template(plan.template_id)
+    if template is None or template.title != plan.title:
+        return plan.title
+    return template.title_for(language)

@@ -5,24 +5,33 @@ sign needs a key, a question, a label, an action and a ``source`` naming entries
 file's ``sources`` (where the sign and its action come from: SPEC or a seeds page). A
 ``confirm`` note marks an action no source gives, for a clinician to confirm. Retired signs
 (no longer asked) keep their question so that answers stored under their keys still read.
+
+Each sign's question and label carry their translations beside the English (``translations``,
+plans/translations.py); ``Signs.in_language`` gives the signs in a patient's language, keys,
+actions and order unchanged. A missing or stale translation is listed in
+``Signs.translation_problems`` (tests fail on any) and the sign is asked in English.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from functools import cache
 from pathlib import Path
 from typing import Any
 
 import yaml
 
+from tracker.core.languages import DEFAULT_LANGUAGE
 from tracker.plans.templates import TemplateError
+from tracker.plans.translations import Translation, TranslationError, read_translations, text_in
 
 ACTIONS = ("call_911", "call_team", "none")
 # Most serious first: the advice shown is the most serious any answer calls for.
 SEVERITY_ORDER = ("call_911", "call_team", "none")
-_SIGN_FIELDS = {"key", "question", "label", "action", "source", "confirm"}
+_SIGN_FIELDS = {"key", "question", "label", "action", "source", "confirm", "translations"}
+# A sign's texts a patient reads, each translated beside the English.
+SIGN_TEXT_FIELDS = ("question", "label")
 
 
 class SignsError(TemplateError):
@@ -46,6 +55,21 @@ class WarningSign:
     label: str = ""
     source: tuple[str, ...] = ()
     confirm: str | None = None
+    # language -> Translation of question and label (current ones only).
+    translations: Mapping[str, Translation] = field(default_factory=dict, compare=False, hash=False)
+    language: str = field(default=DEFAULT_LANGUAGE, compare=False, hash=False)
+
+    def in_language(self, language: str | None) -> WarningSign:
+        """This sign with its question and label in ``language`` (English where there is
+        no current translation)."""
+        language = language or DEFAULT_LANGUAGE
+        if language == self.language:
+            return self
+        if self.language != DEFAULT_LANGUAGE:
+            raise ValueError(f"sign {self.key!r} is already in {self.language!r}")
+        english = {"question": self.question, "label": self.label}
+        texts = text_in(english, self.translations, language)
+        return replace(self, question=texts["question"], label=texts["label"], language=language)
 
 
 class Signs(tuple):
@@ -54,17 +78,41 @@ class Signs(tuple):
 
     retired: tuple[WarningSign, ...] = ()
     version: int = 0
+    language: str = DEFAULT_LANGUAGE
+    translation_problems: tuple[str, ...] = ()
 
     def __new__(
         cls,
         signs: Iterable[WarningSign],
         retired: Iterable[WarningSign] = (),
         version: int = 0,
+        *,
+        language: str = DEFAULT_LANGUAGE,
+        translation_problems: Iterable[str] = (),
     ) -> Signs:
         self = super().__new__(cls, signs)
         self.retired = tuple(retired)
         self.version = version
+        self.language = language
+        self.translation_problems = tuple(translation_problems)
+        self._localized: dict[str, Signs] = {}
         return self
+
+    def in_language(self, language: str | None) -> Signs:
+        """These signs (and the retired ones) with questions and labels in ``language``;
+        the same object for the same language, so a form class cached on it is reused."""
+        language = language or DEFAULT_LANGUAGE
+        if language == self.language:
+            return self
+        if language not in self._localized:
+            self._localized[language] = Signs(
+                (s.in_language(language) for s in self),
+                (s.in_language(language) for s in self.retired),
+                self.version,
+                language=language,
+                translation_problems=self.translation_problems,
+            )
+        return self._localized[language]
 
 
 def with_retired(signs: Iterable[WarningSign]) -> tuple[WarningSign, ...]:
@@ -89,7 +137,14 @@ def _text(path: str, item: Mapping[str, Any], field: str, key: str, *, required:
     return " ".join(value.split())
 
 
-def _sign(path: str, item: Any, sources: Mapping[str, str], *, retired: bool) -> WarningSign:
+def _sign(
+    path: str,
+    item: Any,
+    sources: Mapping[str, str],
+    *,
+    retired: bool,
+    problems: list[str] | None = None,
+) -> WarningSign:
     key = item.get("key") if isinstance(item, dict) else None
     if not isinstance(key, str) or not key.strip():
         raise SignsError(path, "each sign needs a key", None, "key")
@@ -116,7 +171,15 @@ def _sign(path: str, item: Any, sources: Mapping[str, str], *, retired: bool) ->
             known = ", ".join(sorted(sources)) or "none"
             raise SignsError(path, f"unknown source {name!r} (known: {known})", key, "source")
     confirm = _text(path, item, "confirm", key, required=False)
-    return WarningSign(key, question, item["action"], label, tuple(source), confirm)
+    try:
+        translations, found = read_translations(item, SIGN_TEXT_FIELDS, f"sign {key!r}")
+    except TranslationError as exc:
+        raise SignsError(path, exc.message, key, "translations") from None
+    if problems is not None:
+        problems.extend(found)
+    return WarningSign(
+        key, question, item["action"], label, tuple(source), confirm, translations=translations
+    )
 
 
 def parse_signs(raw: Any, path: str) -> Signs:
@@ -137,14 +200,15 @@ def parse_signs(raw: Any, path: str) -> Signs:
     retired_raw = raw.get("retired") or []
     if not isinstance(retired_raw, list):
         raise SignsError(path, "must be a list of signs", None, "retired")
-    asked = [_sign(path, item, sources, retired=False) for item in signs]
-    retired = [_sign(path, item, sources, retired=True) for item in retired_raw]
+    problems: list[str] = []
+    asked = [_sign(path, item, sources, retired=False, problems=problems) for item in signs]
+    retired = [_sign(path, item, sources, retired=True, problems=problems) for item in retired_raw]
     seen: set[str] = set()
     for sign in (*asked, *retired):
         if sign.key in seen:
             raise SignsError(path, "duplicate key (keys are stored with answers)", sign.key, "key")
         seen.add(sign.key)
-    return Signs(asked, retired, version)
+    return Signs(asked, retired, version, translation_problems=problems)
 
 
 @cache
@@ -157,8 +221,9 @@ def signs_path(schedules_dir: str) -> str:
     return str(Path(schedules_dir) / "checks" / "warning_signs.yaml")
 
 
-def current_signs() -> Signs:
-    """The signs of the running app's SCHEDULES_DIR, or the shipped file outside an app."""
+def current_signs(language: str | None = None) -> Signs:
+    """The signs of the running app's SCHEDULES_DIR, or the shipped file outside an app; with
+    ``language``, their questions and labels in it."""
     from flask import current_app, has_app_context
 
     from tracker.core.config import REPO_ROOT
@@ -166,7 +231,7 @@ def current_signs() -> Signs:
     directory = (
         current_app.config["SCHEDULES_DIR"] if has_app_context() else str(REPO_ROOT / "schedules")
     )
-    return load_signs(signs_path(directory))
+    return load_signs(signs_path(directory)).in_language(language)
 
 
 def severity(signs: tuple[WarningSign, ...], answers: dict[str, bool]) -> str:

@@ -55,13 +55,21 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from tracker.alerts.rules import UNDELIVERABLE, raise_alert
-from tracker.core.models import CarePlan, Clinic, DeliveryIncident, Page, Patient, Reminder
+from tracker.core.models import (
+    Caregiver,
+    CarePlan,
+    Clinic,
+    DeliveryIncident,
+    Page,
+    Patient,
+    Reminder,
+)
 from tracker.core.timeutil import local_day, start_of_local_day_utc
 from tracker.plans.agenda import agenda_for_day
 from tracker.plans.links import link_url, reminder_link_tokens
 from tracker.reminders import sms_rules
 from tracker.reminders.channels import Channels, DeliveryError, Handover, retry_at
-from tracker.reminders.messages import compose, missed_yesterdays
+from tracker.reminders.messages import compose, missed_yesterdays, recipient_language
 from tracker.web.time_format import day_text
 
 log = logging.getLogger("tracker.reminders")
@@ -266,12 +274,35 @@ def _load(session: Session, ids: list[int]) -> list[tuple[Reminder, CarePlan, Pa
         .order_by(Reminder.next_attempt_at, Reminder.id)
         .execution_options(populate_existing=True)
     ).all()
+    # Caregivers' reminders: their caregivers, in the session's identity map (``caregiver_of``).
+    caregiver_ids = {row[0].caregiver_id for row in rows if row[0].caregiver_id is not None}
+    if caregiver_ids:
+        session.scalars(
+            select(Caregiver)
+            .where(Caregiver.id.in_(caregiver_ids))
+            .execution_options(populate_existing=True)
+        ).all()
     return [tuple(row) for row in rows]  # type: ignore[misc]
 
 
-def _why_not_send(reminder: Reminder, plan: CarePlan, now: datetime) -> str | None:
+def caregiver_of(session: Session, reminder: Reminder) -> Caregiver | None:
+    """The caregiver a reminder is to (None: it is the patient's)."""
+    if reminder.caregiver_id is None:
+        return None
+    return session.get(Caregiver, reminder.caregiver_id)
+
+
+def _why_not_send(
+    reminder: Reminder, plan: CarePlan, now: datetime, caregiver: Caregiver | None = None
+) -> str | None:
     if plan.status != "active":
         return f"{CANCELLED}the plan is {plan.status}"
+    if reminder.caregiver_id is not None:
+        # A caregiver removed (or no longer asking for reminders) after it was planned.
+        if caregiver is None or caregiver.removed_at is not None:
+            return f"{CANCELLED}the caregiver was removed"
+        if caregiver.reminder_channel is None:
+            return f"{CANCELLED}the caregiver no longer gets reminders"
     today: date = local_day(now, plan.timezone)
     if reminder.local_day != today and now >= reminder.due_at + LATE_SEND_GRACE:
         return f"{EXPIRED}its day ({day_text(reminder.local_day)}) is over for the patient"
@@ -293,13 +324,15 @@ def _dead_letter(
     attempts: int,
     now: datetime,
 ) -> None:
+    caregiver = caregiver_of(session, reminder)
+    to = f" to the caregiver {caregiver.label}" if caregiver is not None else ""
     raise_alert(
         session,
         plan=plan,
         rule=UNDELIVERABLE,
         urgency="high",
         summary=(
-            f"A {reminder.kind} reminder for {day_text(reminder.local_day)} could not be "
+            f"A {reminder.kind} reminder{to} for {day_text(reminder.local_day)} could not be "
             f"delivered by {reminder.channel} after {attempts} attempt(s): {error}"
         ),
         now=now,
@@ -518,10 +551,18 @@ def prepare_batch(
     per message, and committed: every link is stored (hashed) before any message that
     carries it leaves.
     """
-    sendable = [row for row in rows if _why_not_send(row[0], row[1], now) is None]
+    sendable = [
+        row
+        for row in rows
+        if _why_not_send(row[0], row[1], now, caregiver_of(session, row[0])) is None
+    ]
+    # A caregiver's message carries the caregiver's own link, never the patient's.
     links = reminder_link_tokens(
         session,
-        [(patient, plan, reminder.idempotency_key) for reminder, plan, patient, _ in sendable],
+        [
+            (patient, plan, reminder.idempotency_key, caregiver_of(session, reminder))
+            for reminder, plan, patient, _ in sendable
+        ],
         secret_key=settings.secret_key,
         now=now,
         grace_days=settings.grace_days,
@@ -556,7 +597,8 @@ def prepare_one(
     hands it over, or None when there is nothing to send (the outcome is recorded: a
     reminder no longer due, or a message its channel can never take)."""
     reminder, plan, patient, clinic = row
-    reason = _why_not_send(reminder, plan, now)
+    caregiver = caregiver_of(session, reminder)
+    reason = _why_not_send(reminder, plan, now, caregiver)
     if reason is not None:
         error = f"{reason}; last error: {reminder.last_error}" if reminder.last_error else reason
         values = {"status": "dead", "last_error": error}
@@ -590,7 +632,9 @@ def prepare_one(
     if prepared is None or reminder.id not in prepared:
         prepared = prepare_batch(session, [row], now=now, settings=settings)
     link, missed = prepared[reminder.id]
-    texting = reminder.channel == "webhook" and settings.ask_for_replies
+    # A caregiver's text asks for no reply: the patient's text asks them for their score.
+    texting = reminder.channel == "webhook" and settings.ask_for_replies and caregiver is None
+    prompt = sms_rules.pain_prompt(recipient_language(patient, caregiver)) if texting else None
     message = compose(
         session,
         reminder,
@@ -599,7 +643,8 @@ def prepare_one(
         clinic,
         link_url(settings.base_url, link),
         missed=missed,
-        reply_prompt=sms_rules.PAIN_PROMPT if texting else None,
+        reply_prompt=prompt,
+        caregiver=caregiver,
     )
     if reminder.channel == "webhook":
         # In the patient's conversation before it leaves (once, however many tries).
@@ -611,6 +656,8 @@ def prepare_one(
             link=message.link,
             local_day=reminder.local_day,
             now=now,
+            prompt=prompt,
+            caregiver=caregiver,
         )
     session.commit()  # end the read transaction: nothing is held open while sending
     try:
@@ -636,12 +683,15 @@ def _held_text(
     hours waits for their end in the patient's zone, or is cancelled when they last past
     its day (sms_rules.py). Returns whether ``row`` was held (its outcome recorded)."""
     reminder, plan, patient, clinic = row
-    stopped = sms_rules.opted_out_at(session, patient.sms_number)
+    caregiver = caregiver_of(session, reminder)
+    number = caregiver.sms_number if caregiver is not None else patient.sms_number
+    stopped = sms_rules.opted_out_at(session, number)
     values: dict[str, Any] | None = None
     if stopped is not None:
+        whose = "the caregiver's" if caregiver is not None else "the patient's"
         values = {
             "status": "dead",
-            "last_error": f"{CANCELLED}the patient's number opted out of text messages "
+            "last_error": f"{CANCELLED}{whose} number opted out of text messages "
             f"(STOP at {stopped.isoformat(timespec='minutes')})",
         }
     else:
@@ -985,7 +1035,10 @@ def _send_batch(
             if not may_start():
                 break
             current = max(now, clock())
-            if outages.held_back(row) and _why_not_send(row[0], row[1], current) is None:
+            if (
+                outages.held_back(row)
+                and _why_not_send(row[0], row[1], current, caregiver_of(session, row[0])) is None
+            ):
                 hold_back(row, current)
                 continue
             try:

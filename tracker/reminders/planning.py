@@ -36,11 +36,19 @@ from functools import lru_cache
 from typing import Any, NamedTuple
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import String, cast, select, text, update
-from sqlalchemy.orm import Session
+from sqlalchemy import String, and_, cast, exists, literal, or_, select, text, update
+from sqlalchemy.orm import Session, aliased
 
 from tracker.core.db import insert_or_ignore
-from tracker.core.models import CarePlan, Clinic, DeliveryIncident, Patient, PlanningMark, Reminder
+from tracker.core.models import (
+    Caregiver,
+    CarePlan,
+    Clinic,
+    DeliveryIncident,
+    Patient,
+    PlanningMark,
+    Reminder,
+)
 from tracker.core.timeutil import zone
 from tracker.plans.agenda import agenda_for_day
 from tracker.reminders.delivery import (
@@ -93,6 +101,15 @@ def choose_channel(
 def idempotency_key(plan_id: int, kind: str, day: date) -> str:
     """Deterministic, and independent of the channel: one message per plan, kind and day."""
     return _key(plan_id, kind, day.isoformat())
+
+
+CAREGIVER_KEY_PART = "-caregiver-"
+
+
+def caregiver_idempotency_key(plan_id: int, kind: str, day: date, caregiver_id: int) -> str:
+    """A caregiver's copy of the patient's message of that day: the patient's key and theirs
+    (what ``plan_caregiver_reminders`` writes in SQL)."""
+    return f"{idempotency_key(plan_id, kind, day)}{CAREGIVER_KEY_PART}{caregiver_id}"
 
 
 def _key(plan_id: int, kind: str, iso_day: str) -> str:
@@ -362,6 +379,85 @@ def insert_ignoring_duplicates(session: Session, rows: list[PlannedReminder]) ->
     raise RuntimeError(f"unsupported database {dialect}")  # pragma: no cover
 
 
+def plan_caregiver_reminders(
+    session: Session, now: datetime, id_ranges: IdRanges | None = None
+) -> int:
+    """Each caregiver's own daily reminder, in one INSERT ... SELECT for the whole step.
+
+    A caregiver who asked for the daily reminder (``reminder_channel`` set) and is not
+    removed gets one wherever their patient's daily reminder of a day was planned (to be
+    sent) on an active plan: same day, same time, by the caregiver's own channel, with the
+    patient's idempotency key plus theirs (``caregiver_idempotency_key``). So a paused or
+    ended plan, a day off the plan, or a time not yet come plans none for them either.
+    A caregiver added after the patient's reminder time starts the next day. Driven by the
+    (few) caregivers, the patient's rows found by the (plan, kind, day) index; the same rows
+    found again by the next tick are skipped (NOT EXISTS, and the unique indexes for two
+    schedulers at once). Returns how many were inserted; not committed.
+    """
+    patient_row = aliased(Reminder)
+    mine = aliased(Reminder)
+    utc_day = now.date()
+    where = [
+        Caregiver.removed_at.is_(None),
+        Caregiver.reminder_channel.is_not(None),
+        CarePlan.status == "active",
+        patient_row.kind == "daily",
+        patient_row.caregiver_id.is_(None),
+        patient_row.local_day.between(utc_day - timedelta(days=1), utc_day + timedelta(days=1)),
+        # Not a past day recorded as never planned (dead, never to be sent).
+        or_(patient_row.status != "dead", ~patient_row.last_error.like(f"{NOT_CREATED}%")),
+        patient_row.due_at >= Caregiver.created_at,
+        patient_row.due_at <= now,
+        ~exists().where(
+            mine.plan_id == patient_row.plan_id,
+            mine.kind == patient_row.kind,
+            mine.local_day == patient_row.local_day,
+            mine.caregiver_id == Caregiver.id,
+        ),
+    ]
+    if id_ranges is not None:
+        where.append(or_(*(patient_row.plan_id.between(a, b) for a, b in id_ranges)))
+    rows = (
+        select(
+            patient_row.plan_id,
+            patient_row.kind,
+            patient_row.local_day,
+            Caregiver.reminder_channel,
+            literal("pending"),
+            literal(0),
+            patient_row.due_at,
+            patient_row.due_at,
+            patient_row.idempotency_key + literal(CAREGIVER_KEY_PART) + cast(Caregiver.id, String),
+            literal(now, Reminder.__table__.c.created_at.type),
+            Caregiver.id,
+        )
+        .select_from(Caregiver)
+        .join(CarePlan, CarePlan.patient_id == Caregiver.patient_id)
+        .join(patient_row, patient_row.plan_id == CarePlan.id)
+        .where(and_(*where))
+    )
+    table = Reminder.__table__
+    insert = insert_or_ignore(session, table).from_select(
+        [
+            table.c.plan_id,
+            table.c.kind,
+            table.c.local_day,
+            table.c.channel,
+            table.c.status,
+            table.c.attempts,
+            table.c.due_at,
+            table.c.next_attempt_at,
+            table.c.idempotency_key,
+            table.c.created_at,
+            table.c.caregiver_id,
+        ],
+        rows,
+    )
+    # The ids inserted, counted (psycopg does not report a row count for INSERT ... SELECT
+    # as the SQLite driver does).
+    return len(session.execute(insert.returning(table.c.id)).all())
+
+
 def planned_through(session: Session) -> datetime | None:
     """The ``now`` of the last plan step that completed, if any."""
     return session.scalar(
@@ -595,6 +691,9 @@ def plan_reminders(
                 planned += sent_late
                 recorded.extend(missed)
         session.commit()
+    # Caregivers' own reminders, mirroring the patients' just planned: one statement.
+    planned += plan_caregiver_reminders(session, now, id_ranges)
+    session.commit()
     if recorded:
         _note_gap(session, recorded, now)
     else:

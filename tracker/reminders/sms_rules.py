@@ -21,13 +21,20 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from tracker.core.db import insert_or_ignore
-from tracker.core.models import Clinic, Patient, Reminder, TextMessage, TextOptOut
+from tracker.core.languages import DEFAULT_LANGUAGE, translator
+from tracker.core.models import Caregiver, Clinic, Patient, Reminder, TextMessage, TextOptOut
 from tracker.core.timeutil import local_wall_time_to_utc, require_aware, zone
+from tracker.reminders.sms_text import gsm_friendly
 from tracker.web.time_format import day_text
 
-# What a daily reminder text adds when replies are read (TRACKER_SMS_INBOUND_SECRET set):
-# the number texted back is today's pain score (tracker/texting).
-PAIN_PROMPT = "Text back your pain today, from 0 (none) to 10 (worst)."
+
+def pain_prompt(language: str = DEFAULT_LANGUAGE) -> str:
+    """What a daily reminder text adds when replies are read (TRACKER_SMS_INBOUND_SECRET
+    set): the number texted back is today's pain score (tracker/texting)."""
+    return translator(language).gettext("Text back your pain today, from 0 (none) to 10 (worst).")
+
+
+PAIN_PROMPT = pain_prompt()
 PAIN_QUESTION = "pain"
 # Shown instead of the personal link in the stored copy of a text.
 LINK_PLACEHOLDER = "[personal link]"
@@ -93,23 +100,31 @@ def note_reminder_text(
     link: str,
     local_day: date,
     now: datetime,
+    prompt: str | None = PAIN_PROMPT,
+    caregiver: Caregiver | None = None,
 ) -> None:
     """Record the text of ``reminder`` in the patient's conversation, once (a retry of the
     same reminder adds nothing): the personal link replaced by a placeholder, and the
-    question it asks (the pain score) when it asks one. Not committed."""
-    if not patient.sms_number:
+    question it asks (the pain score: ``prompt``, in the reader's language) when it asks
+    one. A caregiver's reminder is recorded as to the caregiver's number. Not committed."""
+    number = caregiver.sms_number if caregiver is not None else patient.sms_number
+    if not number:
         return  # a number no gateway can text, and no reply can come from
     body = text.replace(link, LINK_PLACEHOLDER) if link else text
+    meaning = f"{reminder.kind.capitalize()} reminder for {day_text(local_day)}"
+    if caregiver is not None:
+        meaning += f", to the caregiver {caregiver.label}"
     session.execute(
         insert_or_ignore(session, TextMessage.__table__).values(
             clinic_id=patient.clinic_id,
             patient_id=patient.id,
+            caregiver_id=caregiver.id if caregiver is not None else None,
             direction="out",
-            number=patient.sms_number,
+            number=number,
             body=body[:1600],
             kind="reminder",
-            meaning=f"{reminder.kind.capitalize()} reminder for {day_text(local_day)}",
-            question=PAIN_QUESTION if PAIN_PROMPT in text else None,
+            meaning=meaning,
+            question=PAIN_QUESTION if prompt and gsm_friendly(prompt) in text else None,
             local_day=local_day,
             detail={"reminder_id": reminder.id, "idempotency_key": reminder.idempotency_key},
             reminder_id=reminder.id,

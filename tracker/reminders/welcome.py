@@ -3,8 +3,8 @@
 The same channels as the daily reminders (email over SMTP, text messages through the
 clinic's gateway): what the patient gets looks like the tracker's other messages, with the
 same 911 safety line (schedules/checks/warning_signs.yaml) and, for a text message, at most
-``sms_text.MAX_SEGMENTS`` segments. Nothing here is stored: the raw link exists only in
-the message handed to the channel.
+``sms_text.MAX_SEGMENTS`` segments, in the patient's language. Nothing here is stored: the
+raw link exists only in the message handed to the channel.
 """
 
 from __future__ import annotations
@@ -14,20 +14,33 @@ from datetime import date
 
 from markupsafe import escape
 
+from tracker.core.languages import DEFAULT_LANGUAGE, language_or_default, translator
 from tracker.core.models import Clinic, Patient
 from tracker.core.phones import sms_number
-from tracker.plans.warning_signs import WarningSign, safety_911, safety_lines
+from tracker.plans.warning_signs import WarningSign
 from tracker.reminders.messages import OutgoingMessage
+from tracker.reminders.safety import safety_911_in, safety_lines_in
 from tracker.reminders.sms_text import fit
 
 KIND = "link"
 
+
 # Plain words (grade 6 or below: tests/coordinator/test_enrolment_link.py measures them).
-INTRO = (
-    "Your care team has set up your recovery plan. This link opens your own page. "
-    "There you can see what to do each day, log your pain and check for warning signs."
-)
-KEEP_PRIVATE = "Keep this link to yourself. Anyone who has it can open your page."
+def intro(language: str = DEFAULT_LANGUAGE) -> str:
+    return translator(language).gettext(
+        "Your care team has set up your recovery plan. This link opens your own page. "
+        "There you can see what to do each day, log your pain and check for warning signs."
+    )
+
+
+def keep_private(language: str = DEFAULT_LANGUAGE) -> str:
+    return translator(language).gettext(
+        "Keep this link to yourself. Anyone who has it can open your page."
+    )
+
+
+INTRO = intro()
+KEEP_PRIVATE = keep_private()
 
 
 def link_message(
@@ -38,21 +51,25 @@ def link_message(
     local_day: date,
     signs: tuple[WarningSign, ...],
 ) -> OutgoingMessage:
-    """The email and text message carrying ``link`` to ``patient``; each send has its own
-    idempotency key (sending again on purpose is a new message, not a duplicate)."""
-    subject = f"Your recovery page at {clinic.name}"
-    greeting = f"Hello {patient.name},"
-    safety = safety_lines(signs, clinic.phone)
+    """The email and text message carrying ``link`` to ``patient``, in their language; each
+    send has its own idempotency key (sending again on purpose is a new message, not a
+    duplicate)."""
+    language = language_or_default(patient.language)
+    t = translator(language)
+    subject = t.gettext("Your recovery page at %(clinic)s") % {"clinic": clinic.name}
+    greeting = t.gettext("Hello %(name)s,") % {"name": patient.name}
+    safety = safety_lines_in(signs, clinic.phone, language)
+    words, private = intro(language), keep_private(language)
     text = "\n".join(
         [
             greeting,
             "",
-            INTRO,
+            words,
             "",
-            "Open your page:",
+            t.gettext("Open your page:"),
             link,
             "",
-            KEEP_PRIVATE,
+            private,
             "",
             safety,
             "",
@@ -60,19 +77,19 @@ def link_message(
         ]
     )
     html = (
-        '<!doctype html><html lang="en"><head><meta charset="utf-8">'
+        f'<!doctype html><html lang="{escape(language)}"><head><meta charset="utf-8">'
         f"<title>{escape(subject)}</title></head><body>"
-        f"<p>{escape(greeting)}</p><p>{escape(INTRO)}</p>"
-        f'<p><a href="{escape(link)}">Open your page</a></p>'
-        f"<p>{escape(KEEP_PRIVATE)}</p><p>{escape(safety)}</p><p>{escape(clinic.name)}</p>"
+        f"<p>{escape(greeting)}</p><p>{escape(words)}</p>"
+        f'<p><a href="{escape(link)}">{escape(t.gettext("Open your page"))}</a></p>'
+        f"<p>{escape(private)}</p><p>{escape(safety)}</p><p>{escape(clinic.name)}</p>"
         "</body></html>"
     )
     short = fit(
         [
-            (f"{clinic.name}: your recovery page.", False),
+            (t.gettext("%(clinic)s: your recovery page.") % {"clinic": clinic.name}, False),
             (link, True),
-            ("Keep this link to yourself.", False),
-            (safety_911(signs), True),
+            (t.gettext("Keep this link to yourself."), False),
+            (safety_911_in(signs, language), True),
         ]
     )
     return OutgoingMessage(
@@ -90,4 +107,5 @@ def link_message(
         phone=sms_number(patient.phone) or patient.phone,
         clinic_name=clinic.name,
         clinic_phone=clinic.phone,
+        language=language,
     )

@@ -22,6 +22,18 @@
 STOP (and its synonyms), START and HELP work from any number, matched or not: an opt-out is
 kept by number (``TextOptOut``) and the reminders' deliver step honours it. After STOP,
 nothing but START and HELP is answered; what such a number sends is kept for the care team.
+
+**Languages**: a reply is read with every language's words (``words.reading_words``), and
+what is texted back is in the sender's language (the patient's, or the caregiver's), with the
+warning signs asked in that language's parts (which may be more, or fewer, than English's).
+
+**Caregivers**: a number that is no running patient's but exactly one caregiver's (not
+removed) is that caregiver's; a number a patient and a caregiver share is the patient's.
+The caregiver's texts are in the patient's conversation with ``caregiver_id``, and what
+they record carries ``entered_by_caregiver_id`` and an audit row with them as the actor,
+if their scope is "act". A "view" caregiver's score or answers are not recorded: they are
+told so, with whom to call and the 911 line, and the text is kept as not understood, so it
+shows on the care team's list to be read (as any text nobody could read).
 """
 
 from __future__ import annotations
@@ -38,8 +50,10 @@ from tracker.alerts import rules as alerts
 from tracker.alerts.corrections import add_symptom_report, current_symptom_reports
 from tracker.core import audit
 from tracker.core.db import insert_or_ignore
+from tracker.core.languages import DEFAULT_LANGUAGE, language_or_default
 from tracker.core.models import (
     Alert,
+    Caregiver,
     CarePlan,
     Clinic,
     PainEntry,
@@ -57,12 +71,13 @@ from tracker.plans import opioid_rules
 from tracker.plans.agenda import agenda_for_day
 from tracker.plans.severe_pain import SeverePainGuidance, for_clinic
 from tracker.plans.warning_signs import WarningSign, severity
+from tracker.reminders.safety import signs_in
 from tracker.reminders.sms_rules import PAIN_QUESTION, opted_out_at
 from tracker.texting import replies
 from tracker.texting.gateways import BadPost, InboundText
 from tracker.texting.reading import NO, PAIN, SIGNS, UNPARSED, YES, Pending, Reading, read_reply
 from tracker.texting.sign_questions import SignPart, SignTexts, part_by_question, sign_parts
-from tracker.texting.words import Words, plain
+from tracker.texting.words import Words, plain, reading_words
 from tracker.web.time_format import day_text
 
 OPIOID_QUESTION = "opioids"
@@ -80,10 +95,35 @@ class TextingSettings:
     signs: tuple[WarningSign, ...]
     sign_texts: SignTexts
     guidance: SeverePainGuidance
+    # Every language's words (words.yaml), by language; None: ``words`` alone.
+    all_words: dict[str, Words] | None = None
 
     @property
     def parts(self) -> tuple[SignPart, ...]:
         return sign_parts(self.signs, self.sign_texts)
+
+    def parts_in(self, language: str) -> tuple[SignPart, ...]:
+        """The warning-signs check as texts in ``language``."""
+        if language == DEFAULT_LANGUAGE:
+            return self.parts
+        return sign_parts(signs_in(self.signs, language), self.sign_texts.in_language(language))
+
+    def reading(self, language: str) -> Words:
+        """The words a reply is read by: every language's."""
+        if not self.all_words:
+            return self.words
+        return _reading_words(self.all_words, language)
+
+
+_READING: dict[tuple[int, str], Words] = {}
+
+
+def _reading_words(found: dict[str, Words], language: str) -> Words:
+    key = (id(found), language)
+    words = _READING.get(key)
+    if words is None:
+        words = _READING[key] = reading_words(found, language)
+    return words
 
 
 @dataclass
@@ -106,6 +146,9 @@ class _Turn:
     settings: TextingSettings
     patient: Patient | None = None
     plan: CarePlan | None = None
+    # The caregiver who sent it (None: the patient, or nobody known).
+    caregiver: Caregiver | None = None
+    language: str = DEFAULT_LANGUAGE
     today: date | None = None
     pending_part: SignPart | None = None
     pending_keys: tuple[str, ...] = ()
@@ -121,6 +164,27 @@ class _Turn:
     def numbers(self) -> CallNumbers | None:
         clinic = self.clinic
         return numbers_now(clinic, self.now) if clinic is not None else None
+
+    @property
+    def caregiver_id(self) -> int | None:
+        return self.caregiver.id if self.caregiver is not None else None
+
+    @property
+    def signs(self) -> tuple[WarningSign, ...]:
+        return self.settings.signs
+
+    @property
+    def parts(self) -> tuple[SignPart, ...]:
+        return self.settings.parts_in(self.language)
+
+    def actor(self) -> dict[str, Any]:
+        """The audit actor: the patient, or the caregiver who texted for them."""
+        if self.caregiver is not None:
+            return {"actor_type": "caregiver", "actor_caregiver_id": self.caregiver.id}
+        return {
+            "actor_type": "patient",
+            "actor_patient_id": self.patient.id if self.patient else None,
+        }
 
 
 # --- who sent it ------------------------------------------------------------------------------
@@ -140,11 +204,36 @@ def match_sender(session: Session, number: str) -> list[tuple[Patient, CarePlan]
     return [(p, plan) for p, plan in latest.values() if plan.status in RUNNING]
 
 
-def _last_question(session: Session, patient_id: int, today: date) -> TextMessage | None:
-    """The last text to the patient, if it was sent today (their local day) and asked."""
+def match_caregiver(session: Session, number: str) -> list[tuple[Caregiver, Patient, CarePlan]]:
+    """Every caregiver (not removed) with ``number`` whose patient's current plan is running,
+    with that patient and plan."""
+    rows = session.execute(
+        select(Caregiver, Patient, CarePlan)
+        .join(Patient, Patient.id == Caregiver.patient_id)
+        .join(CarePlan, CarePlan.patient_id == Patient.id)
+        .where(Caregiver.sms_number == number, Caregiver.removed_at.is_(None))
+        .order_by(Caregiver.id, CarePlan.id)
+    ).all()
+    latest: dict[int, tuple[Caregiver, Patient, CarePlan]] = {}
+    for caregiver, patient, plan in rows:
+        latest[caregiver.id] = (caregiver, patient, plan)  # ascending plan ids: the last wins
+    return [row for row in latest.values() if row[2].status in RUNNING]
+
+
+def _last_question(
+    session: Session, patient_id: int, today: date, caregiver_id: int | None = None
+) -> TextMessage | None:
+    """The last text to the sender (the patient, or their caregiver ``caregiver_id``), if it
+    was sent today (the patient's local day) and asked."""
     last = session.scalar(
         select(TextMessage)
-        .where(TextMessage.patient_id == patient_id, TextMessage.direction == "out")
+        .where(
+            TextMessage.patient_id == patient_id,
+            TextMessage.direction == "out",
+            TextMessage.caregiver_id.is_(None)
+            if caregiver_id is None
+            else TextMessage.caregiver_id == caregiver_id,
+        )
         .order_by(TextMessage.created_at.desc(), TextMessage.id.desc())
         .limit(1)
     )
@@ -196,9 +285,9 @@ def _signs_answered_today(session: Session, plan: CarePlan, today: date) -> bool
     return found is not None
 
 
-def _opioid_check(plan: CarePlan, today: date) -> Any:
+def _opioid_check(plan: CarePlan, today: date, language: str = DEFAULT_LANGUAGE) -> Any:
     """Today's opioid check-in activity, if one is due (its title is the question)."""
-    agenda = agenda_for_day(plan, today)
+    agenda = agenda_for_day(plan, today, language=language)
     return next((a for a in agenda.check_ins if a.check_in == "opioids"), None)
 
 
@@ -210,7 +299,7 @@ def _ask_next(turn: _Turn, *, after: str) -> None:
     assert plan is not None and today is not None
     if plan.status != "active":
         return
-    parts = turn.settings.parts
+    parts = turn.parts
     agenda = agenda_for_day(plan, today)
     if after == PAIN:
         signs_due = any(a.check_in == "warning_signs" for a in agenda.check_ins)
@@ -224,10 +313,10 @@ def _ask_next(turn: _Turn, *, after: str) -> None:
             _ask_part(turn, following)
             return
     if after in (PAIN,) or after.startswith("signs:"):
-        check = _opioid_check(plan, today)
+        check = _opioid_check(plan, today, turn.language)
         answered = opioid_rules.current_rows(session, [plan.id])[plan.id].get(today)
         if check is not None and answered is None:
-            turn.texts.append(replies.opioid_question(check.title))
+            turn.texts.append(replies.opioid_question(check.title, turn.language))
             turn.question = OPIOID_QUESTION
             return
 
@@ -256,14 +345,20 @@ def _who_knows_text(turn: _Turn, alert_id: int | None) -> str:
     notice = who_knows(
         alert, turn.patient.clinic, state, turn.now, tz_name=plan.timezone, seen_by=seen_by
     )
-    return replies.who_knows(notice)
+    return replies.who_knows(notice, turn.language)
 
 
 def _pain(turn: _Turn, score: int) -> dict[str, Any]:
     """A pain score, exactly as the pain form records it (patient/views.py ``pain``)."""
     session, plan, now = turn.session, turn.plan, turn.now
     assert plan is not None and turn.today is not None and turn.clinic is not None
-    entry = PainEntry(plan_id=plan.id, score=score, local_day=turn.today, recorded_at=now)
+    entry = PainEntry(
+        plan_id=plan.id,
+        score=score,
+        local_day=turn.today,
+        recorded_at=now,
+        entered_by_caregiver_id=turn.caregiver_id,
+    )
     session.add(entry)
     session.flush()
     threshold = turn.clinic.severe_pain_threshold
@@ -278,11 +373,15 @@ def _pain(turn: _Turn, score: int) -> dict[str, Any]:
         paging.page_if_needed(session, alert_id, now)
     alerts.mark_due(session, plan.id, now)
     _ask_next(turn, after=PAIN)
-    saved = replies.pain_saved(score, last=turn.question is None, signs=turn.settings.signs)
+    language = turn.language
+    saved = replies.pain_saved(
+        score, last=turn.question is None, signs=turn.signs, language=language
+    )
     if score >= threshold:
-        guidance = for_clinic(turn.clinic, turn.settings.guidance)
+        guidance = for_clinic(turn.clinic, turn.settings.guidance, language)
+        first = replies.pain_saved(score, last=False, signs=(), language=language)
         turn.texts[:0] = [
-            f"{replies.pain_saved(score, last=False, signs=())} {replies.severe_pain(guidance)}",
+            f"{first} {replies.severe_pain(guidance)}",
             _who_knows_text(turn, alert_id),
         ]
     else:
@@ -309,6 +408,7 @@ def _signs(turn: _Turn, numbers: Sequence[int]) -> tuple[str, dict[str, Any]]:
         now=now,
         answers=answers,
         severity=level,
+        caregiver_id=turn.caregiver_id,
     )
     session.flush()
     alert_id = None
@@ -329,13 +429,15 @@ def _signs(turn: _Turn, numbers: Sequence[int]) -> tuple[str, dict[str, Any]]:
         # A red flag is answered at once, and nothing more is asked today.
         numbers_now_ = turn.numbers()
         assert numbers_now_ is not None
-        turn.texts.append(replies.red_flag(level, flagged, numbers_now_, turn.settings.signs))
+        turn.texts.append(replies.red_flag(level, flagged, numbers_now_, turn.signs, turn.language))
         turn.texts.append(_who_knows_text(turn, alert_id))
         words = ", ".join(s.label for s in flagged)
         told = "call 911" if level == "call_911" else "call the care team"
         return f"Warning signs ({part.number} of {part.count}): {words} (told to {told})", detail
     _ask_next(turn, after=part.question)
-    turn.texts.insert(0, replies.signs_saved(last=turn.question is None, signs=turn.settings.signs))
+    turn.texts.insert(
+        0, replies.signs_saved(last=turn.question is None, signs=turn.signs, language=turn.language)
+    )
     return f"Warning signs ({part.number} of {part.count}): none of these", detail
 
 
@@ -344,20 +446,24 @@ def _opioids(turn: _Turn, taking: bool) -> dict[str, Any]:
     session, plan, now = turn.session, turn.plan, turn.now
     assert plan is not None and turn.today is not None and turn.patient is not None
     row, changed = opioid_rules.record_answer(
-        session, plan_id=plan.id, local_day=turn.today, taking=taking, now=now
+        session,
+        plan_id=plan.id,
+        local_day=turn.today,
+        taking=taking,
+        now=now,
+        caregiver_id=turn.caregiver_id,
     )
     if changed and row.supersedes_id is not None:
         audit.record(
             session,
             now=now,
             action="patient.opioid_check_changed",
-            actor_type="patient",
-            actor_patient_id=turn.patient.id,
+            **turn.actor(),
             clinic_id=turn.patient.clinic_id,
             patient_id=turn.patient.id,
             detail={"opioid_check_id": row.id, "supersedes_id": row.supersedes_id, "via": "text"},
         )
-    turn.texts.append(replies.opioid_saved(taking, turn.settings.signs))
+    turn.texts.append(replies.opioid_saved(taking, turn.signs, turn.language))
     return {"opioid_check_id": row.id, "taking": taking}
 
 
@@ -365,7 +471,9 @@ def _not_understood(turn: _Turn, reading: Reading) -> None:
     numbers = turn.numbers()
     assert numbers is not None
     part = turn.pending_part
-    turn.texts.append(replies.not_understood(reading.problem, part, numbers, turn.settings.signs))
+    turn.texts.append(
+        replies.not_understood(reading.problem, part, numbers, turn.signs, turn.language)
+    )
     if part is not None:
         # Asked again: the next reply is still read against the same list.
         turn.question = part.question
@@ -393,6 +501,7 @@ def _record_replies(turn: _Turn, inbound_id: int) -> None:
             TextMessage(
                 clinic_id=turn.patient.clinic_id if turn.patient else None,
                 patient_id=turn.patient.id if turn.patient else None,
+                caregiver_id=turn.caregiver_id,
                 direction="out",
                 number=turn.number,
                 body=body[:1600],
@@ -424,15 +533,24 @@ def receive(
         raise BadPost("From is not a phone number")
     turn = _Turn(session=session, number=number, now=now, settings=settings)
     matches = match_sender(session, number)
+    caregivers: list[tuple[Caregiver, Patient, CarePlan]] = []
     if len(matches) == 1:
         turn.patient, turn.plan = matches[0]
+        turn.language = language_or_default(turn.patient.language)
+    elif not matches:
+        # Not a patient's number (a patient sharing it with a caregiver wins): a caregiver's?
+        caregivers = match_caregiver(session, number)
+        if len(caregivers) == 1:
+            turn.caregiver, turn.patient, turn.plan = caregivers[0]
+            turn.language = language_or_default(turn.caregiver.language)
+    if turn.plan is not None:
         turn.today = local_day(now, turn.plan.timezone)
     stopped = opted_out_at(session, number) is not None
     pending = None
     if turn.patient is not None and turn.today is not None:
-        last = _last_question(session, turn.patient.id, turn.today)
+        last = _last_question(session, turn.patient.id, turn.today, turn.caregiver_id)
         if last is not None:
-            part = part_by_question(settings.parts, last.question)
+            part = part_by_question(turn.parts, last.question)
             if part is not None:
                 turn.pending_part = part
                 turn.pending_keys = tuple((last.detail or {}).get("keys") or part.keys)
@@ -440,12 +558,21 @@ def receive(
             elif last.question == OPIOID_QUESTION:
                 turn.pending_yes_no = True
                 pending = Pending("yes_no")
-    reading = read_reply(text.body, settings.words, pending=pending, opted_out=stopped)
+    reading = read_reply(
+        text.body, settings.reading(turn.language), pending=pending, opted_out=stopped
+    )
+    # A caregiver who may only view records nothing for the patient (scope "view").
+    refused = (
+        turn.caregiver is not None
+        and turn.caregiver.scope != "act"
+        and reading.kind in (PAIN, SIGNS, YES, NO)
+    )
 
     # Who the row is about: a matched patient, or nobody (a stranger's number is masked).
     about: dict[str, Any] = {
         "clinic_id": turn.patient.clinic_id if turn.patient else None,
         "patient_id": turn.patient.id if turn.patient else None,
+        "caregiver_id": turn.caregiver_id,
         "number": number if turn.patient else masked(number),
         "body": text.body if turn.patient else None,
         "local_day": turn.today,
@@ -458,6 +585,8 @@ def receive(
         kind = "unknown_sender"
     elif stopped:
         kind = "opted_out"
+    elif refused:
+        kind = "unparsed"  # kept for the care team to read, as a text nobody could read
     elif reading.kind == PAIN:
         kind = "pain"
     elif reading.kind in (SIGNS, YES, NO):
@@ -473,17 +602,18 @@ def receive(
     clinic = turn.clinic
     if keyword:
         meaning = _meaning(reading)
+        name = clinic.name if clinic else None
         if reading.kind == "stop":
             opt_out(session, number, plain(text.body).upper(), now)
-            turn.texts.append(replies.stopped(clinic.name if clinic else None, turn.numbers()))
+            turn.texts.append(replies.stopped(name, turn.numbers(), turn.language))
         elif reading.kind == "start":
             was_out = opt_in(session, number, now)
             if not was_out:
                 meaning = "START: texts to this number (it had not opted out)"
-            turn.texts.append(replies.started(clinic.name if clinic else None))
+            turn.texts.append(replies.started(name, turn.language))
         else:
             turn.texts.append(
-                replies.help_text(clinic.name if clinic else None, turn.numbers(), settings.signs)
+                replies.help_text(name, turn.numbers(), settings.signs, turn.language)
             )
             # HELP in the middle of a question leaves the question open.
             if turn.pending_part is not None:
@@ -495,8 +625,7 @@ def receive(
             session,
             now=now,
             action=f"text.{reading.kind}",
-            actor_type="patient" if turn.patient else "system",
-            actor_patient_id=turn.patient.id if turn.patient else None,
+            **(turn.actor() if turn.patient else {"actor_type": "system"}),
             clinic_id=clinic.id if clinic else None,
             patient_id=turn.patient.id if turn.patient else None,
             detail={"number": masked(number), "text_message_id": inbound_id},
@@ -506,11 +635,12 @@ def receive(
             _finish_inbound(session, inbound_id, meaning, detail)
             return Outcome(replies=turn.texts, inbound_id=inbound_id, kind=kind)
     elif turn.patient is None:
-        meaning = (
-            "Not sent from a patient's number"
-            if not matches
-            else f"Sent from a number that {len(matches)} patients share"
-        )
+        if matches:
+            meaning = f"Sent from a number that {len(matches)} patients share"
+        elif caregivers:
+            meaning = f"Sent from a number that {len(caregivers)} caregivers share"
+        else:
+            meaning = "Not sent from a patient's or a caregiver's number"
         audit.record(
             session,
             now=now,
@@ -518,7 +648,7 @@ def receive(
             actor_type="system",
             detail={
                 "number": masked(number),
-                "matches": len(matches),
+                "matches": len(matches) or len(caregivers),
                 "text_message_id": inbound_id,
             },
         )
@@ -528,6 +658,18 @@ def receive(
         )
     elif stopped:
         meaning = "Received after this number texted STOP: not read, no reply sent"
+    elif refused:
+        assert turn.caregiver is not None and turn.patient is not None
+        numbers = turn.numbers()
+        assert numbers is not None
+        turn.texts.append(
+            replies.not_allowed(turn.patient.name, numbers, settings.signs, turn.language)
+        )
+        meaning = (
+            f"From {turn.caregiver.label}, who may only view: not recorded; "
+            "shown to the care team as it came"
+        )
+        detail = {"problem": "view_only", "read_as": reading.kind}
     elif reading.kind == PAIN:
         assert reading.score is not None
         detail = _pain(turn, reading.score)

@@ -4,7 +4,7 @@ In this order, first match wins:
 
 1. a carrier keyword, the whole reply (STOP and its synonyms, START, HELP): always;
 2. an answer to the question the last text asked today: the numbers of a warning-signs
-   list ("1 3", "1, 3", "1 and 3"; 0 or a "none" word for none), or yes or no to a
+   list ("1 3", "1, 3", "1 and 3", "1 y 3"; 0 or a "none" word for none), or yes or no to a
    yes-or-no question. While a numbered list is asked, a number is an answer to it, never
    a pain score: "3" names the third sign;
 3. a pain score: one whole number from 0 to 10, alone or after a pain word ("pain 4",
@@ -35,7 +35,8 @@ WHICH_SIGNS = "which_signs"  # "yes" to a numbered list: which ones?
 NO_QUESTION = "no_question"  # yes or no when nothing was asked
 
 _SCORE = re.compile(r"(?P<n>[+-]?(?:\d+(?:[.,]\d+)?|[.,]\d+))(?:\s*(?:/|out of)\s*10)?")
-_LIST_SEPARATORS = re.compile(r"\s*(?:,|;|&|\+|\band\b|\s)\s*")
+# "1 and 3", Spanish "1 y 3".
+_LIST_SEPARATORS = re.compile(r"\s*(?:,|;|&|\+|\band\b|\by\b|\s)\s*")
 
 
 @dataclass(frozen=True)

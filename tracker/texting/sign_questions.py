@@ -6,6 +6,12 @@ that says what a sign means and what the patient is told); this adds only a few 
 sign, so that the questions fit in text messages. They are packed in order, as many to a
 text as fit in ``sms_text.MAX_SEGMENTS`` segments, each list numbered from 1; the answer is
 the numbers of the signs the patient has ("1 3"), or 0 for none.
+
+Each language has its own texts: the file's ``translations`` block (the shape of every
+``schedules/`` file, tracker/plans/translations.py) gives the intro and short forms in
+that language, and the signs' labels come translated from the warning-signs data. A
+language whose translation is missing or stale (made from other English) is asked in
+English, and the load reports it (``SignTexts.problems``).
 """
 
 from __future__ import annotations
@@ -17,8 +23,12 @@ from typing import Any
 
 import yaml
 
+from tracker.core.languages import DEFAULT_LANGUAGE, translator
+from tracker.plans.translations import TranslationError, read_translations
 from tracker.plans.warning_signs import SignsError, WarningSign
 from tracker.reminders.sms_text import fits, gsm_friendly
+
+TEXT_FIELDS = ("intro", "short")
 
 
 @dataclass(frozen=True)
@@ -28,9 +38,21 @@ class SignTexts:
     path: str
     intro: str
     short: tuple[tuple[str, str], ...]
+    language: str = DEFAULT_LANGUAGE
+    # Other languages' (language, intro, short forms), from the file's translations.
+    translations: tuple[tuple[str, str, tuple[tuple[str, str], ...]], ...] = ()
+    # Missing or stale translations (asked in English meanwhile).
+    problems: tuple[str, ...] = ()
 
     def of(self, key: str) -> str:
         return dict(self.short)[key]
+
+    def in_language(self, language: str) -> SignTexts:
+        """The texts in ``language`` (English when it has no current translation)."""
+        for code, intro, short in self.translations:
+            if code == language:
+                return SignTexts(self.path, intro, short, language=code)
+        return self
 
 
 @dataclass(frozen=True)
@@ -65,12 +87,31 @@ def parse_sign_texts(raw: Any, path: str) -> SignTexts:
     short = raw.get("short")
     if not isinstance(short, dict) or not short:
         raise SignsError(path, "must map each sign's key to its short form", None, "short")
+    try:
+        found, problems = read_translations(raw, TEXT_FIELDS, path)
+    except TranslationError as exc:
+        raise SignsError(path, exc.message, None, "translations") from None
+    translations = []
+    for code, translation in sorted(found.items()):
+        their_short = translation.texts["short"]
+        translations.append(
+            (
+                code,
+                _text(path, translation.texts["intro"], "intro"),
+                tuple(
+                    (str(key), _text(path, their_short[str(key)], "short", str(key)))
+                    for key in short
+                ),
+            )
+        )
     return SignTexts(
         path=path,
         intro=intro,
         short=tuple(
             (str(key), _text(path, text, "short", str(key))) for key, text in short.items()
         ),
+        translations=tuple(translations),
+        problems=tuple(problems),
     )
 
 
@@ -89,8 +130,15 @@ def sign_texts_path(schedules_dir: str) -> str:
     return str(Path(schedules_dir) / "texting" / "warning_signs.yaml")
 
 
-def _compose(number: int, count: int, items: list[str], intro: str) -> str:
-    head = "Warning signs." if count == 1 else f"Warning signs ({number} of {count})."
+def _compose(number: int, count: int, items: list[str], intro: str, language: str) -> str:
+    t = translator(language)
+    if count == 1:
+        head = t.gettext("Warning signs.")
+    else:
+        head = t.gettext("Warning signs (%(number)s of %(count)s).") % {
+            "number": number,
+            "count": count,
+        }
     lines = [f"{head} {intro}", *(f"{i} {item}" for i, item in enumerate(items, start=1))]
     return gsm_friendly("\n".join(lines))
 
@@ -110,7 +158,7 @@ def sign_parts(signs: tuple[WarningSign, ...], texts: SignTexts) -> tuple[SignPa
     for sign in signs:
         trial = [*groups[-1], sign]
         # Numbered "(9 of 9)" at worst: a part that fits then fits with its real numbers.
-        if fits(_compose(9, 9, [short[s.key] for s in trial], texts.intro)):
+        if fits(_compose(9, 9, [short[s.key] for s in trial], texts.intro, texts.language)):
             groups[-1] = trial
         elif groups[-1]:
             groups.append([sign])
@@ -122,7 +170,7 @@ def sign_parts(signs: tuple[WarningSign, ...], texts: SignTexts) -> tuple[SignPa
             number=n,
             count=count,
             signs=tuple(group),
-            text=_compose(n, count, [short[s.key] for s in group], texts.intro),
+            text=_compose(n, count, [short[s.key] for s in group], texts.intro, texts.language),
         )
         for n, group in enumerate(groups, start=1)
     )

@@ -160,8 +160,10 @@ def status() -> Response:
 
 def load_settings(schedules_dir: str) -> TextingSettings:
     """The data a conversation reads, checked now (a bad file stops the app at start)."""
+    words = load_words(words_path(schedules_dir))
     settings = TextingSettings(
-        words=load_words(words_path(schedules_dir))[DEFAULT_LANGUAGE],
+        words=words[DEFAULT_LANGUAGE],
+        all_words=words,
         signs=load_signs(signs_path(schedules_dir)),
         sign_texts=load_sign_texts(sign_texts_path(schedules_dir)),
         guidance=load_guidance(guidance_path(schedules_dir)),

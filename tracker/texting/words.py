@@ -1,9 +1,15 @@
 """The words a reply is read by: schedules/texting/words.yaml, per language, checked on load.
 
-Data, not code, so that another language is a block of that file (a later issue adds
-Spanish): the carrier keywords (STOP and its synonyms, START, HELP), yes and no, "none" for
-a numbered list, the words that may come before a pain score and number words. A bad file
+Data, not code, so that another language is a block of that file (English and Spanish):
+the carrier keywords (STOP and its synonyms, START, HELP), yes and no, "none" for a
+numbered list, the words that may come before a pain score and number words. A bad file
 is refused with an error naming the file, the language and the list.
+
+A reply is read with the words of every language (``reading_words``): a Spanish "sí" from
+an English speaker is still a yes, and STOP opts out whatever the sender's language. Only
+what is texted back is in the reader's language. The load refuses words that would mean
+two things once the languages are read together (a word in one language's "stop" and
+another's "yes").
 """
 
 from __future__ import annotations
@@ -140,7 +146,50 @@ def parse_words(raw: Any, path: str) -> dict[str, Words]:
         )
     if DEFAULT_LANGUAGE not in found:
         raise WordsError(path, f"must have the {DEFAULT_LANGUAGE!r} language", None, "languages")
+    _check_together(path, found)
     return found
+
+
+def reading_words(found: dict[str, Words], language: str = DEFAULT_LANGUAGE) -> Words:
+    """The words a reply from a reader of ``language`` is read by: every language's."""
+    every = list(found.values())
+
+    def union(name: str) -> frozenset[str]:
+        return frozenset().union(*(getattr(words, name) for words in every))
+
+    numbers: dict[str, int] = {}
+    for words in every:
+        numbers.update(words.numbers)
+    pain = {word for words in every for word in words.pain_words}
+    return Words(
+        language=language,
+        stop=union("stop"),
+        start=union("start"),
+        start_when_stopped=union("start_when_stopped"),
+        help=union("help"),
+        yes=union("yes"),
+        no=union("no"),
+        none=union("none"),
+        pain_words=tuple(sorted(pain, key=len, reverse=True)),
+        numbers=numbers,
+    )
+
+
+def _check_together(path: str, found: dict[str, Words]) -> None:
+    together = reading_words(found)
+    for i, first in enumerate(EXCLUSIVE):
+        for second in EXCLUSIVE[i + 1 :]:
+            both = sorted(getattr(together, first) & getattr(together, second))
+            if both:
+                language = next(
+                    code for code, words in found.items() if both[0] in getattr(words, first)
+                )
+                raise WordsError(
+                    path,
+                    f"{both[0]!r} is in list {second!r} of another language",
+                    language,
+                    first,
+                )
 
 
 def words_path(schedules_dir: str) -> str:

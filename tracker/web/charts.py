@@ -457,6 +457,9 @@ def line_chart(
     bands: Sequence[Band] = (),
     today: int | None = None,
     today_label: str = "Today",
+    # The legend's words for the "today" line, with {day} for its day number (a patient's
+    # language); by default "Today (day 5)".
+    today_legend: str = "{label} (day {day})",
     band_legend: str = "Bars under the day axis: limits of the plan, from their first to their "
     "last day",
     reference: ReferenceRange | None = None,
@@ -512,7 +515,8 @@ def line_chart(
     if drawn.threshold is not None and threshold is not None:
         legend.append(LegendItem("threshold", threshold.legend))
     if drawn.today is not None:
-        legend.append(LegendItem("today", f"{today_label} (day {drawn.today.day})"))
+        words = today_legend.format(label=today_label, day=drawn.today.day)
+        legend.append(LegendItem("today", words))
     if drawn.lanes:
         legend.append(LegendItem("band", band_legend))
     return Chart(

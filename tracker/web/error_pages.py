@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 
 from flask import Flask, g, render_template, request
+from flask_babel import gettext
 from flask_wtf.csrf import CSRFError
 from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeoutError
@@ -12,21 +13,31 @@ from werkzeug.exceptions import HTTPException
 
 log = logging.getLogger(__name__)
 
+
+def N_(text: str) -> str:  # gettext's name for "extract now, translate later"
+    """Marks ``text`` for the catalogue; ``error_page`` translates it for the page."""
+    return text
+
+
+# The page is in the reader's language (a patient's Spanish, the care team's English); the
+# JSON answer stays in English for the programs that read it.
 MESSAGES = {
-    400: ("Something in the form was not right", "Please go back and try again."),
-    403: ("Not allowed", "You do not have access to this page."),
-    404: ("Page not found", "This page does not exist, or you do not have access to it."),
-    405: ("Not allowed", "This page cannot be used that way."),
-    413: ("Too much data", "What you sent is too large. Please shorten it and try again."),
-    429: ("Too many attempts", "Please wait a few minutes and try again."),
+    400: (N_("Something in the form was not right"), N_("Please go back and try again.")),
+    403: (N_("Not allowed"), N_("You do not have access to this page.")),
+    404: (N_("Page not found"), N_("This page does not exist, or you do not have access to it.")),
+    405: (N_("Not allowed"), N_("This page cannot be used that way.")),
+    413: (N_("Too much data"), N_("What you sent is too large. Please shorten it and try again.")),
+    429: (N_("Too many attempts"), N_("Please wait a few minutes and try again.")),
     500: (
-        "Something went wrong",
-        "Please try again in a moment. If it keeps happening, call your clinic.",
+        N_("Something went wrong"),
+        N_("Please try again in a moment. If it keeps happening, call your clinic."),
     ),
     503: (
-        "Temporarily unavailable",
-        "The service cannot reach its database right now. "
-        "Please try again in a few minutes. If you feel unwell, call your care team.",
+        N_("Temporarily unavailable"),
+        N_(
+            "The service cannot reach its database right now. "
+            "Please try again in a few minutes. If you feel unwell, call your care team."
+        ),
     ),
 }
 
@@ -44,7 +55,8 @@ def error_page(status: int, detail: str | None = None) -> tuple[str, int]:
     title, text = MESSAGES.get(status, MESSAGES[500])
     if request.accept_mimetypes.best == "application/json":
         return {"error": title, "detail": detail or text}, status  # type: ignore[return-value]
-    return render_template("error.html", status=status, title=title, text=detail or text), status
+    words = gettext(detail or text)
+    return render_template("error.html", status=status, title=gettext(title), text=words), status
 
 
 def init_app(app: Flask) -> None:
@@ -52,8 +64,10 @@ def init_app(app: Flask) -> None:
     def csrf_error(exc: CSRFError) -> tuple[str, int]:
         return error_page(
             400,
-            "This form has expired or was not sent from this site. "
-            "Please reload the page and try again.",
+            N_(
+                "This form has expired or was not sent from this site. "
+                "Please reload the page and try again."
+            ),
         )
 
     @app.errorhandler(HTTPException)

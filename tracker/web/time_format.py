@@ -20,6 +20,9 @@ from __future__ import annotations
 
 from datetime import date, datetime, time
 
+from babel.dates import format_date, format_time
+from babel.numbers import format_decimal
+
 from tracker.core.timeutil import require_aware, zone
 
 DASH = "\u2013"  # an en dash, for spans of days
@@ -102,25 +105,57 @@ def age_text(at: datetime, now: datetime) -> str:
 
 
 # --- the patient's own words (grade-6 reading level: tests/test_content_reading_level.py) ---
+# Each takes the reader's ``language`` (tracker/core/languages.py). English is written here
+# as it always was; another language takes its forms from Babel's locale data (CLDR):
+# Spanish "sábado 21 de noviembre", "21 nov", "9:05 a. m.".
+
+# Babel's patterns for a language other than English, in the order of the English forms.
+_LONG_DAY = "EEEE d 'de' MMMM"
+_SHORT_DAY = "d MMM"
+_SHORT_DAY_WEEKDAY = "EEE d MMM"
+_CLOCK = "h:mm a"
 
 
-def wall_clock(wall: time) -> str:
-    """A wall-clock time for a patient: "8:00 am", "5:30 pm" (the card's office hours)."""
-    return _twelve_hour(wall, "am", "pm")
+def _babel_text(text: str) -> str:
+    # CLDR puts a narrow no-break space inside "a. m."; a plain space reads the same and
+    # survives every channel (a text message, a plain-text email).
+    return text.replace("\u202f", " ")
 
 
-def clock_time(at: datetime, tz_name: str) -> str:
+def wall_clock(wall: time, *, language: str = "en") -> str:
+    """A wall-clock time for a patient: "8:00 am", "5:30 pm" (the card's office hours);
+    Spanish "8:00 a. m."."""
+    if language == "en":
+        return _twelve_hour(wall, "am", "pm")
+    return _babel_text(format_time(wall, _CLOCK, locale=language))
+
+
+def clock_time(at: datetime, tz_name: str, *, language: str = "en") -> str:
     """``at`` on a patient's wall clock in ``tz_name``: "9:05 am"."""
-    return wall_clock(require_aware(at).astimezone(zone(tz_name)).time())
+    return wall_clock(require_aware(at).astimezone(zone(tz_name)).time(), language=language)
 
 
-def long_day(day: date) -> str:
-    """A patient's day in full: "Saturday 21 November" (pages, emails and text messages)."""
-    return f"{day:%A} {day.day} {day:%B}"
+def long_day(day: date, *, language: str = "en") -> str:
+    """A patient's day in full: "Saturday 21 November" (pages, emails and text messages);
+    Spanish "sábado 21 de noviembre"."""
+    if language == "en":
+        return f"{day:%A} {day.day} {day:%B}"
+    return _babel_text(format_date(day, _LONG_DAY, locale=language))
 
 
-def short_day(day: date, *, weekday: bool = False) -> str:
+def short_day(day: date, *, weekday: bool = False, language: str = "en") -> str:
     """A patient's day where room is short: "21 Nov" (a table), "Sat 21 Nov" with
-    ``weekday`` (the printed card)."""
+    ``weekday`` (the printed card); Spanish "21 nov", "sáb 21 nov"."""
+    if language != "en":
+        pattern = _SHORT_DAY_WEEKDAY if weekday else _SHORT_DAY
+        return _babel_text(format_date(day, pattern, locale=language))
     text = f"{day.day} {day:%b}"
     return f"{day:%a} {text}" if weekday else text
+
+
+def number_text(value: float, *, language: str = "en") -> str:
+    """A number for a patient, as "%g" writes it in English ("3.5", "12"); in Spanish with
+    a decimal comma ("3,5")."""
+    if language == "en":
+        return f"{value:g}"
+    return format_decimal(value, format="#,##0.##", locale=language)
