@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
+from datetime import timedelta
+from types import SimpleNamespace
 
 import pytest
 from flask.testing import FlaskClient
@@ -165,6 +167,9 @@ def walked(
             pages["language chooser"] = _chooser(client, language)
             renders[language] = pages
         assert 'lang="es"' in renders["es"]["today"]
+        # A Spanish time ends in "a. m." or "p. m.": that full stop ends the sentence too.
+        doubled = [n for n, html in renders["es"].items() if "m.." in " ".join(pieces(html))]
+        assert not doubled, f"a doubled full stop after a time on: {doubled}"
         return {
             name: found
             for name in renders["en"]
@@ -223,9 +228,6 @@ def test_change_words_in_spanish_and_english():
 
 
 def test_who_knows_in_spanish_says_the_same_facts(clinic):
-    from datetime import timedelta
-    from types import SimpleNamespace
-
     # NOW is Saturday 10:00 in New York: the office is closed until Monday 8:00.
     closed = who_knows(None, clinic, None, NOW, tz_name="America/New_York", language="es")
     assert closed.message == "Esto no llegó a la lista de su equipo de atención."
@@ -309,3 +311,31 @@ def test_the_care_team_prints_a_spanish_patients_card_in_spanish(
     assert issued.status_code == 200
     assert 'aria-label="Código QR de su enlace personal"' in issued.get_data(as_text=True)
     assert "A new personal link was issued" in text_of(issued)
+
+
+def test_the_link_handout_for_a_spanish_patient_is_in_spanish(app, session, clinic, enroll_patient):
+    enrollment = enroll_patient()
+    enrollment.patient.language = "es"
+    session.commit()
+    coordinator = _coordinator(app, session, clinic)
+    patient_id = enrollment.patient.id
+    response = post_form(
+        coordinator,
+        f"/coordinator/patients/{patient_id}/card",
+        f"/coordinator/patients/{patient_id}/link/handout",
+        data={"token": enrollment.link_token},
+    )
+    assert response.status_code == 200
+    html = response.get_data(as_text=True)
+    text = text_of(response)
+    # The care team's words around it stay English.
+    assert "The handout is ready" in text and '<html lang="en"' in html
+    assert 'class="plan-card link-handout" aria-labelledby="handout-title" lang="es"' in html
+    assert "Su página de recuperación" in text
+    assert "No comparta esta hoja." in text
+    assert "Llame al 911 ahora si tiene alguna de estas:" in text
+    assert "Dolor en el pecho" in text
+    assert "Impreso el sábado 21 de noviembre de 2026 en Test Spine Clinic." in text
+    assert 'aria-label="Código QR del enlace personal de Pat Example"' in html
+    for english in ("Your recovery page", "Keep this sheet", "Call 911 now", "Chest pain"):
+        assert english not in text

@@ -23,11 +23,18 @@ from flask import (
     request,
     url_for,
 )
+from flask_babel import force_locale
+from markupsafe import Markup
 
 from tracker.care.auth import coordinator_required, get_clinic_patient, record
 from tracker.core.clock import request_now
 from tracker.core.db import get_session
-from tracker.core.languages import DEFAULT_LANGUAGE, LANGUAGE_NAMES
+from tracker.core.languages import (
+    DEFAULT_LANGUAGE,
+    LANGUAGE_NAMES,
+    language_or_default,
+    translator,
+)
 from tracker.core.models import LANGUAGES, PROCEDURES, CarePlan, Clinic, Patient
 from tracker.core.phones import sms_number
 from tracker.core.timeutil import common_timezones, local_day
@@ -307,10 +314,33 @@ def link_handout(patient_id: int) -> Any:
         return _link_gone(patient)
     plan = _current_plan(patient)
     today = local_day(request_now(), plan.timezone)
-    card = build_card(plan, patient.clinic, patient.name, current_signs(), today=today)
+    # The sheet is the patient's: in their language; the page around it is the care team's.
+    language = language_or_default(patient.language)
+    card = build_card(
+        plan, patient.clinic, patient.name, current_signs(), today=today, language=language
+    )
+    qr_label = translator(language).gettext("QR code of %(name)s's personal link") % {
+        "name": patient.name
+    }
+    with force_locale(language):
+        printed = Markup(  # noqa: S704 - our own template's output, escaped by Jinja
+            render_template(
+                "card/handout.html",
+                patient_name=patient.name,
+                link=link,
+                qr=link_qr_svg(link, label=qr_label),
+                card=card,
+            )
+        )
     record("link.handout", patient_id=patient.id)
     get_session().commit()
-    return render_template("coordinator/link_handout.html", patient=patient, link=link, card=card)
+    return render_template(
+        "coordinator/link_handout.html",
+        patient=patient,
+        link=link,
+        card=card,
+        printed_handout=printed,
+    )
 
 
 @bp.post("/patients/<int:patient_id>/link/send")

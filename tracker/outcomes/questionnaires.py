@@ -279,16 +279,18 @@ class Questionnaire:
         values = {"num": number_text(size, language=language)}
         count = 1 if size == 1 else 2  # the plural form: "1 point", "2.5 points"
         if (change < 0) == self.higher_is_worse:
-            return t.ngettext(
+            words = t.ngettext(
                 "%(num)s point better than your first answers",
                 "%(num)s points better than your first answers",
                 count,
-            ) % values
-        return t.ngettext(
-            "%(num)s point worse than your first answers",
-            "%(num)s points worse than your first answers",
-            count,
-        ) % values
+            )
+        else:
+            words = t.ngettext(
+                "%(num)s point worse than your first answers",
+                "%(num)s points worse than your first answers",
+                count,
+            )
+        return words % values
 
 
 # --- loading -----------------------------------------------------------------------------
