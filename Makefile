@@ -37,8 +37,12 @@ chromium:
 lint: $(STAMP)
 	$(BIN)/ruff check .
 
+# Two pytest workers (pytest-xdist): this machine has two cores, and each worker gets its
+# own databases. PYTEST_WORKERS=0 runs in one process.
+PYTEST_WORKERS ?= 2
+
 test: $(STAMP) services chromium wrk lint
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -n $(PYTEST_WORKERS) --dist worksteal
 
 # Benchmarks (README "Performance"): every benchmark on SQLite and PostgreSQL, each figure a
 # ratio against a limit measured in the same run. BENCH_SIZE=quick (under a minute) or full;

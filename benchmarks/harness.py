@@ -24,6 +24,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass
 from pathlib import Path
+from typing import Any
 
 from benchmarks.report import ratio
 
@@ -320,3 +321,23 @@ def paced(
         p50_ms=round(percentile(ms, 50), 2),
         p95_ms=round(percentile(ms, 95), 2),
     )
+
+
+def timed_tick_steps() -> tuple[list[tuple[str, Any]], dict[str, float]]:
+    """The scheduler tick's steps (tracker/scheduler/tick.py), each wrapped to note its
+    seconds in the returned dict, to show where a tick's time goes."""
+    from tracker.scheduler.tick import TICK_STEPS
+
+    step_seconds: dict[str, float] = {}
+
+    def timed(step_name: str, step: Any) -> Any:
+        def run_step(ctx: Any) -> Any:
+            started = time.perf_counter()
+            try:
+                return step(ctx)
+            finally:
+                step_seconds[step_name] = round(time.perf_counter() - started, 4)
+
+        return run_step
+
+    return [(step_name, timed(step_name, step)) for step_name, step in TICK_STEPS], step_seconds

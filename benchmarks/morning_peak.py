@@ -42,7 +42,7 @@ from sqlalchemy.orm import Session
 
 from benchmarks import bulk, seed
 from benchmarks.delivery import receiver
-from benchmarks.harness import REPO, percentile
+from benchmarks.harness import REPO, percentile, timed_tick_steps
 from benchmarks.report import Figure, ratio
 from benchmarks.scale import PERIOD
 from benchmarks.scale_tick import status_kb
@@ -297,7 +297,7 @@ def worker(database_url: str, name: str) -> None:
     from tracker.core.db import session_factory
     from tracker.scheduler.process import freeze_long_lived
     from tracker.scheduler.shards import ShardMember
-    from tracker.scheduler.tick import TICK_STEPS, run_tick
+    from tracker.scheduler.tick import run_tick
 
     app = create_app(
         {
@@ -308,19 +308,7 @@ def worker(database_url: str, name: str) -> None:
         serving=False,
     )
     engine = app.extensions["tracker.engine"]
-    step_seconds: dict[str, float] = {}
-
-    def timed(step_name, step):  # type: ignore[no-untyped-def]
-        def run_step(ctx):  # type: ignore[no-untyped-def]
-            started = time.perf_counter()
-            try:
-                return step(ctx)
-            finally:
-                step_seconds[step_name] = round(time.perf_counter() - started, 4)
-
-        return run_step
-
-    steps = [(step_name, timed(step_name, step)) for step_name, step in TICK_STEPS]
+    steps, step_seconds = timed_tick_steps()
     member = ShardMember(worker=f"bench-{name}")
     now = datetime.now(UTC)
     ticks = 0

@@ -43,7 +43,7 @@ from sqlalchemy import event, update
 from sqlalchemy.orm import Session
 
 from benchmarks import bulk, seed
-from benchmarks.harness import REPO
+from benchmarks.harness import REPO, timed_tick_steps
 from benchmarks.report import Figure, ratio
 from benchmarks.scale import NOW, PERIOD, spread_time
 from tracker.core.db import make_engine
@@ -312,7 +312,7 @@ def worker(database_url: str, name: str) -> None:
     from tracker.reminders import planning
     from tracker.scheduler.process import freeze_long_lived
     from tracker.scheduler.shards import ShardMember
-    from tracker.scheduler.tick import TICK_STEPS, run_tick
+    from tracker.scheduler.tick import run_tick
 
     app = create_app(
         {
@@ -341,20 +341,7 @@ def worker(database_url: str, name: str) -> None:
         if statement.lstrip()[:6].upper() == "SELECT" and cursor.rowcount > 0:
             counts["rows_read"] += cursor.rowcount
 
-    # Each step's seconds, to show where a tick's time goes.
-    step_seconds: dict[str, float] = {}
-
-    def timed(step_name, step):  # type: ignore[no-untyped-def]
-        def run_step(ctx):  # type: ignore[no-untyped-def]
-            started = time.perf_counter()
-            try:
-                return step(ctx)
-            finally:
-                step_seconds[step_name] = round(time.perf_counter() - started, 4)
-
-        return run_step
-
-    steps = [(step_name, timed(step_name, step)) for step_name, step in TICK_STEPS]
+    steps, step_seconds = timed_tick_steps()
     member = ShardMember(worker=f"bench-{name}")
     ticks = 0
     for line in sys.stdin:

@@ -1,7 +1,9 @@
 """Reminder times follow the patient's zone through daylight-saving changes.
 
-Ticks every 10 minutes of simulated time over the four 2026 changes (US: March 8 and
-November 1; UK: March 29 and October 25) for 09:00 reminders in New York and London, plus
+Ticks over the four 2026 changes (US: March 8 and November 1; UK: March 29 and October 25),
+every 10 minutes of simulated time from 05:00 to 15:00 UTC, when every reminder here falls due
+on either side of a change, and every hour outside it, for 09:00 reminders in New York and
+London, plus
 New York reminders at a wall time that does not exist (02:30 on March 8) and at one that
 happens twice (01:30 on November 1). Each patient must get exactly one reminder per local
 day, at the right local time.
@@ -19,6 +21,10 @@ from tests.reminders.conftest import reminders, tick
 from tracker.reminders.delivery import NOT_CREATED
 
 STEP = timedelta(minutes=10)
+# Every wall time here is due between 05:00 UTC (01:30 in New York, on EDT) and 14:00 UTC
+# (09:00 in New York, on EST): ticks come every STEP in those hours, every hour outside them.
+DUE_HOURS_UTC = range(5, 15)
+QUIET_STEP = timedelta(hours=1)
 WINDOWS = {
     "spring": (date(2026, 3, 5), [date(2026, 3, 6), date(2026, 3, 27)]),
     "autumn": (date(2026, 10, 20), [date(2026, 10, 23), date(2026, 10, 30)]),
@@ -62,7 +68,7 @@ def test_it_sends_exactly_one_reminder_per_local_day_across_dst_changes(
                 due = datetime.combine(day, time.fromisoformat(wall), tzinfo=ZoneInfo(tz))
                 if at >= due:
                     expected[plan_id].add(day)
-            at += STEP
+            at += STEP if at.hour in DUE_HOURS_UTC else QUIET_STEP
 
     # Days between the windows (no tick ran) are recorded as never created, not sent.
     rows = [r for r in reminders(app) if not (r.last_error or "").startswith(NOT_CREATED)]
