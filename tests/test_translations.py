@@ -10,6 +10,7 @@ only and are not extracted.
 
 from __future__ import annotations
 
+import ast
 import re
 from collections import Counter
 from functools import cache
@@ -157,3 +158,37 @@ def test_the_catalogue_header_declares_its_plural_rule(language):
     catalog = catalogue(language)
     assert catalog.num_plurals == 2
     assert catalog.plural_expr.replace(" ", "") == "(n!=1)"
+
+
+GETTEXT_NAMES = {"_", "gettext", "ngettext", "pgettext", "lazy_gettext"}
+
+
+def _gettext_calls_in_f_strings(source: str) -> list[int]:
+    """Lines where a gettext call sits inside an f-string: Babel's extractor does not read
+    f-strings, so its text never reaches the catalogue and stays English."""
+    lines = []
+    for node in ast.walk(ast.parse(source)):
+        if not isinstance(node, ast.JoinedStr):
+            continue
+        for inner in ast.walk(node):
+            if isinstance(inner, ast.Call):
+                func = inner.func
+                name = func.attr if isinstance(func, ast.Attribute) else getattr(func, "id", "")
+                if name in GETTEXT_NAMES:
+                    lines.append(inner.lineno)
+    return lines
+
+
+def test_no_text_to_translate_hides_inside_an_f_string():
+    found = {
+        f"{path.relative_to(ROOT)}:{line}"
+        for path in sorted(TRACKER.rglob("*.py"))
+        for line in _gettext_calls_in_f_strings(path.read_text(encoding="utf-8"))
+    }
+    assert not found, f"gettext inside an f-string is never extracted: {sorted(found)}"
+
+
+def test_the_f_string_check_finds_one():
+    hidden = 'html = f\'<a>{escape(t.gettext("Open your page"))}</a>\'\n'
+    assert _gettext_calls_in_f_strings(hidden) == [1]
+    assert _gettext_calls_in_f_strings('x = t.gettext("Open")\nhtml = f"<a>{x}</a>"\n') == []

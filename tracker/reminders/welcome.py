@@ -76,11 +76,13 @@ def link_message(
             clinic.name,
         ]
     )
+    # Outside the f-string: Babel's extractor does not read inside one.
+    open_page = t.gettext("Open your page")
     html = (
         f'<!doctype html><html lang="{escape(language)}"><head><meta charset="utf-8">'
         f"<title>{escape(subject)}</title></head><body>"
         f"<p>{escape(greeting)}</p><p>{escape(words)}</p>"
-        f'<p><a href="{escape(link)}">{escape(t.gettext("Open your page"))}</a></p>'
+        f'<p><a href="{escape(link)}">{escape(open_page)}</a></p>'
         f"<p>{escape(private)}</p><p>{escape(safety)}</p><p>{escape(clinic.name)}</p>"
         "</body></html>"
     )
