@@ -117,22 +117,28 @@ def test_patients_copied_by_the_server_are_the_ones_the_driver_would_have_sent(b
     assert copied == sent
 
 
-def test_the_scale_out_benchmark_shares_each_tick_among_its_scheduler_processes(tmp_path) -> None:
-    # 1, 2 and 3 scheduler processes tick the same minutes together (SQLite, 3,200 patients):
-    # each group does every plan once per tick between them, and the figures compare the
-    # groups with one scheduler. (How evenly they share is up to timing, and on SQLite, with
-    # one writer at a time, one process may well do a whole tick: tests/scheduler checks the
-    # sharing itself on PostgreSQL.)
+@pytest.mark.postgres_only
+def test_the_scale_out_benchmark_shares_each_tick_among_its_scheduler_processes(
+    backend, tmp_path
+) -> None:
+    # 1, 2 and 3 scheduler processes tick the same minutes together (3,200 patients): each
+    # group does every plan once per tick between them, and the figures compare the groups
+    # with one scheduler. (How evenly they share is up to timing: tests/scheduler checks the
+    # sharing itself.) PostgreSQL only: SQLite serves one scheduler.
     from benchmarks.scale_out import GROUPS, SIZES, TICKS
+    from tests.conftest import _require_postgres
     from tracker.scheduler.shards import SHARD_COUNT
 
+    _require_postgres()
     report = tmp_path / "report.json"
 
+    both = "sqlite,postgresql"
     status = main(
-        ["--size", "smoke", "--only", "scale_out", "--backends", "sqlite", "--json", str(report)]
+        ["--size", "smoke", "--only", "scale_out", "--backends", both, "--json", str(report)]
     )
 
     figures = {f["name"]: f for f in json.loads(report.read_text())["figures"]}
+    assert {f["backend"] for f in figures.values()} == {"postgresql"}  # not run on SQLite
     patients = SIZES["smoke"].patients
     label = f"({patients:,} pts)"
     assert status == 0
@@ -141,6 +147,8 @@ def test_the_scale_out_benchmark_shares_each_tick_among_its_scheduler_processes(
         f"plans read+evaluated, 3 schedulers {label}",
         f"tick wall time, 2 schedulers {label}",
         f"tick wall time, 3 schedulers {label}",
+        f"rows read by SELECTs, 2 schedulers {label}",
+        f"rows read by SELECTs, 3 schedulers {label}",
         "floor: a tick's CPU work in 2 processes",
         "floor: a tick's CPU work in 3 processes",
         f"peak RSS per scheduler process {label}",
