@@ -73,7 +73,9 @@ def raw_executemany(engine, rows: list[PlannedReminder]) -> float:
 def _empty_reminders(engine) -> None:
     with engine.begin() as conn:
         if engine.dialect.name == "postgresql":
-            conn.execute(text("TRUNCATE reminder"))
+            # CASCADE: text_message.reminder_id refers to reminders (empty here, but
+            # PostgreSQL refuses to TRUNCATE a referenced table alone).
+            conn.execute(text("TRUNCATE reminder CASCADE"))
         else:
             conn.execute(delete(Reminder))
     bulk.finish(engine, ("reminder",))
