@@ -30,16 +30,16 @@ from dataclasses import dataclass, field, replace
 from datetime import date, timedelta
 from functools import lru_cache
 from pathlib import Path
-from typing import Any, NoReturn
+from typing import Any
 
 import yaml
 
 from tracker.core.languages import DEFAULT_LANGUAGE, translator
-from tracker.plans.translations import Translation, TranslationError, read_translations, text_in
+from tracker.plans.fields import MAX_DAY, FieldChecker
+from tracker.plans.translations import Translation, text_in
 from tracker.web.time_format import number_text
 
 SCORING_METHODS = ("sum", "percent_of_answered")
-MAX_DAY = 365
 MAX_WINDOW_DAYS = 60
 QUESTIONNAIRES_DIR = "questionnaires"
 
@@ -317,61 +317,8 @@ _ITEM_FIELDS = {"key", "text", "options", "translations"}
 _SCORING_FIELDS = {"method", "max_missing"}
 
 
-class _Checker:
-    def __init__(self, path: str) -> None:
-        self.path = path
-        # Missing or stale translations: reported, not refused (English is shown instead).
-        self.problems: list[str] = []
-
-    def fail(self, message: str, item: str | None = None, name: str | None = None) -> NoReturn:
-        raise QuestionnaireError(self.path, message, item, name)
-
-    def translations(
-        self, data: dict, fields: tuple[str, ...], where: str, item: str | None = None
-    ) -> dict[str, Translation]:
-        try:
-            found, problems = read_translations(data, fields, where)
-        except TranslationError as exc:
-            self.fail(exc.message, item, "translations")
-        self.problems.extend(problems)
-        return found
-
-    def text(self, data: dict, name: str, item: str | None = None, required: bool = True) -> str:
-        value = data.get(name)
-        if value is None and not required:
-            return ""
-        if value is None:
-            self.fail("is missing", item, name)
-        if not isinstance(value, str) or not value.strip():
-            self.fail("must be non-empty text", item, name)
-        return " ".join(value.split())
-
-    def integer(
-        self, data: dict, name: str, item: str | None = None, low: int = 0, high: int = MAX_DAY
-    ) -> int:
-        value = data.get(name)
-        if value is None:
-            self.fail("is missing", item, name)
-        if isinstance(value, bool) or not isinstance(value, int):
-            self.fail(f"must be a whole number, not {value!r}", item, name)
-        if not low <= value <= high:
-            self.fail(f"must be between {low} and {high}, not {value}", item, name)
-        return value
-
-    def flag(self, data: dict, name: str) -> bool:
-        value = data.get(name)
-        if not isinstance(value, bool):
-            self.fail(f"must be true or false, not {value!r}", name=name)
-        return value
-
-    def mapping(self, value: Any, message: str, item: str | None = None, name: str | None = None):
-        if not isinstance(value, dict):
-            self.fail(message, item, name)
-        return value
-
-
 def parse_questionnaire(raw: Any, path: str) -> Questionnaire:
-    check = _Checker(path)
+    check = FieldChecker(path, QuestionnaireError)
     check.mapping(raw, "must be a mapping with id, version, title, items, scoring and bands")
     unknown = set(raw) - _FIELDS
     if unknown:
@@ -443,7 +390,7 @@ def parse_questionnaire(raw: Any, path: str) -> Questionnaire:
     return replace(questionnaire, bands=bands, translation_problems=tuple(check.problems))
 
 
-def _parse_items(check: _Checker, raw: Any) -> tuple[Item, ...]:
+def _parse_items(check: FieldChecker, raw: Any) -> tuple[Item, ...]:
     if not isinstance(raw, list) or not raw:
         check.fail("must be a non-empty list", name="items")
     items: list[Item] = []
@@ -491,7 +438,7 @@ def _parse_items(check: _Checker, raw: Any) -> tuple[Item, ...]:
     return tuple(items)
 
 
-def _parse_time_points(check: _Checker, raw: Any, window_days: int) -> tuple[TimePoint, ...]:
+def _parse_time_points(check: FieldChecker, raw: Any, window_days: int) -> tuple[TimePoint, ...]:
     if not isinstance(raw, list) or not raw:
         check.fail("must be a non-empty list of {day, label}", name="time_points")
     points: list[TimePoint] = []
@@ -520,7 +467,7 @@ def _parse_time_points(check: _Checker, raw: Any, window_days: int) -> tuple[Tim
     return tuple(points)
 
 
-def _parse_bands(check: _Checker, raw: Any, questionnaire: Questionnaire) -> tuple[Band, ...]:
+def _parse_bands(check: FieldChecker, raw: Any, questionnaire: Questionnaire) -> tuple[Band, ...]:
     if not isinstance(raw, list) or not raw:
         check.fail("must be a non-empty list of {up_to, label}", name="bands")
     bands: list[Band] = []

@@ -10,16 +10,15 @@ from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field, replace
 from functools import cache
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, NamedTuple, NoReturn
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 import yaml
 
 from tracker.core.languages import DEFAULT_LANGUAGE
+from tracker.plans.fields import FieldChecker
 from tracker.plans.translations import (
     Translation,
-    TranslationError,
     fingerprint,
-    read_translations,
     text_in,
     translations_data,
     translations_from_data,
@@ -30,7 +29,6 @@ if TYPE_CHECKING:
 
 ACTIVITY_KINDS = ("restriction", "task", "check_in", "appointment", "education")
 CHECK_IN_TYPES = ("pain", "warning_signs", "opioids")
-MAX_DAY = 365
 # An activity's texts a patient reads, each translated beside the English (translations.py).
 ACTIVITY_TEXT_FIELDS = ("title", "instructions", "condition")
 TEMPLATE_TEXT_FIELDS = ("title",)
@@ -229,61 +227,8 @@ _ACTIVITY_FIELDS = {
 }
 
 
-class _Checker:
-    """Reads one template file's mapping, raising TemplateError at the first problem."""
-
-    def __init__(self, path: str) -> None:
-        self.path = path
-        # Missing or stale translations: reported, not refused (English is shown instead).
-        self.problems: list[str] = []
-
-    def fail(self, message: str, activity: str | None = None, name: str | None = None) -> NoReturn:
-        raise TemplateError(self.path, message, activity, name)
-
-    def translations(
-        self, item: dict, fields: tuple[str, ...], activity: str | None = None
-    ) -> dict[str, Translation]:
-        where = f"activity {activity!r}" if activity else "plan title"
-        try:
-            found, problems = read_translations(item, fields, where)
-        except TranslationError as exc:
-            self.fail(exc.message, activity, "translations")
-        self.problems.extend(problems)
-        return found
-
-    def text(
-        self, data: dict, name: str, activity: str | None = None, required: bool = True
-    ) -> str | None:
-        value = data.get(name)
-        if value is None:
-            if required:
-                self.fail("is missing", activity, name)
-            return None
-        if not isinstance(value, str) or not value.strip():
-            self.fail("must be non-empty text", activity, name)
-        return " ".join(value.split())
-
-    def integer(
-        self, data: dict, name: str, activity: str | None = None, low: int = 0, high: int = MAX_DAY
-    ) -> int:
-        value = data.get(name)
-        if value is None:
-            self.fail("is missing", activity, name)
-        if isinstance(value, bool) or not isinstance(value, int):
-            self.fail(f"must be a whole number, not {value!r}", activity, name)
-        if not low <= value <= high:
-            self.fail(f"must be between {low} and {high}, not {value}", activity, name)
-        return value
-
-    def flag(self, data: dict, name: str, activity: str, default: bool) -> bool:
-        value = data.get(name, default)
-        if not isinstance(value, bool):
-            self.fail(f"must be true or false, not {value!r}", activity, name)
-        return value
-
-
 def parse_template(raw: Any, path: str) -> PlanTemplate:
-    check = _Checker(path)
+    check = FieldChecker(path, TemplateError)
     if not isinstance(raw, dict):
         check.fail("must be a mapping with id, version, title, procedures and activities")
     unknown = set(raw) - _TEMPLATE_FIELDS
@@ -318,7 +263,7 @@ def parse_template(raw: Any, path: str) -> PlanTemplate:
     _check_condition_check_ins(check, activities)
     _check_exclusions(check, activities)
     _check_releases(check, activities)
-    title_translations = check.translations(raw, TEMPLATE_TEXT_FIELDS)
+    title_translations = check.translations(raw, TEMPLATE_TEXT_FIELDS, "plan title")
     return PlanTemplate(
         id=template_id,
         version=version,
@@ -334,7 +279,7 @@ def parse_template(raw: Any, path: str) -> PlanTemplate:
 
 
 def _parse_activity(
-    check: _Checker, item: Any, index: int, duration: int, sources: dict[str, str]
+    check: FieldChecker, item: Any, index: int, duration: int, sources: dict[str, str]
 ) -> Activity:
     if not isinstance(item, dict):
         check.fail(f"activity #{index + 1} must be a mapping", name="activities")
@@ -435,11 +380,11 @@ def _parse_activity(
         releases=releases,
         confirm=confirm,
         needs_source=needs_source,
-        translations=check.translations(item, ACTIVITY_TEXT_FIELDS, key),
+        translations=check.translations(item, ACTIVITY_TEXT_FIELDS, f"activity {key!r}", key),
     )
 
 
-def _note(check: _Checker, item: dict, name: str, key: str, standard: str) -> str | None:
+def _note(check: FieldChecker, item: dict, name: str, key: str, standard: str) -> str | None:
     """A note for the clinic: ``true`` (the standard note), a text, or absent / ``false``."""
     value = item.get(name)
     if value is None or value is False:
@@ -451,7 +396,7 @@ def _note(check: _Checker, item: dict, name: str, key: str, standard: str) -> st
     return " ".join(value.split())
 
 
-def _keys(check: _Checker, item: dict, name: str, key: str) -> tuple[str, ...]:
+def _keys(check: FieldChecker, item: dict, name: str, key: str) -> tuple[str, ...]:
     value = item.get(name, [])
     if not isinstance(value, list) or not all(isinstance(k, str) and k for k in value):
         check.fail("must be a list of activity keys", key, name)
@@ -478,7 +423,7 @@ def _days_text(days: set[int]) -> str:
     return ("day " if len(days) == 1 else "days ") + ", ".join(parts)
 
 
-def _check_condition_check_ins(check: _Checker, activities: list[Activity]) -> None:
+def _check_condition_check_ins(check: FieldChecker, activities: list[Activity]) -> None:
     """A restriction's ``condition_check_in`` names an opioid check-in of the same template."""
     by_key = {a.key: a for a in activities}
     for activity in activities:
@@ -494,7 +439,7 @@ def _check_condition_check_ins(check: _Checker, activities: list[Activity]) -> N
             )
 
 
-def _check_exclusions(check: _Checker, activities: list[Activity]) -> None:
+def _check_exclusions(check: FieldChecker, activities: list[Activity]) -> None:
     """No day tells the patient two contradictory things: an activity a restriction
     ``excludes`` (bed rest excludes a walk) never falls on one of the restriction's days."""
     by_key = {a.key: a for a in activities}
@@ -518,7 +463,7 @@ def _check_exclusions(check: _Checker, activities: list[Activity]) -> None:
                 )
 
 
-def _check_releases(check: _Checker, activities: list[Activity]) -> None:
+def _check_releases(check: FieldChecker, activities: list[Activity]) -> None:
     """A restriction that a visit ``releases`` (the lifting limit, at the six-week visit) is
     still shown on every day of the visit's window, so it never ends before the visit."""
     by_key = {a.key: a for a in activities}

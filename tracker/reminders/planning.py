@@ -394,10 +394,28 @@ def plan_caregiver_reminders(
     found again by the next tick are skipped (NOT EXISTS, and the unique indexes for two
     schedulers at once). Returns how many were inserted; not committed.
     """
+    # The plans with a caregiver who wants reminders, first and on their own: few or none,
+    # and without them the planner may start from the day's reminders (a table PostgreSQL
+    # has never counted caregivers in can look big), once per shard taken.
+    wanted = (
+        select(CarePlan.id)
+        .join(Caregiver, Caregiver.patient_id == CarePlan.patient_id)
+        .where(
+            Caregiver.removed_at.is_(None),
+            Caregiver.reminder_channel.is_not(None),
+            CarePlan.status == "active",
+        )
+    )
+    if id_ranges is not None:
+        wanted = wanted.where(or_(*(CarePlan.id.between(a, b) for a, b in id_ranges)))
+    plan_ids = sorted(set(session.scalars(wanted)))
+    if not plan_ids:
+        return 0
     patient_row = aliased(Reminder)
     mine = aliased(Reminder)
     utc_day = now.date()
     where = [
+        patient_row.plan_id.in_(plan_ids),
         Caregiver.removed_at.is_(None),
         Caregiver.reminder_channel.is_not(None),
         CarePlan.status == "active",
@@ -415,8 +433,6 @@ def plan_caregiver_reminders(
             mine.caregiver_id == Caregiver.id,
         ),
     ]
-    if id_ranges is not None:
-        where.append(or_(*(patient_row.plan_id.between(a, b) for a, b in id_ranges)))
     rows = (
         select(
             patient_row.plan_id,
