@@ -555,10 +555,22 @@ def current_questionnaires(language: str | None = None) -> dict[str, Questionnai
     directory = (
         current_app.config["SCHEDULES_DIR"] if has_app_context() else str(REPO_ROOT / "schedules")
     )
-    found = load_directory(questionnaires_dir(directory))
-    if language is None or language == DEFAULT_LANGUAGE:
+    folder = questionnaires_dir(directory)
+    if not folder.is_dir():
+        return {}
+    stamp = tuple((p.name, p.stat().st_mtime_ns) for p in sorted(folder.glob("*.yaml")))
+    return dict(_in_language_cached(str(folder), stamp, language or DEFAULT_LANGUAGE))
+
+
+@lru_cache(maxsize=16)
+def _in_language_cached(
+    folder: str, stamp: tuple, language: str
+) -> tuple[tuple[str, Questionnaire], ...]:
+    """``_load_cached`` in ``language``: built once per file version, not per message."""
+    found = _load_cached(folder, stamp)
+    if language == DEFAULT_LANGUAGE:
         return found
-    return {key: q.in_language(language) for key, q in found.items()}
+    return tuple((key, q.in_language(language)) for key, q in found)
 
 
 __all__ = [

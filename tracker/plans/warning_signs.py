@@ -231,7 +231,13 @@ def current_signs(language: str | None = None) -> Signs:
     directory = (
         current_app.config["SCHEDULES_DIR"] if has_app_context() else str(REPO_ROOT / "schedules")
     )
-    return load_signs(signs_path(directory)).in_language(language)
+    return _signs_in(signs_path(directory), language)
+
+
+@cache
+def _signs_in(path: str, language: str | None) -> Signs:
+    """``load_signs`` in ``language``: built once, not for every page or message."""
+    return load_signs(path).in_language(language)
 
 
 def severity(signs: tuple[WarningSign, ...], answers: dict[str, bool]) -> str:
