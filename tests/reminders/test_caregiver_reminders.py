@@ -312,3 +312,34 @@ def test_a_schedulers_shards_plan_only_their_plans_caregivers(app, session, enro
         (first.plan.id, None),
         (first.plan.id, mine.id),
     ]
+
+
+def test_a_racing_scheduler_cannot_store_a_second_copy_for_the_same_caregiver(
+    app, session, enroll_patient
+):
+    # Two schedulers planning at once both pass NOT EXISTS; the partial unique index on
+    # (plan, kind, day, channel, caregiver) is what keeps the second row out, whatever its
+    # idempotency key; the patient's own row of that day does not collide with it.
+    from sqlalchemy.exc import IntegrityError
+
+    enrolled = enroll_patient()
+    caregiver = add_caregiver(session, enrolled.patient, reminder_channel="log")
+    tick(app, NINE_NY)
+    theirs = next(r for r in reminders(app) if r.caregiver_id == caregiver.id)
+    session.add(
+        Reminder(
+            plan_id=theirs.plan_id,
+            kind=theirs.kind,
+            local_day=theirs.local_day,
+            channel=theirs.channel,
+            due_at=theirs.due_at,
+            next_attempt_at=theirs.due_at,
+            caregiver_id=caregiver.id,
+            idempotency_key="a-racing-schedulers-key",
+            created_at=NOW,
+        )
+    )
+    with pytest.raises(IntegrityError):
+        session.commit()
+    session.rollback()
+    assert len([r for r in reminders(app) if r.caregiver_id == caregiver.id]) == 1
