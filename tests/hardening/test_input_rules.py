@@ -8,13 +8,15 @@ a token in the logs or a forged log line before the rule.
 
 from __future__ import annotations
 
+import gc
 import logging
 from collections.abc import Iterator
 from datetime import date
 
 import pytest
 from flask import Flask, request
-from sqlalchemy import func, select
+from sqlalchemy import create_engine, func, select
+from sqlalchemy.orm import sessionmaker
 
 from tests.conftest import NOW, make_test_app
 from tests.coordinator import conftest as care_team
@@ -32,7 +34,7 @@ from tracker.core.models import (
 from tracker.patient import views as patient_views
 from tracker.reminders.channels import LogChannel
 from tracker.reminders.messages import OutgoingMessage
-from tracker.web.input_rules import CONTROL_CHARACTER_MESSAGE, InputRefused
+from tracker.web.input_rules import CONTROL_CHARACTER_MESSAGE, InputRefused, guard_sessions
 
 TOKEN = "y4ce7mGlhGqiDP8plY9-O5tRx9lw220Y3j9a7asAqpk"
 PASSWORD = care_team.PASSWORD
@@ -371,3 +373,22 @@ def test_the_log_channel_writes_one_line_whatever_the_names_hold(caplog):
     assert len(line.splitlines()) == 1
     assert "Pat\\r\\nINFO" in line and "North\\nClinic\\u2028:" in line
     assert TOKEN not in line
+
+
+def test_every_new_session_factory_is_guarded_even_when_it_reuses_a_collected_ones_id():
+    """SQLAlchemy's event registry keys targets by id(): a factory made after another was
+    collected often gets its id, and ``event.contains`` then says it is guarded when it is not
+    (seen in CI: a test app's sessions stored a 201-character name). Each factory here is made,
+    guarded and dropped in turn, the way the tests' apps are."""
+    engine = create_engine("sqlite://")
+    for _ in range(20):
+        factory = sessionmaker(engine)
+        guard_sessions(factory)
+        guard_sessions(factory)  # a second call adds nothing
+        with factory() as session:
+            session.add(Patient(clinic_id=1, name="P" * 201, created_at=NOW))
+            with pytest.raises(InputRefused):
+                session.flush()
+        del factory, session
+        gc.collect()
+    engine.dispose()

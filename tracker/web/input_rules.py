@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import ipaddress
 import re
+import weakref
 from collections.abc import Callable, Iterable
 from typing import Any
 
@@ -171,10 +172,17 @@ def _before_flush(session: Session, _context: Any, _instances: Any) -> None:
     check_stored_text(session.dirty, changed_only=True)
 
 
+# The factories already guarded. Not ``event.contains``: SQLAlchemy's event registry keys
+# targets by ``id()``, so a new factory that reuses a collected one's id can read as
+# guarded while it is not (sqlalchemy/sqlalchemy#4794); a weak set holds the object itself.
+_guarded: weakref.WeakSet[sessionmaker[Session]] = weakref.WeakSet()
+
+
 def guard_sessions(factory: sessionmaker[Session]) -> None:
     """Check stored text before every flush of sessions made by ``factory``."""
-    if not event.contains(factory, "before_flush", _before_flush):
+    if factory not in _guarded:
         event.listen(factory, "before_flush", _before_flush)
+        _guarded.add(factory)
 
 
 # --- forwarded addresses --------------------------------------------------------------------
