@@ -317,8 +317,8 @@ def test_a_schedulers_shards_plan_only_their_plans_caregivers(app, session, enro
 def test_a_racing_scheduler_cannot_store_a_second_copy_for_the_same_caregiver(
     app, session, enroll_patient
 ):
-    # Two schedulers planning at once both pass NOT EXISTS; the partial unique index on
-    # (plan, kind, day, channel, caregiver) is what keeps the second row out, whatever its
+    # Two schedulers planning at once both pass NOT EXISTS; the unique index on
+    # (plan, kind, day, channel, caregiver or 0) is what keeps the second row out, whatever its
     # idempotency key; the patient's own row of that day does not collide with it.
     from sqlalchemy.exc import IntegrityError
 

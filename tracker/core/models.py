@@ -17,6 +17,7 @@ from sqlalchemy import (
     Text,
     Time,
     UniqueConstraint,
+    func,
     text,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship, validates
@@ -512,29 +513,6 @@ class Reminder(OutboxColumns, Base):
     gateway_status_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
     __table_args__ = (
-        # One message a day of each kind by each channel to each person: the patient...
-        Index(
-            "uq_reminder_patient_day",
-            "plan_id",
-            "kind",
-            "local_day",
-            "channel",
-            unique=True,
-            sqlite_where=text("caregiver_id IS NULL"),
-            postgresql_where=text("caregiver_id IS NULL"),
-        ),
-        # ...and each caregiver.
-        Index(
-            "uq_reminder_caregiver_day",
-            "plan_id",
-            "kind",
-            "local_day",
-            "channel",
-            "caregiver_id",
-            unique=True,
-            sqlite_where=text("caregiver_id IS NOT NULL"),
-            postgresql_where=text("caregiver_id IS NOT NULL"),
-        ),
         CheckConstraint(_in("kind", REMINDER_KINDS), name="kind"),
         CheckConstraint(_in("channel", REMINDER_CHANNELS), name="channel"),
         CheckConstraint(_in("status", REMINDER_STATUSES), name="status"),
@@ -550,6 +528,21 @@ class Reminder(OutboxColumns, Base):
             postgresql_where=text("status = 'pending'"),
         ),
     )
+
+
+# One message a day of each kind by each channel to each person: the patient (no caregiver,
+# counted as 0) and each caregiver. One index, not one partial index per kind of person: its
+# leading (plan, kind, day) serves every read of a plan's reminders, which a partial index
+# serves only when the query repeats its condition.
+Index(
+    "uq_reminder_day",
+    Reminder.plan_id,
+    Reminder.kind,
+    Reminder.local_day,
+    Reminder.channel,
+    func.coalesce(Reminder.caregiver_id, 0),
+    unique=True,
+)
 
 
 INCIDENT_KINDS = ("channel_down", "not_created")
