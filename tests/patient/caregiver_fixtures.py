@@ -1,9 +1,11 @@
-"""Caregivers for tests: ``add_caregiver`` (a fixture: import ``add_caregiver_fixture``)
-and ``open_link`` (a client signed in by a caregiver's link)."""
+"""Caregivers for tests: ``add_caregiver`` (a fixture: import ``add_caregiver_fixture``),
+``caregiver_row`` (one stored directly, added the day before) and ``open_link`` (a client
+signed in by a caregiver's link)."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import timedelta
 
 import pytest
 
@@ -43,6 +45,26 @@ def add_caregiver_fixture(session) -> Callable[..., tuple[Caregiver, str]]:
         return caregiver, raw
 
     return _add
+
+
+def caregiver_row(session, patient, **fields) -> Caregiver:
+    """Ana Ruiz, the patient's daughter, stored as added a day before ``NOW`` (no link, no
+    audit entry: for tests of what is planned and sent to her)."""
+    values = {
+        "patient_id": patient.id,
+        "clinic_id": patient.clinic_id,
+        "name": "Ana Ruiz",
+        "relation": "daughter",
+        "scope": "act",
+        "language": "en",
+        "consent": "patient",
+        "session_version": 0,
+        "created_at": NOW - timedelta(days=1),
+    }
+    caregiver = Caregiver(**(values | fields))
+    session.add(caregiver)
+    session.commit()
+    return caregiver
 
 
 def open_link(client, raw: str):

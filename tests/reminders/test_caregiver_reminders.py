@@ -12,6 +12,7 @@ import pytest
 from sqlalchemy import select
 
 from tests.conftest import NOW
+from tests.patient.caregiver_fixtures import caregiver_row
 from tests.reminders.conftest import reminders, tick
 from tracker.core.models import (
     Caregiver,
@@ -35,24 +36,9 @@ CAREGIVER_NUMBER = "+15552010199"
 
 
 def add_caregiver(session, patient, **fields) -> Caregiver:
-    values = {
-        "patient_id": patient.id,
-        "clinic_id": patient.clinic_id,
-        "name": "Ana Ruiz",
-        "relation": "daughter",
-        "phone": CAREGIVER_PHONE,
-        "scope": "act",
-        "language": "en",
-        "reminder_channel": "webhook",
-        "consent": "patient",
-        "session_version": 0,
-        "created_at": NOW - timedelta(days=1),
-    }
-    values.update(fields)
-    caregiver = Caregiver(**values)
-    session.add(caregiver)
-    session.commit()
-    return caregiver
+    """A caregiver who gets the daily reminder by webhook unless told otherwise."""
+    values = {"phone": CAREGIVER_PHONE, "reminder_channel": "webhook"}
+    return caregiver_row(session, patient, **(values | fields))
 
 
 @pytest.fixture

@@ -12,6 +12,7 @@ import pytest
 from sqlalchemy import select
 
 from tests.conftest import NOW
+from tests.patient.caregiver_fixtures import caregiver_row
 from tests.texting.conftest import NUMBER, count, texts
 from tracker.core.models import (
     Alert,
@@ -32,23 +33,7 @@ SAFETY = safety_911_in(current_signs(), "en")
 
 
 def add_caregiver(session, enrolled, **fields) -> Caregiver:
-    values = {
-        "patient_id": enrolled.patient.id,
-        "clinic_id": enrolled.patient.clinic_id,
-        "name": "Ana Ruiz",
-        "relation": "daughter",
-        "phone": CAREGIVER_PHONE,
-        "scope": "act",
-        "language": "en",
-        "consent": "patient",
-        "session_version": 0,
-        "created_at": NOW - timedelta(days=1),
-    }
-    values.update(fields)
-    caregiver = Caregiver(**values)
-    session.add(caregiver)
-    session.commit()
-    return caregiver
+    return caregiver_row(session, enrolled.patient, **({"phone": CAREGIVER_PHONE} | fields))
 
 
 def test_an_act_caregivers_score_and_answers_are_theirs(fake, session, patient):

@@ -28,14 +28,14 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from datetime import date, timedelta
-from functools import lru_cache
+from functools import cache
 from pathlib import Path
 from typing import Any
 
 import yaml
 
 from tracker.core.languages import DEFAULT_LANGUAGE, translator
-from tracker.plans.fields import MAX_DAY, FieldChecker
+from tracker.plans.fields import MAX_DAY, ContentError, FieldChecker
 from tracker.plans.translations import Translation, text_in
 from tracker.web.time_format import number_text
 
@@ -44,19 +44,10 @@ MAX_WINDOW_DAYS = 60
 QUESTIONNAIRES_DIR = "questionnaires"
 
 
-class QuestionnaireError(ValueError):
-    def __init__(
-        self, path: str, message: str, item: str | None = None, field_name: str | None = None
-    ) -> None:
-        where = path
-        if item is not None:
-            where += f": item {item!r}"
-        if field_name is not None:
-            where += f": field {field_name!r}"
-        super().__init__(f"{where}: {message}")
-        self.path = path
-        self.item = item
-        self.field = field_name
+class QuestionnaireError(ContentError):
+    """A questionnaire file that cannot be used; its parts are items."""
+
+    part_kind = "item"
 
 
 class AnswerError(ValueError):
@@ -525,14 +516,8 @@ def load_directory(directory: str | Path) -> dict[str, Questionnaire]:
     folder = Path(directory)
     if not folder.is_dir():
         return {}
-    stamp = tuple((p.name, p.stat().st_mtime_ns) for p in sorted(folder.glob("*.yaml")))
-    return dict(_load_cached(str(folder), stamp))
-
-
-@lru_cache(maxsize=16)
-def _load_cached(folder: str, stamp: tuple) -> tuple[tuple[str, Questionnaire], ...]:
-    found = [load_file(Path(folder) / name) for name, _ in stamp]
-    return tuple((q.id, q) for q in found)
+    found = [load_file(path) for path in sorted(folder.glob("*.yaml"))]
+    return {q.id: q for q in found}
 
 
 def questionnaires_dir(schedules_dir: str | Path) -> Path:
@@ -555,22 +540,18 @@ def current_questionnaires(language: str | None = None) -> dict[str, Questionnai
     directory = (
         current_app.config["SCHEDULES_DIR"] if has_app_context() else str(REPO_ROOT / "schedules")
     )
-    folder = questionnaires_dir(directory)
-    if not folder.is_dir():
-        return {}
-    stamp = tuple((p.name, p.stat().st_mtime_ns) for p in sorted(folder.glob("*.yaml")))
-    return dict(_in_language_cached(str(folder), stamp, language or DEFAULT_LANGUAGE))
+    folder = str(questionnaires_dir(directory))
+    return dict(_questionnaires_in(folder, language or DEFAULT_LANGUAGE))
 
 
-@lru_cache(maxsize=16)
-def _in_language_cached(
-    folder: str, stamp: tuple, language: str
-) -> tuple[tuple[str, Questionnaire], ...]:
-    """``_load_cached`` in ``language``: built once per file version, not per message."""
-    found = _load_cached(folder, stamp)
+@cache
+def _questionnaires_in(folder: str, language: str) -> tuple[tuple[str, Questionnaire], ...]:
+    """``load_directory`` in ``language``, read once per process like the plan templates and
+    the warning signs (all validated when the app starts), not for every page or message."""
+    found = load_directory(folder)
     if language == DEFAULT_LANGUAGE:
-        return found
-    return tuple((key, q.in_language(language)) for key, q in found)
+        return tuple(found.items())
+    return tuple((key, q.in_language(language)) for key, q in found.items())
 
 
 __all__ = [

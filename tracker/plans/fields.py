@@ -2,13 +2,12 @@
 errors that name the file, the part (an activity, an item) and the field.
 
 One checker for every content file, so each says "is missing", "must be non-empty text" or
-"must be a whole number" the same way; each loader passes its own error class, which takes
-``(path, message, part, field_name)``.
+"must be a whole number" the same way; each loader passes its own ``ContentError`` subclass.
 """
 
 from __future__ import annotations
 
-from typing import Any, NoReturn, Protocol
+from typing import Any, NoReturn
 
 from tracker.plans.translations import Translation, TranslationError, read_translations
 
@@ -16,17 +15,31 @@ from tracker.plans.translations import Translation, TranslationError, read_trans
 MAX_DAY = 365
 
 
-class ContentError(Protocol):
-    def __call__(
+class ContentError(ValueError):
+    """A content file that cannot be used: ``path: <part kind> 'x': field 'y': message``.
+    Each kind of file has its own subclass, naming what its parts are (an activity, an item)."""
+
+    part_kind = "part"
+
+    def __init__(
         self, path: str, message: str, part: str | None = None, field_name: str | None = None
-    ) -> Exception: ...
+    ) -> None:
+        where = path
+        if part is not None:
+            where += f": {self.part_kind} {part!r}"
+        if field_name is not None:
+            where += f": field {field_name!r}"
+        super().__init__(f"{where}: {message}")
+        self.path = path
+        self.part = part
+        self.field = field_name
 
 
 class FieldChecker:
     """Reads one file's mapping, raising ``error`` at the first problem. Missing or stale
     translations are not refused: they are kept in ``problems`` (the English is shown)."""
 
-    def __init__(self, path: str, error: ContentError) -> None:
+    def __init__(self, path: str, error: type[ContentError]) -> None:
         self.path = path
         self.error = error
         self.problems: list[str] = []

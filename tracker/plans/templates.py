@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 import yaml
 
 from tracker.core.languages import DEFAULT_LANGUAGE
-from tracker.plans.fields import FieldChecker
+from tracker.plans.fields import ContentError, FieldChecker
 from tracker.plans.translations import (
     Translation,
     fingerprint,
@@ -34,19 +34,10 @@ ACTIVITY_TEXT_FIELDS = ("title", "instructions", "condition")
 TEMPLATE_TEXT_FIELDS = ("title",)
 
 
-class TemplateError(ValueError):
-    def __init__(
-        self, path: str, message: str, activity: str | None = None, field_name: str | None = None
-    ) -> None:
-        where = path
-        if activity is not None:
-            where += f": activity {activity!r}"
-        if field_name is not None:
-            where += f": field {field_name!r}"
-        super().__init__(f"{where}: {message}")
-        self.path = path
-        self.activity = activity
-        self.field = field_name
+class TemplateError(ContentError):
+    """A plan template file that cannot be used; its parts are activities."""
+
+    part_kind = "activity"
 
 
 @dataclass(frozen=True)
