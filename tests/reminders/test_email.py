@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import date, timedelta
 
 from tests.conftest import NOW
 from tests.reminders.conftest import reminders, tick
+from tracker.core.models import OpioidCheck
 from tracker.plans.links import find_valid_token
 
 
@@ -67,3 +68,31 @@ def test_it_dead_letters_an_address_the_server_refuses(
     assert tick(mail, NOW)["dead"] == 1
     [reminder] = reminders(app)
     assert reminder.status == "dead" and "refused the recipient" in reminder.last_error
+
+
+def test_each_patients_driving_line_follows_their_own_opioid_answers_in_a_batch(
+    app, session, enroll_patient, reminder_app, smtp_server
+):
+    """The deliver step looks up the opioid answers of a whole batch at once: each message
+    still carries its own patient's no-driving rule (one "no" answer lifts it at this
+    clinic), never a neighbour's."""
+    answered = enroll_patient(name="Ann Said-No", email="ann@example.org").plan
+    enroll_patient(name="Bob Silent", email="bob@example.org")
+    session.add(
+        OpioidCheck(
+            plan_id=answered.id,
+            local_day=date(2026, 11, 21),
+            taking=False,
+            recorded_at=NOW - timedelta(hours=1),
+        )
+    )
+    session.commit()
+    mail = reminder_app(SMTP_HOST="127.0.0.1", SMTP_PORT=smtp_server.port)
+    assert tick(mail, NOW)["sent"] == 2
+    texts = {
+        message["To"]: message.get_body(("plain",)).get_content()
+        for message in smtp_server.handler.messages
+    }
+    driving = "- No driving on opioid pain medicine:"
+    assert driving not in texts["ann@example.org"]
+    assert driving in texts["bob@example.org"]

@@ -136,11 +136,7 @@ def current_rows(session: Session, plan_ids: Iterable[int]) -> dict[int, dict[da
 
 
 def answers_for(session: Session, plan_id: int, opioid_free_days: int) -> OpioidAnswers:
-    rows = current_rows(session, [plan_id])[plan_id]
-    return OpioidAnswers(
-        by_day={day: row.taking for day, row in rows.items()},
-        opioid_free_days=opioid_free_days,
-    )
+    return answers_of_plans(session, [(plan_id, opioid_free_days)])[plan_id]
 
 
 def answers_of_plans(

@@ -48,7 +48,7 @@ from collections.abc import Callable, Collection
 from concurrent.futures import Executor, Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
-from typing import Any
+from typing import Any, NamedTuple
 
 from sqlalchemy import and_, case, or_, select, update
 from sqlalchemy.exc import IntegrityError
@@ -65,6 +65,7 @@ from tracker.core.models import (
     Reminder,
 )
 from tracker.core.timeutil import local_day, start_of_local_day_utc
+from tracker.plans import opioid_rules
 from tracker.plans.agenda import agenda_for_day
 from tracker.plans.links import link_url, reminder_link_tokens
 from tracker.reminders import sms_rules
@@ -538,14 +539,24 @@ def _hold_back(
         counts.lost_lease += 1
 
 
+class Prepared(NamedTuple):
+    """What a message needs that is looked up for a whole batch at once."""
+
+    link: str  # the personal link's raw token
+    missed: bool  # nothing recorded yesterday
+    # The daily message's no-driving rule (opioid_rules.py); None for other kinds.
+    opioids: opioid_rules.OpioidAnswers | None
+
+
 def prepare_batch(
     session: Session,
     rows: list[tuple[Reminder, CarePlan, Patient, Clinic]],
     *,
     now: datetime,
     settings: DeliverySettings,
-) -> dict[int, tuple[str, bool]]:
-    """Personal link and "missed yesterday" of each sendable reminder, by reminder id.
+) -> dict[int, Prepared]:
+    """Personal link, "missed yesterday" and opioid answers of each sendable reminder, by
+    reminder id.
 
     Done for a whole claimed batch with a few statements instead of several round trips
     per message, and committed: every link is stored (hashed) before any message that
@@ -567,13 +578,18 @@ def prepare_batch(
         now=now,
         grace_days=settings.grace_days,
     )
-    missed = missed_yesterdays(
-        session,
-        [(plan, reminder.local_day) for reminder, plan, *_ in sendable if reminder.kind == "daily"],
+    daily = [(r, plan, clinic) for r, plan, _, clinic in sendable if r.kind == "daily"]
+    missed = missed_yesterdays(session, [(plan, r.local_day) for r, plan, _ in daily])
+    opioids = opioid_rules.answers_of_plans(
+        session, [(plan.id, clinic.opioid_free_days_before_driving) for _, plan, clinic in daily]
     )
     session.commit()
     return {
-        reminder.id: (links[reminder.idempotency_key], (plan.id, reminder.local_day) in missed)
+        reminder.id: Prepared(
+            links[reminder.idempotency_key],
+            (plan.id, reminder.local_day) in missed,
+            opioids.get(plan.id) if reminder.kind == "daily" else None,
+        )
         for reminder, plan, *_ in sendable
     }
 
@@ -590,7 +606,7 @@ def prepare_one(
     channels: Channels,
     settings: DeliverySettings,
     counts: DeliveryCounts,
-    prepared: dict[int, tuple[str, bool]] | None = None,
+    prepared: dict[int, Prepared] | None = None,
     outages: Outages | None = None,
 ) -> Handover | None:
     """Compose ``row``'s message and write it out for its channel; returns the call that
@@ -631,7 +647,7 @@ def prepare_one(
 
     if prepared is None or reminder.id not in prepared:
         prepared = prepare_batch(session, [row], now=now, settings=settings)
-    link, missed = prepared[reminder.id]
+    link, missed, opioids = prepared[reminder.id]
     # A caregiver's text asks for no reply: the patient's text asks them for their score.
     texting = reminder.channel == "webhook" and settings.ask_for_replies and caregiver is None
     prompt = sms_rules.pain_prompt(recipient_language(patient, caregiver)) if texting else None
@@ -643,6 +659,7 @@ def prepare_one(
         clinic,
         link_url(settings.base_url, link),
         missed=missed,
+        opioids=opioids,
         reply_prompt=prompt,
         caregiver=caregiver,
     )
@@ -968,7 +985,7 @@ def _deliver_batches(
 def _send_batch(
     session: Session,
     rows: list[Row],
-    prepared: dict[int, tuple[str, bool]],
+    prepared: dict[int, Prepared],
     *,
     now: datetime,
     lease_end: datetime,
