@@ -46,15 +46,13 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from flask import before_render_template, template_rendered
 from sqlalchemy import event, text
 from sqlalchemy.orm import Session
 
 from benchmarks import bulk, seed, triage
-from benchmarks.harness import BENCH_SECRET
+from benchmarks.harness import BENCH_SECRET, sql_and_render_time
 from benchmarks.report import Figure, median_by, ratio
 from tracker.app import create_app
-from tracker.care.passwords import hash_password
 from tracker.core.config import REPO_ROOT
 from tracker.core.db import make_engine
 from tracker.core.models import Clinic
@@ -329,20 +327,8 @@ def _seed(
         ("number", "opted_out_at", "opted_in_at", "keyword", "updated_at"),
         rows.opt_outs,
     )
-    password_hash = hash_password(triage.PASSWORD)
     emails = ("report@bench.example", "small-report@bench.example")
-    bulk.load(
-        engine,
-        "user_account",
-        (
-            "id", "clinic_id", "email", "name", "password_hash", "role", "is_active",
-            "session_version", "created_at",
-        ),
-        [
-            (1, 1, emails[0], "Bench Nurse", password_hash, "coordinator", True, 0, now),
-            (2, 2, emails[1], "Small Clinic", password_hash, "coordinator", True, 0, now),
-        ],
-    )  # fmt: skip
+    seed.coordinators(engine, [(1, 1, emails[0]), (2, 2, emails[1])], now)
     seed.finish(engine)
     tables = ("reminder", "questionnaire_response", "alert", "user_account")
     bulk.finish(engine, tables)
@@ -460,40 +446,18 @@ def _page_statements(engine, client, path: str) -> int:
 
 
 def _page(app, engine, client, path: str) -> dict[str, float]:
-    """Seconds of one report page (wall and CPU), of its SQL (execute to the driver's return:
-    psycopg has fetched the rows by then, SQLite steps through them later) and of rendering."""
-    sql = render = render_started = 0.0
-
-    def started(conn, *args) -> None:
-        conn.info["bench_started"] = time.perf_counter()
-
-    def ended(conn, *args) -> None:
-        nonlocal sql
-        sql += time.perf_counter() - conn.info.pop("bench_started")
-
-    def render_starts(*args, **kwargs) -> None:
-        nonlocal render_started
-        render_started = time.perf_counter()
-
-    def rendered(*args, **kwargs) -> None:
-        nonlocal render
-        render += time.perf_counter() - render_started
-
-    event.listen(engine, "before_cursor_execute", started)
-    event.listen(engine, "after_cursor_execute", ended)
-    before_render_template.connect(render_starts, app)
-    template_rendered.connect(rendered, app)
-    try:
-        with _Timer() as timer:
-            status = client.get(path).status_code
-    finally:
-        template_rendered.disconnect(rendered, app)
-        before_render_template.disconnect(render_starts, app)
-        event.remove(engine, "before_cursor_execute", started)
-        event.remove(engine, "after_cursor_execute", ended)
+    """Seconds of one report page (wall and CPU), of its SQL (``sql_and_render_time``) and
+    of rendering."""
+    with sql_and_render_time(app, engine) as spent, _Timer() as timer:
+        status = client.get(path).status_code
     if status != 200:
         raise RuntimeError(f"report page answered {status}")
-    return {"page": timer.wall, "page_cpu": timer.cpu, "page_sql": sql, "page_render": render}
+    return {
+        "page": timer.wall,
+        "page_cpu": timer.cpu,
+        "page_sql": spent["sql"],
+        "page_render": spent["render"],
+    }
 
 
 def _round(app, engine, client, path: str, statements: list, start: date, end: date) -> dict:

@@ -20,7 +20,7 @@ import sys
 import tempfile
 import time
 import urllib.request
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -341,3 +341,95 @@ def timed_tick_steps() -> tuple[list[tuple[str, Any]], dict[str, float]]:
         return run_step
 
     return [(step_name, timed(step_name, step)) for step_name, step in TICK_STEPS], step_seconds
+
+
+class Workers:
+    """Worker processes (``python -m <module> worker <database url> <name>``) driven line by
+    line: each line sent to a worker is answered with one line of JSON. Used as a context
+    manager; on the way out each worker's input is closed (a worker waiting for a line then
+    ends) and a worker that does not end is killed."""
+
+    def __init__(self, module: str, database_url: str, names: list[str]) -> None:
+        self.processes = [
+            subprocess.Popen(
+                [sys.executable, "-m", module, "worker", database_url, name],
+                cwd=REPO,
+                stdin=subprocess.PIPE,
+                stdout=subprocess.PIPE,
+                text=True,
+            )
+            for name in names
+        ]
+
+    def __enter__(self) -> Workers:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        for process in self.processes:
+            if process.stdin is not None:
+                process.stdin.close()
+            try:
+                process.wait(timeout=60)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait(timeout=10)
+            if process.stdout is not None:
+                process.stdout.close()
+
+    def __len__(self) -> int:
+        return len(self.processes)
+
+    def ask_all(self, line: str) -> list[dict[str, Any]]:
+        """Send ``line`` to every worker, then read their answers: they work on it at once."""
+        for process in self.processes:
+            assert process.stdin is not None
+            process.stdin.write(line + "\n")
+            process.stdin.flush()
+        return [self._answer(process) for process in self.processes]
+
+    @staticmethod
+    def _answer(process: subprocess.Popen[str]) -> dict[str, Any]:
+        assert process.stdout is not None
+        line = process.stdout.readline()
+        if not line:
+            raise RuntimeError(f"a worker process ended early (exit {process.wait()})")
+        return json.loads(line)
+
+
+@contextmanager
+def sql_and_render_time(
+    app: Any, engine: Any, render_clock: Callable[[], float] = time.perf_counter
+) -> Iterator[dict[str, float]]:
+    """Seconds spent in SQL statements (execute to the driver's return: psycopg has fetched
+    the rows by then, SQLite steps through them later) and, by ``render_clock`` (e.g. CPU
+    time), in rendering templates while the block runs: ``{"sql": ..., "render": ...}``."""
+    from flask import before_render_template, template_rendered
+    from sqlalchemy import event
+
+    spent = {"sql": 0.0, "render": 0.0}
+    render_started = 0.0
+
+    def started(conn: Any, *args: Any) -> None:
+        conn.info["bench_started"] = time.perf_counter()
+
+    def ended(conn: Any, *args: Any) -> None:
+        spent["sql"] += time.perf_counter() - conn.info.pop("bench_started")
+
+    def render_starts(*args: Any, **kwargs: Any) -> None:
+        nonlocal render_started
+        render_started = render_clock()
+
+    def rendered(*args: Any, **kwargs: Any) -> None:
+        spent["render"] += render_clock() - render_started
+
+    event.listen(engine, "before_cursor_execute", started)
+    event.listen(engine, "after_cursor_execute", ended)
+    before_render_template.connect(render_starts, app)
+    template_rendered.connect(rendered, app)
+    try:
+        yield spent
+    finally:
+        template_rendered.disconnect(rendered, app)
+        before_render_template.disconnect(render_starts, app)
+        event.remove(engine, "before_cursor_execute", started)
+        event.remove(engine, "after_cursor_execute", ended)

@@ -30,7 +30,6 @@ machine has 2 CPUs, shared by both schedulers, PostgreSQL and the receiver.
 from __future__ import annotations
 
 import json
-import subprocess
 import sys
 import time
 from dataclasses import dataclass
@@ -42,7 +41,7 @@ from sqlalchemy.orm import Session
 
 from benchmarks import bulk, seed
 from benchmarks.delivery import receiver
-from benchmarks.harness import REPO, percentile, timed_tick_steps
+from benchmarks.harness import Workers, percentile, timed_tick_steps
 from benchmarks.report import Figure, ratio
 from benchmarks.scale import PERIOD
 from benchmarks.scale_tick import status_kb
@@ -141,58 +140,17 @@ def _waits(engine, due: datetime) -> tuple[list[float], datetime | None]:  # typ
     return waits, last
 
 
-def _ask(process: subprocess.Popen[str], line: str) -> None:
-    assert process.stdin is not None
-    process.stdin.write(line + "\n")
-    process.stdin.flush()
-
-
-def _answer(process: subprocess.Popen[str]) -> dict[str, Any]:
-    assert process.stdout is not None
-    line = process.stdout.readline()
-    if not line:
-        raise RuntimeError(f"a scheduler process ended early (exit {process.wait()})")
-    return json.loads(line)
-
-
 def run_group(engine, database_url: str, count: int, size: Size) -> dict[str, Any]:  # type: ignore[no-untyped-def]
-    processes = [
-        subprocess.Popen(
-            [sys.executable, "-m", "benchmarks.morning_peak", "worker", database_url, f"m{n}"],
-            cwd=REPO,
-            stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE,
-            text=True,
-        )
-        for n in range(count)
-    ]
-    try:
+    names = [f"m{n}" for n in range(count)]
+    with Workers("benchmarks.morning_peak", database_url, names) as workers:
         # Warm-up: a tick of the current minute with nothing due (every reminder is sent).
-        warm = utcnow()
-        for process in processes:
-            _ask(process, warm.isoformat())
-        warm_ups = [_answer(process) for process in processes]
+        warm_ups = workers.ask_all(utcnow().isoformat())
         due = _make_due(engine, size.lead_seconds)
         late = (utcnow() - due).total_seconds()
         if late < 0:
             time.sleep(-late)
-        for process in processes:
-            _ask(process, due.isoformat())
-        replies = [_answer(process) for process in processes]
-        for process in processes:
-            _ask(process, "exit")
-        ends = [_answer(process) for process in processes]
-    finally:
-        for process in processes:
-            if process.stdin is not None:
-                process.stdin.close()
-            try:
-                process.wait(timeout=60)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait(timeout=10)
-            if process.stdout is not None:
-                process.stdout.close()
+        replies = workers.ask_all(due.isoformat())
+        ends = workers.ask_all("exit")
     waits, last = _waits(engine, due)
     sending = (last - due).total_seconds() if last is not None else 0.0
     sent = sum(r["sent"] for r in replies)

@@ -32,7 +32,6 @@ The median tick of the five is reported for each group (the machine's noise alon
 from __future__ import annotations
 
 import json
-import subprocess
 import sys
 import time
 from dataclasses import dataclass
@@ -43,9 +42,10 @@ from sqlalchemy import event, update
 from sqlalchemy.orm import Session
 
 from benchmarks import bulk, seed
-from benchmarks.harness import REPO, timed_tick_steps
+from benchmarks.harness import Workers, timed_tick_steps
 from benchmarks.report import Figure, ratio
 from benchmarks.scale import NOW, PERIOD, spread_time
+from benchmarks.scale_tick import status_kb
 from tracker.core.db import make_engine
 from tracker.core.models import Reminder
 from tracker.reminders.planning import ChannelSettings, plan_reminders
@@ -92,26 +92,10 @@ def _prepare(database_url: str, patients: int) -> None:
     engine.dispose()
 
 
-def _ask(process: subprocess.Popen[str], line: str) -> None:
-    assert process.stdin is not None
-    process.stdin.write(line + "\n")
-    process.stdin.flush()
-
-
-def _answer(process: subprocess.Popen[str]) -> dict[str, Any]:
-    assert process.stdout is not None
-    line = process.stdout.readline()
-    if not line:
-        raise RuntimeError(f"a scheduler process ended early (exit {process.wait()})")
-    return json.loads(line)
-
-
-def _spin_together(processes: list[subprocess.Popen[str]], iterations: int) -> float:
+def _spin_together(workers: Workers, iterations: int) -> float:
     """Each process runs its part of ``iterations`` of pure-Python work at the same moment;
     the seconds until the last is done."""
-    for process in processes:
-        _ask(process, f"spin {iterations // len(processes)}")
-    return max(_answer(process)["seconds"] for process in processes)
+    return max(r["seconds"] for r in workers.ask_all(f"spin {iterations // len(workers)}"))
 
 
 def run_group(
@@ -120,30 +104,16 @@ def run_group(
     """``count`` scheduler processes tick the minutes from ``first`` together, then split
     ``spin`` iterations of CPU work among them (the floor: how much shorter this machine
     makes the same work in ``count`` processes; calibrated on a tick when None)."""
-    processes = [
-        subprocess.Popen(
-            [sys.executable, "-m", "benchmarks.scale_out", "worker", database_url, f"s{n}"],
-            cwd=REPO,
-            stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE,
-            text=True,
-        )
-        for n in range(count)
-    ]
-    try:
+    names = [f"s{n}" for n in range(count)]
+    with Workers("benchmarks.scale_out", database_url, names) as workers:
         # The warm-up tick, together: the minute before (already done), to warm each
         # process's caches and connections, and to count each other.
-        for process in processes:
-            _ask(process, (first - timedelta(minutes=1)).isoformat())
-        for process in processes:
-            _answer(process)
+        workers.ask_all((first - timedelta(minutes=1)).isoformat())
         ticks = []
         for minute in range(TICKS):
             now = first + timedelta(minutes=minute)
             started = time.perf_counter()
-            for process in processes:
-                _ask(process, now.isoformat())
-            replies = [_answer(process) for process in processes]
+            replies = workers.ask_all(now.isoformat())
             ticks.append(
                 {
                     "minute": now.isoformat(),
@@ -161,24 +131,11 @@ def run_group(
             )
         if spin is None:  # about as much CPU work as one scheduler's median tick took
             calibration = 2_000_000
-            rate = calibration / _spin_together(processes, calibration)
+            rate = calibration / _spin_together(workers, calibration)
             tick = sorted(t["seconds"] for t in ticks)[len(ticks) // 2]
             spin = max(calibration, int(rate * tick))
-        floor_rounds = [round(_spin_together(processes, spin), 4) for _ in range(3)]
-        for process in processes:
-            _ask(process, "exit")
-        ends = [_answer(process) for process in processes]
-    finally:
-        for process in processes:
-            if process.stdin is not None:
-                process.stdin.close()  # a worker still waiting for a minute then ends
-            try:
-                process.wait(timeout=60)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait(timeout=10)
-            if process.stdout is not None:
-                process.stdout.close()
+        floor_rounds = [round(_spin_together(workers, spin), 4) for _ in range(3)]
+        ends = workers.ask_all("exit")
     median = sorted(ticks, key=lambda tick: tick["seconds"])[len(ticks) // 2]
     return {
         "schedulers": count,
@@ -218,71 +175,39 @@ def run(database_url: str, backend: str, size_name: str) -> list[Figure]:
     one = groups[1]
     label = f"{size.patients:,} pts"
     details = {"patients": size.patients, "groups": groups}
-    figures = []
-    for count in GROUPS[1:]:
-        figures.append(
-            Figure(
-                benchmark="scale_out",
-                backend=backend,
-                name=f"plans read+evaluated, {count} schedulers ({label})",
-                value=groups[count]["work"],
-                unit="plans",
-                limit_name="1 scheduler's",
-                limit=one["work"],
-                ratio=ratio(groups[count]["work"], one["work"]),
-                target=WORK_TARGET,
-                higher_is_better=False,
-                details=details,
-            )
-        )
-    for count in GROUPS[1:]:
-        figures.append(
-            Figure(
-                benchmark="scale_out",
-                backend=backend,
-                name=f"tick wall time, {count} schedulers ({label})",
-                value=groups[count]["seconds"],
-                unit="s",
-                limit_name="1 scheduler's",
-                limit=one["seconds"],
-                ratio=ratio(groups[count]["seconds"], one["seconds"]),
-                # Two CPUs shared with PostgreSQL: three schedulers are reported, not judged.
-                target=WALL_TARGET if count == 2 else None,
-                higher_is_better=False,
-                details=details,
-            )
-        )
-    for count in GROUPS[1:]:
-        figures.append(
-            Figure(
-                benchmark="scale_out",
-                backend=backend,
-                name=f"floor: a tick's CPU work in {count} processes",
-                value=groups[count]["floor_seconds"],
-                unit="s",
-                limit_name="in 1 process",
-                limit=one["floor_seconds"],
-                ratio=ratio(groups[count]["floor_seconds"], one["floor_seconds"]),
-                higher_is_better=False,
-                details={"rounds": {c: g["floor_rounds"] for c, g in groups.items()}},
-            )
-        )
+    one_s = "1 scheduler's"
+    floor_details = {"rounds": {c: g["floor_rounds"] for c, g in groups.items()}}
+    # Each against one scheduler's: (name, the group's figure, unit, limit's name, target
+    # by number of schedulers, details).
+    against_one: list[tuple[str, str, str, str, dict[int, float], dict[str, Any]]] = [
+        ("plans read+evaluated", "work", "plans", one_s, {2: WORK_TARGET, 3: WORK_TARGET}, details),
+        # Two CPUs shared with PostgreSQL: three schedulers are reported, not judged.
+        ("tick wall time", "seconds", "s", one_s, {2: WALL_TARGET}, details),
+        ("floor: a tick's CPU work", "floor_seconds", "s", "in 1 process", {}, floor_details),
+    ]
     if one["rows_read"] is not None:  # PostgreSQL: what every SELECT returned, reported
-        for count in GROUPS[1:]:
-            figures.append(
-                Figure(
-                    benchmark="scale_out",
-                    backend=backend,
-                    name=f"rows read by SELECTs, {count} schedulers ({label})",
-                    value=groups[count]["rows_read"],
-                    unit="rows",
-                    limit_name="1 scheduler's",
-                    limit=one["rows_read"],
-                    ratio=ratio(groups[count]["rows_read"], one["rows_read"]),
-                    higher_is_better=False,
-                    details=details,
-                )
-            )
+        against_one.append(("rows read by SELECTs", "rows_read", "rows", one_s, {}, details))
+    figures = [
+        Figure(
+            benchmark="scale_out",
+            backend=backend,
+            name=(
+                f"{name} in {count} processes"
+                if key == "floor_seconds"
+                else f"{name}, {count} schedulers ({label})"
+            ),
+            value=groups[count][key],
+            unit=unit,
+            limit_name=limit_name,
+            limit=one[key],
+            ratio=ratio(groups[count][key], one[key]),
+            target=targets.get(count),
+            higher_is_better=False,
+            details=about,
+        )
+        for name, key, unit, limit_name, targets, about in against_one
+        for count in GROUPS[1:]
+    ]
     peak = max(mb for group in groups.values() for mb in group["peak_rss_mb"])
     figures.append(
         Figure(
@@ -377,7 +302,7 @@ def worker(database_url: str, name: str) -> None:
         with session_factory(app)() as session:
             member.leave(session, now if ticks else NOW)
     engine.dispose()
-    print(json.dumps({"peak_rss_kb": _status_kb("VmHWM"), "ticks": ticks}), flush=True)
+    print(json.dumps({"peak_rss_kb": status_kb("VmHWM"), "ticks": ticks}), flush=True)
 
 
 def _spin(iterations: int) -> float:
@@ -387,14 +312,6 @@ def _spin(iterations: int) -> float:
     for i in range(iterations):
         total = (total + i * i) % 1_000_003
     return round(time.perf_counter() - started, 4)
-
-
-def _status_kb(field: str) -> int:
-    with open("/proc/self/status") as status:
-        for line in status:
-            if line.startswith(field + ":"):
-                return int(line.split()[1])
-    return 0
 
 
 if __name__ == "__main__":

@@ -248,6 +248,30 @@ def pain_entries(
     )
 
 
+# The password of every coordinator the benchmarks seed (synthetic, loopback only).
+PASSWORD = "benchmark password, not a real one"
+
+
+def coordinators(engine: Engine, accounts: list[tuple[int, int, str]], now: datetime) -> None:
+    """Coordinator accounts, each ``(id, clinic id, email)``, signing in with ``PASSWORD``."""
+    from tracker.care.passwords import hash_password
+
+    password_hash = hash_password(PASSWORD)
+    bulk.load(
+        engine,
+        "user_account",
+        (
+            "id", "clinic_id", "email", "name", "password_hash", "role", "is_active",
+            "session_version", "created_at",
+        ),
+        [
+            (user_id, clinic_id, email, f"Bench Nurse {user_id}", password_hash, "coordinator",
+             True, 0, now)
+            for user_id, clinic_id, email in accounts
+        ],
+    )  # fmt: skip
+
+
 def finish(engine: Engine) -> None:
     bulk.finish(
         engine, ("clinic", "patient", "care_plan", "patient_link_token", "pain_entry", "reminder")

@@ -35,7 +35,6 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from urllib.parse import urlencode, urlsplit
 
-from flask import before_render_template, template_rendered
 from sqlalchemy import event
 
 from benchmarks import bulk, seed
@@ -47,13 +46,13 @@ from benchmarks.harness import (
     load_rounds,
     paced,
     percentile,
+    sql_and_render_time,
 )
 from benchmarks.report import Figure, median_by, ratio
 from tracker.app import create_app
-from tracker.care.passwords import hash_password
 from tracker.core.db import make_engine
 
-PASSWORD = "benchmark password, not a real one"
+PASSWORD = seed.PASSWORD
 _CSRF = re.compile(r'name="csrf_token" (?:type="hidden" )?value="([^"]+)"')
 
 
@@ -119,20 +118,8 @@ def _seed(engine, size: Size, now: datetime) -> tuple[str, str]:
             if i % 8 == 0
         ),
     )  # fmt: skip
-    password_hash = hash_password(PASSWORD)
     emails = ("coordinator@bench.example", "small@bench.example")
-    bulk.load(
-        engine,
-        "user_account",
-        (
-            "id", "clinic_id", "email", "name", "password_hash", "role", "is_active",
-            "session_version", "created_at",
-        ),
-        [
-            (1, 1, emails[0], "Bench Nurse", password_hash, "coordinator", True, 0, now),
-            (2, small_id, emails[1], "Small Clinic", password_hash, "coordinator", True, 0, now),
-        ],
-    )  # fmt: skip
+    seed.coordinators(engine, [(1, 1, emails[0]), (2, small_id, emails[1])], now)
     seed.finish(engine)
     bulk.finish(engine, ("alert", "user_account"))
     return emails
@@ -216,24 +203,6 @@ def count_queries(
 
 
 def _in_process_costs(app, client, engine, requests: int = 20) -> dict[str, float]:
-    sql_seconds = render_seconds = 0.0
-    render_started = 0.0
-
-    def started(conn, *args) -> None:
-        conn.info["bench_started"] = time.perf_counter()
-
-    def ended(conn, *args) -> None:
-        nonlocal sql_seconds
-        sql_seconds += time.perf_counter() - conn.info.pop("bench_started")
-
-    def render_starts(*args, **kwargs) -> None:
-        nonlocal render_started
-        render_started = time.process_time()
-
-    def rendered(*args, **kwargs) -> None:
-        nonlocal render_seconds
-        render_seconds += time.process_time() - render_started
-
     def cpu_ms(path: str) -> float:
         started_cpu = time.process_time()
         for _ in range(requests):
@@ -242,19 +211,12 @@ def _in_process_costs(app, client, engine, requests: int = 20) -> dict[str, floa
 
     cpu_ms("/livez")  # warm
     livez = cpu_ms("/livez")
-    event.listen(engine, "before_cursor_execute", started)
-    event.listen(engine, "after_cursor_execute", ended)
-    before_render_template.connect(render_starts, app)
-    template_rendered.connect(rendered, app)
-    page = cpu_ms("/coordinator/")
-    template_rendered.disconnect(rendered, app)
-    before_render_template.disconnect(render_starts, app)
-    event.remove(engine, "before_cursor_execute", started)
-    event.remove(engine, "after_cursor_execute", ended)
+    with sql_and_render_time(app, engine, render_clock=time.process_time) as spent:
+        page = cpu_ms("/coordinator/")
     return {
         "page_cpu_ms": page,
-        "page_sql_ms": round(sql_seconds * 1000 / requests, 2),
-        "page_render_cpu_ms": round(render_seconds * 1000 / requests, 2),
+        "page_sql_ms": round(spent["sql"] * 1000 / requests, 2),
+        "page_render_cpu_ms": round(spent["render"] * 1000 / requests, 2),
         "livez_cpu_ms": livez,
     }
 
