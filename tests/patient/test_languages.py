@@ -324,3 +324,18 @@ def test_the_days_left_of_a_limit_in_spanish(spanish):
     words = days_left_text(lifting, "es")
     assert words == f"quedan {lifting.days_left} días"
     assert days_left_text(lifting) == f"{lifting.days_left} days left"
+
+
+@pytest.mark.parametrize(
+    ("hours_later", "said"),
+    [(0, "de 10 a las 10:00 a. m."), (3, "de 10 a la 1:00 p. m."), (2, "de 10 a las 12:00 p. m.")],
+)
+def test_a_spanish_patients_time_of_day_takes_la_at_one_oclock(
+    app, client, spanish, hours_later, said
+):
+    # "a la 1:00", "a las 10:00": the one o'clock hours have their own words.
+    app.config["FIXED_NOW"] = NOW + timedelta(hours=hours_later)
+    spanish_client = sign_in(client, spanish)
+    post_form(spanish_client, "/me/pain", data={"score": "3"})
+    page = text_of(spanish_client.get("/me/pain"))
+    assert f"en el 3 {said}" in page

@@ -88,10 +88,14 @@ def _request_cache() -> dict[str, Any]:
         db = get_session()
         clinic_id = account().clinic_id
         since = request_now() - SHOWN_FOR
+        # Only the numbers of this clinic's patients: the table holds every clinic's.
         opted = dict(
             db.execute(
                 select(TextOptOut.number, TextOptOut.opted_out_at).where(
-                    TextOptOut.opted_out_at.is_not(None)
+                    TextOptOut.opted_out_at.is_not(None),
+                    TextOptOut.number.in_(
+                        select(Patient.sms_number).where(Patient.clinic_id == clinic_id)
+                    ),
                 )
             ).all()
         )

@@ -19,7 +19,7 @@ from tracker.core.languages import DEFAULT_LANGUAGE, translator
 from tracker.core.models import Alert, Clinic
 from tracker.core.timeutil import zone
 from tracker.escalation.office_hours import office_status
-from tracker.web.time_format import clock_time, long_day
+from tracker.web.time_format import at_clock_time, clock_time, long_day
 
 # Who is paged (paging.py): the clinic's on-call contact.
 ON_CALL = "the on-call nurse"
@@ -42,12 +42,7 @@ def when(at: datetime, tz_name: str, now: datetime, language: str = DEFAULT_LANG
     local = at.astimezone(tz)
     day, today = local.date(), now.astimezone(tz).date()
     ahead = (day - today).days
-    time_text = clock_time(at, tz_name, language=language)
-    if local.hour % 12 == 1:
-        # Spanish says "a la 1:05", not "a las": the one o'clock hours have their own words.
-        at_time = t.pgettext("one o'clock", "at %(time)s") % {"time": time_text}
-    else:
-        at_time = t.gettext("at %(time)s") % {"time": time_text}
+    at_time = at_clock_time(at, tz_name, language=language)
     if ahead == 0:
         return at_time
     if ahead == 1:

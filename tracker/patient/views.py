@@ -89,7 +89,13 @@ from tracker.plans.card import build_card
 from tracker.plans.severe_pain import SeverePainGuidance, for_clinic, guidance_path, load_guidance
 from tracker.plans.warning_signs import Signs, load_signs, severity, signs_path, with_retired
 from tracker.web import rate_limits
-from tracker.web.time_format import clock_time, long_day, number_text, short_day
+from tracker.web.time_format import (
+    at_clock_time,
+    clock_time,
+    long_day,
+    number_text,
+    short_day,
+)
 
 link_bp = Blueprint("patient_link", __name__)
 bp = Blueprint("patient", __name__, url_prefix="/me", template_folder="templates")
@@ -895,6 +901,11 @@ def _page_clock_time(at: datetime, tz_name: str) -> str:
     return clock_time(at, tz_name, language=page_language())
 
 
+def _page_at_clock_time(at: datetime, tz_name: str) -> str:
+    """ "at 9:05 am" in the page's language ("a la 1:05 p. m." at one o'clock in Spanish)."""
+    return at_clock_time(at, tz_name, language=page_language())
+
+
 def _page_number(value: float) -> str:
     """A score as "%g" writes it ("3.5", "12"); Spanish "3,5"."""
     return number_text(value, language=page_language())
@@ -922,5 +933,6 @@ def init_app(app: Flask) -> None:
     app.add_template_filter(_page_decimal, "decimal")
     app.add_template_filter(tel_href, "tel_href")
     app.add_template_global(_page_clock_time, "clock_time")
+    app.add_template_global(_page_at_clock_time, "at_clock_time")
     app.add_template_global(_language_choices, "language_choices")
     app.add_template_global(care_numbers, "care_numbers")

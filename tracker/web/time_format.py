@@ -23,6 +23,7 @@ from datetime import date, datetime, time
 from babel.dates import format_date, format_time
 from babel.numbers import format_decimal
 
+from tracker.core.languages import translator
 from tracker.core.timeutil import require_aware, zone
 
 DASH = "\u2013"  # an en dash, for spans of days
@@ -133,6 +134,16 @@ def wall_clock(wall: time, *, language: str = "en") -> str:
 def clock_time(at: datetime, tz_name: str, *, language: str = "en") -> str:
     """``at`` on a patient's wall clock in ``tz_name``: "9:05 am"."""
     return wall_clock(require_aware(at).astimezone(zone(tz_name)).time(), language=language)
+
+
+def at_clock_time(at: datetime, tz_name: str, *, language: str = "en") -> str:
+    """``clock_time`` with its preposition: "at 9:05 am"; Spanish "a las 9:05 a. m.", but
+    "a la 1:05 p. m.": the one o'clock hours take their own words (a message context)."""
+    t = translator(language)
+    time_text = clock_time(at, tz_name, language=language)
+    if require_aware(at).astimezone(zone(tz_name)).hour % 12 == 1:
+        return t.pgettext("one o'clock", "at %(time)s") % {"time": time_text}
+    return t.gettext("at %(time)s") % {"time": time_text}
 
 
 def long_day(day: date, *, language: str = "en") -> str:
