@@ -127,6 +127,30 @@ def database_url(backend: str, database_factory: DatabaseFactory) -> str:
     return url
 
 
+def statements_of(engine: sa.Engine, action: Callable[[], Any]) -> list[tuple[str, Any]]:
+    """(SQL, parameters) of every statement ``engine`` sends while ``action()`` runs."""
+    seen: list[tuple[str, Any]] = []
+
+    def record(conn: Any, cursor: Any, statement: str, parameters: Any, *rest: Any) -> None:
+        seen.append((statement, parameters))
+
+    sa.event.listen(engine, "before_cursor_execute", record)
+    try:
+        action()
+    finally:
+        sa.event.remove(engine, "before_cursor_execute", record)
+    return seen
+
+
+def selects_of(engine: sa.Engine, action: Callable[[], Any]) -> list[str]:
+    """The SELECT statements among ``statements_of``."""
+    return [
+        sql
+        for sql, _ in statements_of(engine, action)
+        if sql.lstrip().upper().startswith("SELECT")
+    ]
+
+
 def _empty_tables(app: Flask) -> None:
     engine = app.extensions["tracker.engine"]
     tables = [t.name for t in reversed(Base.metadata.sorted_tables)]

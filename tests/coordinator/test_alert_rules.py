@@ -5,9 +5,9 @@ from __future__ import annotations
 from datetime import date, timedelta
 
 import pytest
-from sqlalchemy import event, select
+from sqlalchemy import select
 
-from tests.conftest import NOW
+from tests.conftest import NOW, selects_of
 from tracker.alerts.rules import (
     MISSED_CHECKIN,
     NOT_IMPROVING,
@@ -205,20 +205,6 @@ def test_the_batch_covers_every_clinic_or_one(session, enrolled, enroll_patient,
     assert rules(session, ours) == [(MISSED_CHECKIN, "normal", "open")]
 
 
-def _count_queries(engine, action):
-    statements = []
-
-    def before(conn, cursor, statement, *args):
-        statements.append(statement)
-
-    event.listen(engine, "before_cursor_execute", before)
-    try:
-        action()
-    finally:
-        event.remove(engine, "before_cursor_execute", before)
-    return [s for s in statements if s.lstrip().upper().startswith("SELECT")]
-
-
 def test_the_batch_reads_with_a_constant_number_of_queries(app, session, enrolled, record):
     engine = app.extensions["tracker.engine"]
 
@@ -231,7 +217,7 @@ def test_the_batch_reads_with_a_constant_number_of_queries(app, session, enrolle
 
     plans: list = []
     add(2)
-    few = _count_queries(engine, lambda: evaluate_active_plans(session, NOW))
+    few = selects_of(engine, lambda: evaluate_active_plans(session, NOW))
     add(10)
-    many = _count_queries(engine, lambda: evaluate_active_plans(session, NOW))
+    many = selects_of(engine, lambda: evaluate_active_plans(session, NOW))
     assert len(few) == len(many) == 6

@@ -13,9 +13,8 @@ from datetime import date, timedelta
 
 import pytest
 from fhir.resources.R4B.bundle import Bundle
-from sqlalchemy import event
 
-from tests.conftest import NOW
+from tests.conftest import NOW, statements_of
 from tests.coordinator.test_caregivers import add_ana
 from tests.patient.conftest import text_of
 from tracker.care.exports import CSV_COLUMNS
@@ -116,19 +115,13 @@ def test_a_patient_who_entered_everything_shows_no_entered_by(coordinator_client
     assert "checked off by" not in page
 
 
-def _statements(app, client, url) -> list[str]:
+def _statements(app, client, url) -> list[tuple[str, object]]:
     engine = app.extensions["tracker.engine"]
-    seen: list[str] = []
+    return statements_of(engine, lambda: _assert_ok(client.get(url)))
 
-    def before(conn, cursor, statement, *rest):
-        seen.append(statement)
 
-    event.listen(engine, "before_cursor_execute", before)
-    try:
-        assert client.get(url).status_code == 200
-    finally:
-        event.remove(engine, "before_cursor_execute", before)
-    return seen
+def _assert_ok(response) -> None:
+    assert response.status_code == 200
 
 
 def test_the_page_costs_the_same_statements_for_one_or_many_caregiver_entries(

@@ -12,8 +12,8 @@ import re
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import event
 
+from tests.conftest import statements_of
 from tests.reminders.conftest import tick
 from tests.reminders.test_caregiver_reminders import NINE_NY, add_caregiver
 
@@ -23,19 +23,9 @@ READS_REMINDER = re.compile(r"\b(FROM|JOIN)\s+reminder\b", re.IGNORECASE)
 
 
 def _statements(app, run) -> list[tuple[str, object]]:
+    """The statements of ``run`` that read the reminder table, with their parameters."""
     engine = app.extensions["tracker.engine"]
-    seen: list[tuple[str, object]] = []
-
-    def before(conn, cursor, statement, parameters, *rest):
-        if READS_REMINDER.search(statement):
-            seen.append((statement, parameters))
-
-    event.listen(engine, "before_cursor_execute", before)
-    try:
-        run()
-    finally:
-        event.remove(engine, "before_cursor_execute", before)
-    return seen
+    return [(sql, args) for sql, args in statements_of(engine, run) if READS_REMINDER.search(sql)]
 
 
 def _scans(app, statement: str, parameters: object) -> list[str]:

@@ -6,9 +6,8 @@ import re
 from datetime import date, timedelta
 
 import pytest
-from sqlalchemy import event
 
-from tests.conftest import NOW
+from tests.conftest import NOW, selects_of
 from tests.coordinator.conftest import open_alert
 from tracker.core.models import CarePlan
 
@@ -128,21 +127,6 @@ def test_it_records_who_viewed_the_list(session, coordinator_client, coordinator
     assert event_row.detail["patient_ids"] == [patient.id]
 
 
-def _selects(engine, action):
-    statements = []
-
-    def before(conn, cursor, statement, *args):
-        if statement.lstrip().upper().startswith("SELECT"):
-            statements.append(statement)
-
-    event.listen(engine, "before_cursor_execute", before)
-    try:
-        action()
-    finally:
-        event.remove(engine, "before_cursor_execute", before)
-    return statements
-
-
 @pytest.mark.parametrize(
     "query",
     [
@@ -180,10 +164,10 @@ def test_a_page_costs_the_same_queries_for_5_or_50_patients(
         assert response.status_code == 200
 
     populate(5)
-    small = _selects(engine, load)
+    small = selects_of(engine, load)
     populate(45)
     assert session.query(CarePlan).count() == 50
-    large = _selects(engine, load)
+    large = selects_of(engine, load)
     assert len(small) == len(large)
     # user, clinic, the page (with the total), what its patients did by day, their alerts,
     # their latest contacts, the clinic's accounts (owners), the delivery incidents

@@ -9,9 +9,8 @@ from datetime import date, timedelta
 from statistics import mean, median, stdev
 
 from fhir.resources.R4B.bundle import Bundle
-from sqlalchemy import event
 
-from tests.conftest import NOW
+from tests.conftest import NOW, statements_of
 from tests.coordinator.conftest import open_alert, sign_in_as
 from tests.patient.conftest import text_of
 from tracker.core.models import QuestionnaireResponse, Reminder
@@ -205,20 +204,6 @@ def test_a_patient_signed_out_cannot_see_the_report(client):
     assert client.get("/coordinator/report").status_code in (302, 401)
 
 
-def _statements(engine, action):
-    seen = []
-
-    def before(conn, cursor, statement, *args):
-        seen.append(statement)
-
-    event.listen(engine, "before_cursor_execute", before)
-    try:
-        action()
-    finally:
-        event.remove(engine, "before_cursor_execute", before)
-    return seen
-
-
 def test_a_report_costs_the_same_statements_for_3_or_15_patients(
     app, admin_client, session, enroll_patient, record, clinic
 ):
@@ -229,8 +214,8 @@ def test_a_report_costs_the_same_statements_for_3_or_15_patients(
         assert admin_client.get(url).status_code == 200
 
     populate(session, enroll_patient, record, clinic, 3)
-    small = _statements(engine, load)
+    small = statements_of(engine, load)
     populate(session, enroll_patient, record, clinic, 12, offset=3)
-    large = _statements(engine, load)
+    large = statements_of(engine, load)
     assert len(small) == len(large)
     assert len(large) <= 12  # session user, clinic, 6 report queries, the audit row, commit
