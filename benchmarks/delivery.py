@@ -109,19 +109,7 @@ def _seed(engine, size: Size, now: datetime, webhook_url: str) -> tuple[range, r
 def _make_due(session: Session, ids: range) -> datetime:
     """Reset the rows to pending and due right now; returns that instant."""
     due = utcnow()
-    session.execute(
-        update(Reminder)
-        .where(Reminder.plan_id.between(ids.start, ids.stop - 1))
-        .values(
-            status="pending",
-            attempts=0,
-            sent_at=None,
-            due_at=due,
-            next_attempt_at=due,
-            locked_until=None,
-            locked_by=None,
-        )
-    )
+    session.execute(seed.due_again(due).where(Reminder.plan_id.between(ids.start, ids.stop - 1)))
     session.commit()
     return due
 

@@ -23,6 +23,7 @@ import urllib.request
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -433,3 +434,60 @@ def sql_and_render_time(
         before_render_template.disconnect(render_starts, app)
         event.remove(engine, "before_cursor_execute", started)
         event.remove(engine, "after_cursor_execute", ended)
+
+
+def serve_ticks(
+    app: Any,
+    name: str,
+    reply: Callable[[dict[str, Any]], dict[str, Any]],
+    *,
+    other: Callable[[str], dict[str, Any] | None] = lambda line: None,
+    **tick_options: Any,
+) -> None:
+    """The worker side of ``Workers``: tick ``app`` at each ISO instant read from stdin as
+    one scheduler of the group (``bench-<name>``), answering each with one JSON line (the
+    tick's seconds and step seconds, and what ``reply`` makes of the tick's summary);
+    ``other`` may answer a line that is not an instant; "exit" ends it, the scheduler leaves
+    the group and a last line gives the process's peak RSS."""
+    from tracker.core.db import session_factory
+    from tracker.scheduler.process import freeze_long_lived
+    from tracker.scheduler.shards import ShardMember
+    from tracker.scheduler.tick import run_tick
+
+    steps, step_seconds = timed_tick_steps()
+    member = ShardMember(worker=f"bench-{name}")
+    now, ticks = None, 0
+    for line in sys.stdin:
+        if line.strip() == "exit":
+            break
+        answer = other(line)
+        if answer is None:
+            now = datetime.fromisoformat(line.strip())
+            started = time.perf_counter()
+            summary = run_tick(app, now, member=member, steps=steps, **tick_options)
+            seconds = time.perf_counter() - started
+            ticks += 1
+            if ticks == 1:
+                freeze_long_lived()  # as the scheduler does after its first tick
+            answer = {
+                "worker": member.worker,
+                "seconds": round(seconds, 4),
+                **reply(summary),
+                "step_seconds": dict(step_seconds),
+            }
+        print(json.dumps(answer), flush=True)
+    if now is not None:
+        with app.app_context(), session_factory(app)() as session:
+            member.leave(session, now)
+    app.extensions["tracker.engine"].dispose()
+    print(json.dumps({"peak_rss_kb": status_kb("VmHWM"), "ticks": ticks}), flush=True)
+
+
+def status_kb(field: str) -> int:
+    """A memory figure of this process from /proc (VmRSS now, VmHWM its peak). Not
+    ``ru_maxrss``: Linux carries that over ``exec`` from the parent, which is bigger."""
+    with open("/proc/self/status") as status:
+        for line in status:
+            if line.startswith(field + ":"):
+                return int(line.split()[1])
+    return 0

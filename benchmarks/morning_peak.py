@@ -29,11 +29,10 @@ machine has 2 CPUs, shared by both schedulers, PostgreSQL and the receiver.
 
 from __future__ import annotations
 
-import json
 import sys
 import time
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import delete, func, select, update
@@ -41,10 +40,9 @@ from sqlalchemy.orm import Session
 
 from benchmarks import bulk, seed
 from benchmarks.delivery import receiver
-from benchmarks.harness import Workers, percentile, timed_tick_steps
+from benchmarks.harness import Workers, percentile, serve_ticks, status_kb
 from benchmarks.report import Figure, ratio
 from benchmarks.scale import PERIOD
-from benchmarks.scale_tick import status_kb
 from tracker.core.db import make_engine, utcnow
 from tracker.core.models import PatientLinkToken, Reminder
 from tracker.reminders.planning import ChannelSettings, plan_reminders
@@ -112,18 +110,7 @@ def _make_due(engine, lead_seconds: float) -> datetime:  # type: ignore[no-untyp
     due = utcnow() + timedelta(seconds=lead_seconds)
     with Session(engine) as session:
         session.execute(delete(PatientLinkToken))
-        session.execute(
-            update(Reminder).values(
-                status="pending",
-                attempts=0,
-                sent_at=None,
-                due_at=due,
-                next_attempt_at=due,
-                locked_until=None,
-                locked_by=None,
-                last_error=None,
-            )
-        )
+        session.execute(seed.due_again(due))
         session.commit()
     bulk.settle(engine, ("reminder", "patient_link_token"))
     return due
@@ -252,10 +239,6 @@ def worker(database_url: str, name: str) -> None:
     """Tick the minutes read from stdin (one ISO instant a line; "exit" to stop) as one
     ``tracker scheduler`` of the group, sending with the real clock; one JSON line each."""
     from tracker.app import create_app
-    from tracker.core.db import session_factory
-    from tracker.scheduler.process import freeze_long_lived
-    from tracker.scheduler.shards import ShardMember
-    from tracker.scheduler.tick import run_tick
 
     app = create_app(
         {
@@ -265,24 +248,9 @@ def worker(database_url: str, name: str) -> None:
         },
         serving=False,
     )
-    engine = app.extensions["tracker.engine"]
-    steps, step_seconds = timed_tick_steps()
-    member = ShardMember(worker=f"bench-{name}")
-    now = datetime.now(UTC)
-    ticks = 0
-    for line in sys.stdin:
-        if line.strip() == "exit":
-            break
-        now = datetime.fromisoformat(line.strip())
-        started = time.perf_counter()
-        summary = run_tick(app, now, member=member, steps=steps, clock=utcnow)
-        seconds = time.perf_counter() - started
-        ticks += 1
-        if ticks == 1:
-            freeze_long_lived()  # as the scheduler does after its first tick
-        reply = {
-            "worker": member.worker,
-            "seconds": round(seconds, 4),
+
+    def reply(summary: dict[str, Any]) -> dict[str, Any]:
+        return {
             "planned": summary.get("planned", 0),
             "sent": summary.get("sent", 0),
             "failed": sorted(
@@ -290,13 +258,9 @@ def worker(database_url: str, name: str) -> None:
                 for key, value in summary.items()
                 if (key.endswith("_failed") or key.endswith("errors")) and value
             ),
-            "step_seconds": dict(step_seconds),
         }
-        print(json.dumps(reply), flush=True)
-    with app.app_context(), session_factory(app)() as session:
-        member.leave(session, now)
-    engine.dispose()
-    print(json.dumps({"peak_rss_kb": status_kb("VmHWM"), "ticks": ticks}), flush=True)
+
+    serve_ticks(app, name, reply, clock=utcnow)
 
 
 if __name__ == "__main__":

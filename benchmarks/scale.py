@@ -47,10 +47,9 @@ from sqlalchemy import update
 from sqlalchemy.orm import Session
 
 from benchmarks import bulk, seed
-from benchmarks.harness import REPO
+from benchmarks.harness import REPO, status_kb
 from benchmarks.report import Figure, median_by, ratio
 from benchmarks.scale_tick import TICKS as TICKS_PER_PROCESS
-from benchmarks.scale_tick import status_kb
 from tracker.core.db import make_engine
 from tracker.core.models import Reminder
 from tracker.reminders.planning import ChannelSettings, plan_reminders

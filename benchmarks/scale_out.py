@@ -31,7 +31,6 @@ The median tick of the five is reported for each group (the machine's noise alon
 
 from __future__ import annotations
 
-import json
 import sys
 import time
 from dataclasses import dataclass
@@ -42,10 +41,9 @@ from sqlalchemy import event, update
 from sqlalchemy.orm import Session
 
 from benchmarks import bulk, seed
-from benchmarks.harness import Workers, timed_tick_steps
+from benchmarks.harness import Workers, serve_ticks
 from benchmarks.report import Figure, ratio
 from benchmarks.scale import NOW, PERIOD, spread_time
-from benchmarks.scale_tick import status_kb
 from tracker.core.db import make_engine
 from tracker.core.models import Reminder
 from tracker.reminders.planning import ChannelSettings, plan_reminders
@@ -235,9 +233,6 @@ def worker(database_url: str, name: str) -> None:
     scheduler of the group, answering each with one JSON line."""
     from tracker.app import create_app
     from tracker.reminders import planning
-    from tracker.scheduler.process import freeze_long_lived
-    from tracker.scheduler.shards import ShardMember
-    from tracker.scheduler.tick import run_tick
 
     app = create_app(
         {
@@ -266,26 +261,8 @@ def worker(database_url: str, name: str) -> None:
         if statement.lstrip()[:6].upper() == "SELECT" and cursor.rowcount > 0:
             counts["rows_read"] += cursor.rowcount
 
-    steps, step_seconds = timed_tick_steps()
-    member = ShardMember(worker=f"bench-{name}")
-    ticks = 0
-    for line in sys.stdin:
-        if line.strip() == "exit":
-            break
-        if line.startswith("spin "):
-            print(json.dumps({"seconds": _spin(int(line.split()[1]))}), flush=True)
-            continue
-        now = datetime.fromisoformat(line.strip())
-        counts.update(plans_read=0, rows_read=0)
-        started = time.perf_counter()
-        summary = run_tick(app, now, worker=member.worker, member=member, steps=steps)
-        seconds = time.perf_counter() - started
-        ticks += 1
-        if ticks == 1:
-            freeze_long_lived()  # as the scheduler does after its first tick
-        reply = {
-            "worker": member.worker,
-            "seconds": round(seconds, 4),
+    def reply(summary: dict[str, Any]) -> dict[str, Any]:
+        answer = {
             "plans_read": counts["plans_read"],
             "evaluated": summary.get("alerts_evaluated", 0),
             "rows_read": counts["rows_read"] if engine.dialect.name == "postgresql" else None,
@@ -293,16 +270,16 @@ def worker(database_url: str, name: str) -> None:
             "planned": summary.get("planned", 0),
             "sent": summary.get("sent", 0),
             "failed": sorted(key for key in summary if key.endswith("_failed")),
-            "step_seconds": dict(step_seconds),
         }
-        print(json.dumps(reply), flush=True)
-    with app.app_context():
-        from tracker.core.db import session_factory
+        counts.update(plans_read=0, rows_read=0)  # from zero for the next tick
+        return answer
 
-        with session_factory(app)() as session:
-            member.leave(session, now if ticks else NOW)
-    engine.dispose()
-    print(json.dumps({"peak_rss_kb": status_kb("VmHWM"), "ticks": ticks}), flush=True)
+    def spin(line: str) -> dict[str, Any] | None:
+        if not line.startswith("spin "):
+            return None
+        return {"seconds": _spin(int(line.split()[1]))}
+
+    serve_ticks(app, name, reply, other=spin)
 
 
 def _spin(iterations: int) -> float:

@@ -13,22 +13,13 @@ import sys
 import time
 from datetime import datetime, timedelta
 
+from benchmarks.harness import status_kb
 from benchmarks.report import median_by
 from tracker.app import create_app
 from tracker.scheduler.process import freeze_long_lived
 from tracker.scheduler.tick import run_tick
 
 TICKS = 5
-
-
-def status_kb(field: str) -> int:
-    """A memory figure of this process from /proc (VmRSS now, VmHWM its peak). Not
-    ``ru_maxrss``: Linux carries that over ``exec`` from the parent, which is bigger."""
-    with open("/proc/self/status") as status:
-        for line in status:
-            if line.startswith(field + ":"):
-                return int(line.split()[1])
-    return 0
 
 
 def main() -> None:

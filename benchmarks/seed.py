@@ -11,7 +11,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, replace
 from datetime import date, datetime, time, timedelta
 
-from sqlalchemy import Engine, text
+from sqlalchemy import Engine, Update, text
 
 from benchmarks import bulk
 from tracker.alerts.rules import next_daily_evaluation
@@ -270,6 +270,25 @@ def coordinators(engine: Engine, accounts: list[tuple[int, int, str]], now: date
             for user_id, clinic_id, email in accounts
         ],
     )  # fmt: skip
+
+
+def due_again(due: datetime) -> Update:
+    """An UPDATE that makes reminders pending again, due (and next tried) at ``due``, as if
+    never tried: add a ``where`` to choose which."""
+    from sqlalchemy import update
+
+    from tracker.core.models import Reminder
+
+    return update(Reminder).values(
+        status="pending",
+        attempts=0,
+        sent_at=None,
+        due_at=due,
+        next_attempt_at=due,
+        locked_until=None,
+        locked_by=None,
+        last_error=None,
+    )
 
 
 def finish(engine: Engine) -> None:
