@@ -12,6 +12,9 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from tests.conftest import NOW
+
+# The care team's fixtures, for the patient tests that look at a patient from the care side.
+from tests.coordinator.conftest import coordinator, coordinator_client, make_user  # noqa: F401
 from tracker.plans.enrollment import Enrollment
 
 _CSRF = re.compile(r'name="csrf_token" (?:type="hidden" )?value="([^"]+)"')

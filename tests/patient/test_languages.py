@@ -15,9 +15,8 @@ from flask.testing import FlaskClient
 from sqlalchemy import select
 
 from tests.conftest import NOW
-from tests.coordinator.conftest import password_hash, sign_in_as
 from tests.patient.conftest import csrf_token, post_form, sign_in, text_of
-from tracker.core.models import AuditEvent, PainEntry, Patient, User
+from tracker.core.models import AuditEvent, PainEntry, Patient
 from tracker.patient.progress import DayRecord, trend_sentence
 from tracker.patient.views import days_left_text
 from tracker.plans.agenda import plan_today
@@ -253,18 +252,8 @@ def test_the_way_back_never_leaves_the_patients_pages(patient_client):
         assert response.headers["Location"].endswith("/me/"), target
 
 
-def test_care_team_pages_stay_english_for_a_spanish_browser(app, session, clinic, spanish):
-    user = User(
-        clinic_id=clinic.id,
-        email="coordinator@example.org",
-        name="Casey Coordinator",
-        password_hash=password_hash(),
-        role="coordinator",
-        created_at=NOW,
-    )
-    session.add(user)
-    session.commit()
-    coordinator = sign_in_as(app.test_client(), user)
+def test_care_team_pages_stay_english_for_a_spanish_browser(spanish, coordinator_client):
+    coordinator = coordinator_client
     headers = {"Accept-Language": "es-MX,es;q=0.9"}
     page = coordinator.get("/coordinator/", headers=headers, follow_redirects=True)
     assert page.status_code == 200

@@ -19,10 +19,9 @@ from flask.testing import FlaskClient
 from sqlalchemy import select
 
 from tests.conftest import NOW
-from tests.coordinator.conftest import password_hash, sign_in_as
 from tests.patient.caregiver_fixtures import add_caregiver_fixture, open_link  # noqa: F401
 from tests.patient.conftest import post_form, sign_in, text_of
-from tracker.core.models import Caregiver, PainEntry, Patient, SymptomReport, User
+from tracker.core.models import Caregiver, PainEntry, Patient, SymptomReport
 from tracker.escalation.notices import when, who_knows
 from tracker.outcomes.questionnaires import current_questionnaires
 from tracker.plans.enrollment import Enrollment
@@ -257,27 +256,13 @@ def test_who_knows_in_spanish_says_the_same_facts(clinic):
     assert when(NOW + timedelta(days=2), "America/New_York", NOW) == "on Monday at 10:00 am"
 
 
-def _coordinator(app, session, clinic) -> FlaskClient:
-    user = User(
-        clinic_id=clinic.id,
-        email="coordinator@example.org",
-        name="Casey Coordinator",
-        password_hash=password_hash(),
-        role="coordinator",
-        created_at=NOW,
-    )
-    session.add(user)
-    session.commit()
-    return sign_in_as(app.test_client(), user)
-
-
 def test_the_care_team_prints_a_spanish_patients_card_in_spanish(
-    app, session, clinic, enroll_patient
+    session, enroll_patient, coordinator_client
 ):
     enrollment = enroll_patient()
     enrollment.patient.language = "es"
     session.commit()
-    coordinator = _coordinator(app, session, clinic)
+    coordinator = coordinator_client
     page = coordinator.get(f"/coordinator/patients/{enrollment.patient.id}/card")
     assert page.status_code == 200
     html = page.get_data(as_text=True)
@@ -313,11 +298,13 @@ def test_the_care_team_prints_a_spanish_patients_card_in_spanish(
     assert "A new personal link was issued" in text_of(issued)
 
 
-def test_the_link_handout_for_a_spanish_patient_is_in_spanish(app, session, clinic, enroll_patient):
+def test_the_link_handout_for_a_spanish_patient_is_in_spanish(
+    session, enroll_patient, coordinator_client
+):
     enrollment = enroll_patient()
     enrollment.patient.language = "es"
     session.commit()
-    coordinator = _coordinator(app, session, clinic)
+    coordinator = coordinator_client
     patient_id = enrollment.patient.id
     response = post_form(
         coordinator,
