@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import shutil
 from datetime import date
 from pathlib import Path
 
@@ -186,3 +187,16 @@ def test_time_point_windows_at_their_boundaries(day_number, point):
 
     found = q.open_time_point(procedure, procedure + timedelta(days=day_number))
     assert (found.day if found else None) == point
+
+
+def test_a_broken_questionnaire_stops_the_app_from_starting(tmp_path, database_url):
+    from tests.conftest import make_test_app
+
+    schedules = tmp_path / "schedules"
+    shutil.copytree(REPO_ROOT / "schedules", schedules)
+    path = schedules / "questionnaires" / "daily_life.yaml"
+    raw = yaml.safe_load(path.read_text())
+    raw["items"][0]["options"] = []
+    path.write_text(yaml.safe_dump(raw, allow_unicode=True))
+    with pytest.raises(QuestionnaireError, match=r"daily_life\.yaml: item"):
+        make_test_app(database_url, SCHEDULES_DIR=str(schedules))

@@ -540,7 +540,15 @@ def current_questionnaires(language: str | None = None) -> dict[str, Questionnai
     directory = (
         current_app.config["SCHEDULES_DIR"] if has_app_context() else str(REPO_ROOT / "schedules")
     )
-    folder = str(questionnaires_dir(directory))
+    return questionnaires_of(directory, language)
+
+
+def questionnaires_of(
+    schedules_dir: str | Path, language: str | None = None
+) -> dict[str, Questionnaire]:
+    """The questionnaires of ``schedules_dir`` (in ``language``), read and validated on the
+    first call of the process: the app calls it at start, so a broken file stops it there."""
+    folder = str(questionnaires_dir(schedules_dir))
     return dict(_questionnaires_in(folder, language or DEFAULT_LANGUAGE))
 
 

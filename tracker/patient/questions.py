@@ -33,8 +33,7 @@ from tracker.core.timeutil import local_day
 from tracker.outcomes.questionnaires import (
     AnswerError,
     current_questionnaires,
-    load_directory,
-    questionnaires_dir,
+    questionnaires_of,
 )
 from tracker.outcomes.responses import Asked, asked_on, record_response
 from tracker.patient import session as patient_session
@@ -172,5 +171,5 @@ def not_found(_error: NotFound) -> Response:
 
 def init_app(app: Flask) -> None:
     # Validated at start, like plan templates: a broken file stops the app with its name.
-    load_directory(questionnaires_dir(app.config["SCHEDULES_DIR"]))
+    questionnaires_of(app.config["SCHEDULES_DIR"])
     app.register_blueprint(bp)
