@@ -88,6 +88,9 @@ def test_a_patient_goes_from_the_link_to_a_red_flag_without_javascript(
         assert raised == {(alerts.RED_FLAG, "critical"), (alerts.SEVERE_PAIN, "high")}
 
         page.get_by_role("link", name="Progress").click()
+        # Until the stylesheet is in, all three drawings of the chart (one per screen size)
+        # are shown: wait for it, as a browser does before it first paints.
+        page.wait_for_load_state("load")
         expect(
             page.get_by_role("img", name="Your highest pain score each day")
         ).to_be_visible()
